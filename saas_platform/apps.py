@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SaasPlatformConfig(AppConfig):
+    name = "saas_platform"
+    verbose_name = "Platform"

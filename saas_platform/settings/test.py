@@ -1,0 +1,20 @@
+"""Test settings: production's security settings stay on, only what tests cannot use changes."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+SECRET_KEY = "test-only-key-" + "x" * 40
+DEBUG = False
+PLATFORM_DOMAIN = "localhost"
+PLATFORM_PORT = ""
+ALLOWED_HOSTS = ["localhost", ".localhost", "testserver", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Parallel runs (several checkouts on one machine) pick their own test database name.
+DATABASES["default"]["TEST"] = {"NAME": env("CRENEAU_TEST_DB", default="test_creneau")}
+AXES_FAILURE_LIMIT = 5
+# dj-stripe's migration history costs ~40 s of state rendering (hundreds of RemoveField). The test
+# database uses one initial migration generated from the pinned dj-stripe's models instead: same
+# tables, a second to apply. Regenerate after upgrading dj-stripe:
+#   DJANGO_SETTINGS_MODULE=saas_platform.settings.test manage.py makemigrations djstripe
+MIGRATION_MODULES = {"djstripe": "saas_platform.testing_migrations.djstripe"}

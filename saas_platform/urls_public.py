@@ -1,0 +1,34 @@
+"""URLs of the platform host (PLATFORM_DOMAIN): public site, signup, console, health."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from two_factor.urls import urlpatterns as two_factor_urls
+
+from tenants.views import verify_second_factor
+
+from . import console, health, views
+
+console_patterns = (
+    [
+        path("", console.tenant_list, name="tenant_list"),
+        path("audit/", console.audit_log, name="audit_log"),
+        path("tenants/<slug:slug>/", console.tenant_detail, name="tenant_detail"),
+        path(
+            "tenants/<slug:slug>/<str:action>/",
+            console.tenant_set_status,
+            name="tenant_set_status",
+        ),
+    ],
+    "console",
+)
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("signup/", views.signup, name="signup"),
+    path("healthz", health.healthz, name="healthz"),
+    path("console/", include(console_patterns)),
+    path("", include(two_factor_urls)),
+    path("account/verify/", verify_second_factor, name="account_verify"),
+    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("django.contrib.auth.urls")),
+]

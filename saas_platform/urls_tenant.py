@@ -1,0 +1,27 @@
+"""URLs of a tenant host (`<slug>.<PLATFORM_DOMAIN>`): back office, customer pages, API."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from two_factor.urls import urlpatterns as two_factor_urls
+
+from tenants import views as tenant_views
+
+from . import health
+
+urlpatterns = [
+    path("", tenant_views.dashboard, name="dashboard"),
+    path("healthz", health.healthz, name="healthz"),
+    path("calendar/", tenant_views.calendar_page, name="calendar"),
+    path("bookings/", tenant_views.bookings_page, name="bookings"),
+    path("payments/", tenant_views.payments_page, name="payments"),
+    path("branding/", tenant_views.branding_page, name="branding"),
+    path("payouts/", tenant_views.payouts_page, name="payouts"),
+    path("billing/", tenant_views.billing_page, name="billing"),
+    path("team/", tenant_views.team, name="team"),
+    path("invite/<str:token>/", tenant_views.invitation_accept, name="invitation_accept"),
+    path("account/welcome/", tenant_views.login_handoff, name="login_handoff"),
+    path("account/verify/", tenant_views.verify_second_factor, name="account_verify"),
+    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include(two_factor_urls)),
+    path("account/", include("django.contrib.auth.urls")),
+]

@@ -1,0 +1,50 @@
+"""Public platform pages: landing and self-service signup."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from tenants import selectors, services
+from tenants.exceptions import TenancyError
+from tenants.forms import SignupForm
+
+logger = logging.getLogger(__name__)
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    memberships = (
+        selectors.memberships_of_user(user=request.user) if request.user.is_authenticated else []
+    )
+    return render(request, "platform/landing.html", {"memberships": memberships})
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tenant = services.tenant_provision(
+                name=data["business_name"],
+                slug=data["slug"],
+                owner_email=data["email"],
+                owner_name=data["owner_name"],
+                owner_password=data["password"],
+                country=data["country"],
+                currency=data["currency"],
+                time_zone=data["time_zone"],
+            )
+        except TenancyError as error:
+            form.add_error(None, str(error))
+        else:
+            owner = tenant.memberships.get().user
+            token = services.login_handoff_create(user=owner, tenant=tenant)
+            return redirect(services.tenant_url(tenant, f"/account/welcome/?token={token}"))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "platform/signup.html",
+        {"form": form, "platform_domain": settings.PLATFORM_DOMAIN},
+        status=status,
+    )

@@ -1,0 +1,1 @@
+"""Services, staff, resources, availability and bookings (tenant schema); see issue 4."""

@@ -1,0 +1,134 @@
+"""Forms of signup, team management and the console."""
+
+import zoneinfo
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+from .models import Membership, Tenant, User
+from .roles import ROLE_LABELS, Role, roles_a_member_may_grant
+from .slugs import InvalidSlug, validate_slug
+
+CURRENCIES = [
+    ("EUR", "Euro (EUR)"),
+    ("USD", "US dollar (USD)"),
+    ("GBP", "Pound sterling (GBP)"),
+    ("CHF", "Swiss franc (CHF)"),
+    ("CAD", "Canadian dollar (CAD)"),
+    ("AUD", "Australian dollar (AUD)"),
+    ("JPY", "Japanese yen (JPY)"),
+    ("SEK", "Swedish krona (SEK)"),
+    ("DKK", "Danish krone (DKK)"),
+    ("NOK", "Norwegian krone (NOK)"),
+]
+COUNTRIES = [
+    ("FR", "France"),
+    ("BE", "Belgium"),
+    ("CH", "Switzerland"),
+    ("DE", "Germany"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("NL", "Netherlands"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("AU", "Australia"),
+    ("JP", "Japan"),
+    ("SE", "Sweden"),
+    ("DK", "Denmark"),
+    ("NO", "Norway"),
+]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Choose a time zone from the list (for example Europe/Paris).")
+
+
+class SignupForm(forms.Form):
+    business_name = forms.CharField(max_length=120)
+    slug = forms.CharField(
+        label="Address",
+        max_length=40,
+        help_text="Lowercase letters, digits and hyphens. Your booking page will live here.",
+    )
+    owner_name = forms.CharField(label="Your name", max_length=150)
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    country = forms.ChoiceField(choices=COUNTRIES)
+    currency = forms.ChoiceField(choices=CURRENCIES)
+    time_zone = forms.CharField(max_length=64, validators=[validate_time_zone])
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"].strip().lower()
+        try:
+            validate_slug(slug)
+        except InvalidSlug as error:
+            raise ValidationError(str(error))
+        if Tenant.objects.filter(slug=slug).exists():
+            raise ValidationError("This address is already taken.")
+        return slug
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                "An account with this email already exists. Sign in to add another business."
+            )
+        return email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("owner_name", ""))
+            try:
+                password_validation.validate_password(password, probe)
+            except ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+def _role_choices(granter_role: str) -> list[tuple[str, str]]:
+    return [(role.value, ROLE_LABELS[role]) for role in roles_a_member_may_grant(granter_role)]
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=[])
+
+    def __init__(self, *args, granter_role: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices(granter_role)
+        self.fields["role"].initial = Role.STAFF.value
+
+
+class RoleChangeForm(forms.Form):
+    membership = forms.ModelChoiceField(queryset=Membership.objects.none())
+    role = forms.ChoiceField(choices=[])
+
+    def __init__(self, *args, granter_role: str, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = team
+        self.fields["role"].choices = _role_choices(granter_role)
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        probe = User(email=self.email, full_name=self.data.get("full_name", ""))
+        password_validation.validate_password(password, probe)
+        return password
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

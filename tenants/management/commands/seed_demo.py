@@ -1,0 +1,42 @@
+"""Demo data for `make run`: the Studio Zen tenant, its owner and an operator. Idempotent."""
+
+from django.core.management.base import BaseCommand
+
+from tenants.models import Tenant, User
+from tenants.services import operator_create, tenant_provision, tenant_url
+
+DEMO_OWNER_EMAIL = "owner@zen.example"
+DEMO_PASSWORD = "zen-demo-2026"
+DEMO_OPERATOR_EMAIL = "operator@creneau.example"
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant 'Studio Zen' (zen) with a demo owner, if missing."
+
+    def handle(self, *args, **options):
+        tenant = Tenant.objects.filter(slug="zen").first()
+        if tenant is None:
+            tenant = tenant_provision(
+                name="Studio Zen",
+                slug="zen",
+                owner_email=DEMO_OWNER_EMAIL,
+                owner_name="Zoé Martin",
+                owner_password=DEMO_PASSWORD,
+                country="FR",
+                currency="EUR",
+                time_zone="Europe/Paris",
+                owner=User.objects.filter(email=DEMO_OWNER_EMAIL).first(),
+            )
+            self.stdout.write("Created the demo tenant Studio Zen.")
+        if not User.objects.filter(email=DEMO_OPERATOR_EMAIL).exists():
+            operator_create(
+                email=DEMO_OPERATOR_EMAIL, full_name="Demo Operator", password=DEMO_PASSWORD
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n  Studio Zen:  {tenant_url(tenant)}\n"
+                f"  Owner login: {DEMO_OWNER_EMAIL} / {DEMO_PASSWORD}\n"
+                f"  Operator:    {DEMO_OPERATOR_EMAIL} / {DEMO_PASSWORD} (console: "
+                f"{tenant_url(tenant).replace('zen.', '', 1)}console/)\n"
+            )
+        )

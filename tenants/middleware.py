@@ -1,0 +1,93 @@
+"""Request plumbing for tenancy: host routing, session binding, membership and suspension."""
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from .selectors import membership_for
+
+SESSION_SCHEMA_KEY = "_creneau_schema"
+
+# Tenant-host paths that customers and anonymous visitors may reach; every other path of a tenant
+# host is the business's back office and needs an active membership.
+CUSTOMER_PATH_PREFIXES = (
+    "/book/",
+    "/api/",
+    "/manage/",
+    "/widget/",
+    "/static/",
+    "/media/",
+    "/healthz",
+    "/favicon.ico",
+)
+# Reachable without membership so a person can sign in, reset a password or accept an invitation.
+ACCOUNT_PATH_PREFIXES = ("/account/", "/invite/")
+ALWAYS_ALLOWED_PATHS = ("/account/logout/",)
+
+
+class CreneauTenantMiddleware(TenantMainMiddleware):
+    """django-tenants' host routing; unknown hosts get our 404 page instead of a bare error."""
+
+    def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
+        return render(request, "errors/unknown_host.html", {"hostname": hostname}, status=404)
+
+
+def _is_tenant_request(request: HttpRequest) -> bool:
+    tenant = getattr(request, "tenant", None)
+    return tenant is not None and tenant.schema_name != settings.PUBLIC_SCHEMA_NAME
+
+
+class TenantSessionBindingMiddleware:
+    """A session belongs to the schema it was opened on; anywhere else it is anonymous.
+
+    Cookies are host-only already; this also stops a session id copied to another host.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and request.user.is_authenticated:
+            bound = request.session.get(SESSION_SCHEMA_KEY)
+            if bound != tenant.schema_name:
+                request.user = AnonymousUser()
+        return self.get_response(request)
+
+
+class TenantAccessMiddleware:
+    """Membership and suspension rules for every request on a tenant host."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None
+        if not _is_tenant_request(request):
+            return self.get_response(request)
+        tenant = request.tenant
+        path = request.path_info
+        user = request.user
+        if user.is_authenticated:
+            request.membership = membership_for(user=user, tenant=tenant)
+        is_account_path = path.startswith(ACCOUNT_PATH_PREFIXES)
+        is_customer_path = path.startswith(CUSTOMER_PATH_PREFIXES)
+
+        if (
+            user.is_authenticated
+            and request.membership is None
+            and not is_customer_path
+            and path not in ALWAYS_ALLOWED_PATHS
+        ):
+            raise Http404("No such page.")
+
+        if tenant.is_suspended and not is_account_path and not path.startswith("/static/"):
+            return render(
+                request,
+                "errors/suspended.html",
+                {"tenant": tenant, "show_reason": request.membership is not None},
+                status=503,
+            )
+        return self.get_response(request)

@@ -1,0 +1,38 @@
+"""Tenant-aware tasks of teams (run by Celery in the schema of the tenant that sent them)."""
+
+import logging
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .exceptions import TenancyError
+from .models import Invitation
+
+logger = logging.getLogger(__name__)
+
+
+class WrongSchema(TenancyError):
+    pass
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=30)
+def send_invitation_email(self, invitation_id: int, accept_url: str) -> str:
+    """Send the invitation; returns the schema it ran in (the tenant's, never public)."""
+    invitation = Invitation.objects.select_related("tenant", "invited_by").get(pk=invitation_id)
+    if connection.schema_name != invitation.tenant.schema_name:
+        raise WrongSchema(
+            f"invitation of {invitation.tenant.schema_name} processed in {connection.schema_name}"
+        )
+    context = {"invitation": invitation, "tenant": connection.tenant, "accept_url": accept_url}
+    send_mail(
+        subject=f"{invitation.invited_by.full_name} invited you to {connection.tenant.name}",
+        message=render_to_string("team/invitation_email.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    logger.info("team.invitation_sent", extra={"tenant": connection.schema_name})
+    return connection.schema_name
