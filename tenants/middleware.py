@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .selectors import membership_for
@@ -31,6 +32,8 @@ class CreneauTenantMiddleware(TenantMainMiddleware):
     """django-tenants' host routing; unknown hosts get our 404 page instead of a bare error."""
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
+        request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # the page links to the platform
+        set_urlconf(request.urlconf)
         return render(request, "errors/unknown_host.html", {"hostname": hostname}, status=404)
 
 

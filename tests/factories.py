@@ -25,7 +25,8 @@ def make_member(tenant: Tenant, role: str, **user_fields) -> User:
 
 
 def totp_device(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    # two_factor only uses the device named "default".
+    return TOTPDevice.objects.create(user=user, name="default", confirmed=True)
 
 
 def host_of(tenant: Tenant) -> str:

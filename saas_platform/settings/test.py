@@ -18,3 +18,5 @@ AXES_FAILURE_LIMIT = 5
 # tables, a second to apply. Regenerate after upgrading dj-stripe:
 #   DJANGO_SETTINGS_MODULE=saas_platform.settings.test manage.py makemigrations djstripe
 MIGRATION_MODULES = {"djstripe": "saas_platform.testing_migrations.djstripe"}
+# Tasks run eagerly unless a test starts a real worker (tests/saas_platform/test_celery.py).
+CELERY_TASK_ALWAYS_EAGER = True
