@@ -184,13 +184,14 @@ def parse_major_units(*, text: str, currency: str) -> int:
     exponent = currency_exponent(currency)
     match = _MAJOR_UNITS.fullmatch(text.strip())
     if match is None:
-        raise InvalidAmount(f"“{text}” is not a valid amount.")
+        raise InvalidAmount("Enter an amount with digits and at most one dot, such as 45.50.")
     fraction = match["fraction"] or ""
     if len(fraction) > exponent:
         if exponent == 0:
             raise InvalidAmount(f"{currency} amounts cannot have decimals.")
         raise InvalidAmount(f"{currency} amounts have at most {exponent} decimals.")
-    amount_minor = int(match["whole"]) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+    scale: int = 10**exponent
+    amount_minor = int(match["whole"]) * scale + int(fraction.ljust(exponent, "0") or "0")
     if amount_minor > MAX_AMOUNT_MINOR:
         raise InvalidAmount("Amount is too large.")
     return amount_minor

@@ -199,6 +199,7 @@ def main() -> int:
         print("usage: dev.py run | test [pytest args]")
         return 2
     os.chdir(ROOT)
+    (ROOT / "staticfiles").mkdir(exist_ok=True)  # WhiteNoise warns when its root is missing
     if sys.argv[1] == "run":
         return run()
     return test(sys.argv[2:])
