@@ -1,0 +1,417 @@
+"""Connect: the platform account, connected accounts, account links (onboarding) and login links."""
+
+from __future__ import annotations
+
+import html
+import secrets
+import urllib.parse
+from typing import Any
+
+from stripe_local import core
+from stripe_local.core import ANY, MAP, PLATFORM_ACCOUNT_ID, Context, Record, StripeError, template
+from stripe_local.state import State, route
+
+PLATFORM_OWNER = "__platform__"  # the platform's own account record is in no list
+LINK_OWNER = "__account_links__"
+ONBOARDING_REQUIREMENTS = [
+    "business_profile.mcc",
+    "business_profile.url",
+    "external_account",
+    "individual.dob.day",
+    "individual.dob.month",
+    "individual.dob.year",
+    "individual.first_name",
+    "individual.last_name",
+    "tos_acceptance.date",
+    "tos_acceptance.ip",
+]
+
+
+def _requirements(currently_due: list[str], disabled_reason: str | None) -> dict[str, Any]:
+    return {
+        "alternatives": [],
+        "current_deadline": None,
+        "currently_due": list(currently_due),
+        "disabled_reason": disabled_reason,
+        "errors": [],
+        "eventually_due": list(currently_due),
+        "past_due": list(currently_due),
+        "pending_verification": [],
+    }
+
+
+def _base_account(account_id: str, created: int, country: str, currency: str) -> dict[str, Any]:
+    account = template("account", id=account_id, created=created, country=country)
+    account["default_currency"] = currency
+    account["settings"]["dashboard"]["timezone"] = "Europe/Paris" if country == "FR" else "Etc/UTC"
+    account["settings"]["payouts"]["schedule"] = {"delay_days": 7, "interval": "daily"}
+    account["settings"]["payouts"]["debit_negative_balances"] = True
+    account["settings"]["card_payments"]["decline_on"] = {
+        "avs_failure": False,
+        "cvc_failure": True,
+    }
+    account["external_accounts"] = core.empty_list(f"/v1/accounts/{account_id}/external_accounts")
+    account["future_requirements"] = _requirements([], None)
+    return account
+
+
+def create_platform_account(state: State) -> None:
+    account = _base_account(PLATFORM_ACCOUNT_ID, core.now_seconds(), "FR", "eur")
+    account.update(
+        type="standard",
+        charges_enabled=True,
+        payouts_enabled=True,
+        details_submitted=True,
+        email="platform@creneau.localhost",
+        capabilities={"card_payments": "active", "transfers": "active"},
+        controller={"type": "account"},
+        requirements=_requirements([], None),
+        business_type="company",
+    )
+    account["business_profile"]["name"] = "Creneau (local Stripe platform)"
+    state.store.add(Record(PLATFORM_ACCOUNT_ID, "account", PLATFORM_OWNER, account))
+
+
+ACCOUNT_SPEC = {
+    "type": ANY,
+    "country": ANY,
+    "email": ANY,
+    "capabilities": MAP,
+    "business_type": ANY,
+    "business_profile": MAP,
+    "metadata": MAP,
+    "default_currency": ANY,
+    "controller": MAP,
+    "settings": MAP,
+    "tos_acceptance": MAP,
+    "individual": MAP,
+    "company": MAP,
+    "external_account": ANY,
+}
+
+
+def _requested_capabilities(params: dict[str, Any]) -> dict[str, str]:
+    given = params.get("capabilities") or {}
+    if not isinstance(given, dict):
+        raise StripeError("Invalid capabilities: must be a hash", param="capabilities")
+    requested = {}
+    for name, options in given.items():
+        if not isinstance(options, dict) or set(options) - {"requested"}:
+            raise StripeError(
+                f"Received unknown parameter: capabilities[{name}]",
+                param=f"capabilities[{name}]",
+            )
+        if core.get_bool(options, "requested", False):
+            requested[name] = "inactive"
+    return requested
+
+
+@route("POST", "/v1/accounts", spec=ACCOUNT_SPEC)
+def account_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.account is not None:
+        raise StripeError("Connected accounts cannot create other accounts.", status=403)
+    account_type = core.get_enum(params, "type", ["custom", "express", "standard"])
+    controller = params.get("controller")
+    if account_type is None and not controller:
+        raise StripeError(
+            "You must specify either `type` or `controller` when creating an account.",
+            param="type",
+        )
+    account_type = account_type or "none"
+    country = (core.get_str(params, "country") or "FR").upper()
+    currency = (core.get_str(params, "default_currency") or _currency_for(country)).lower()
+    capabilities = _requested_capabilities(params)
+    if account_type in ("express", "custom") and "transfers" not in capabilities:
+        if "card_payments" in capabilities:
+            raise StripeError(
+                "Accounts with the `card_payments` capability must also request the "
+                "`transfers` capability.",
+                param="capabilities",
+            )
+    account_id = core.new_id("acct", 16)
+    account = _base_account(account_id, ctx.now(), country, currency)
+    account.update(
+        type=account_type,
+        email=core.get_str(params, "email"),
+        business_type=core.get_str(params, "business_type"),
+        capabilities=capabilities,
+        controller={"type": "application"},
+        requirements=_requirements(ONBOARDING_REQUIREMENTS, "requirements.past_due"),
+    )
+    profile = params.get("business_profile")
+    if isinstance(profile, dict):
+        for key, value in profile.items():
+            if key in account["business_profile"] and isinstance(value, str):
+                account["business_profile"][key] = value or None
+    core.apply_metadata(account, params)
+    record = ctx.store.add(Record(account_id, "account", None, account))
+    return ctx.state.render(record)
+
+
+def _currency_for(country: str) -> str:
+    return {"US": "usd", "GB": "gbp", "CH": "chf", "CA": "cad", "JP": "jpy", "AU": "aud"}.get(
+        country, "eur"
+    )
+
+
+def get_connected_account(ctx: Context, account_id: str, param: str = "account") -> Record:
+    record = ctx.store.find(account_id)
+    if record is None or record.kind != "account" or record.owner is not None or record.deleted:
+        raise StripeError(
+            f"No such account: '{account_id}'", status=404, code="resource_missing", param=param
+        )
+    return record
+
+
+@route("GET", "/v1/account", spec={})
+def account_self(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    account_id = ctx.account or PLATFORM_ACCOUNT_ID
+    return ctx.state.render(ctx.store.find(account_id))  # type: ignore[arg-type]
+
+
+@route("GET", "/v1/accounts/{id}", spec={})
+def account_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    if ctx.account is not None and id != ctx.account:
+        raise StripeError(f"No such account: '{id}'", status=404, code="resource_missing")
+    if id == PLATFORM_ACCOUNT_ID:
+        return ctx.state.render(ctx.store.find(id))  # type: ignore[arg-type]
+    return ctx.state.render(get_connected_account(ctx, id, "id"))
+
+
+@route("POST", "/v1/accounts/{id}", spec={k: v for k, v in ACCOUNT_SPEC.items() if k != "type"})
+def account_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    record = get_connected_account(ctx, id, "id")
+    data = record.data
+    previous: dict[str, Any] = {}
+    if "email" in params:
+        previous["email"] = data["email"]
+        data["email"] = core.get_str(params, "email")
+    if "business_type" in params:
+        previous["business_type"] = data["business_type"]
+        data["business_type"] = core.get_str(params, "business_type")
+    profile = params.get("business_profile")
+    if isinstance(profile, dict):
+        previous["business_profile"] = core.deep_copy(data["business_profile"])
+        for key, value in profile.items():
+            if key in data["business_profile"] and isinstance(value, str):
+                data["business_profile"][key] = value or None
+    if "capabilities" in params:
+        previous["capabilities"] = dict(data["capabilities"])
+        status = "active" if data["details_submitted"] else "inactive"
+        for name in _requested_capabilities(params):
+            data["capabilities"].setdefault(name, status)
+    old_metadata = core.apply_metadata(data, params)
+    if old_metadata is not None:
+        previous["metadata"] = old_metadata
+    if previous:
+        ctx.state.emit("account.updated", record, previous, account=record.id)
+    return ctx.state.render(record)
+
+
+@route(
+    "GET",
+    "/v1/accounts",
+    spec={"limit": ANY, "starting_after": ANY, "ending_before": ANY, "created": MAP},
+)
+def account_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.account is not None:
+        return core.empty_list("/v1/accounts")
+    return core.paginate(ctx, "account", params, "/v1/accounts", core.created_filter(params))
+
+
+@route("DELETE", "/v1/accounts/{id}", spec={})
+def account_delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    record = get_connected_account(ctx, id, "id")
+    record.deleted = True
+    return {"id": record.id, "object": "account", "deleted": True}
+
+
+def complete_onboarding(state: State, account_id: str) -> Record:
+    """What a person finishing Express onboarding does: everything due is submitted."""
+    record = state.store.find(account_id)
+    if record is None or record.kind != "account" or record.owner is not None:
+        raise core.not_found("account", account_id)
+    data = record.data
+    previous = {
+        "capabilities": dict(data["capabilities"]),
+        "charges_enabled": data["charges_enabled"],
+        "details_submitted": data["details_submitted"],
+        "payouts_enabled": data["payouts_enabled"],
+        "requirements": core.deep_copy(data["requirements"]),
+    }
+    if not data["capabilities"]:
+        data["capabilities"] = {"card_payments": "inactive", "transfers": "inactive"}
+    data["capabilities"] = {name: "active" for name in data["capabilities"]}
+    data["charges_enabled"] = "card_payments" in data["capabilities"] or data["type"] == "standard"
+    data["payouts_enabled"] = True
+    data["details_submitted"] = True
+    data["requirements"] = _requirements([], None)
+    now = core.now_seconds()
+    data["tos_acceptance"] = {"date": now, "ip": "127.0.0.1", "user_agent": "local-stripe"}
+    if not data["business_profile"].get("url"):
+        data["business_profile"]["url"] = "https://example.com"
+    if not data["business_profile"].get("mcc"):
+        data["business_profile"]["mcc"] = "7299"
+    if data["charges_enabled"] != previous["charges_enabled"] or not previous["details_submitted"]:
+        state.emit("account.updated", record, previous, account=record.id)
+    return record
+
+
+# -- Account links and login links -------------------------------------------------------------
+
+
+@route(
+    "POST",
+    "/v1/account_links",
+    spec={
+        "account": ANY,
+        "refresh_url": ANY,
+        "return_url": ANY,
+        "type": ANY,
+        "collect": ANY,
+        "collection_options": MAP,
+    },
+)
+def account_link_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    account_id = core.get_str(params, "account", required=True)
+    assert account_id is not None
+    account = get_connected_account(ctx, account_id)
+    link_type = core.get_enum(params, "type", ["account_onboarding", "account_update"])
+    if link_type is None:
+        raise StripeError("Missing required param: type.", param="type")
+    if link_type == "account_update" and account.data["type"] != "custom":
+        raise StripeError(
+            "You cannot create `account_update` type Account Links for Express accounts.",
+            param="type",
+        )
+    refresh_url = core.get_str(params, "refresh_url")
+    return_url = core.get_str(params, "return_url", required=True)
+    for name, value in (("refresh_url", refresh_url), ("return_url", return_url)):
+        if value and not value.startswith(("http://", "https://")):
+            raise StripeError(f"Not a valid URL: {name}", param=name)
+    token = secrets.token_urlsafe(12)
+    now = core.now_seconds()
+    ctx.store.add(
+        Record(
+            token,
+            "account_link_token",
+            LINK_OWNER,
+            {
+                "account": account_id,
+                "return_url": return_url,
+                "refresh_url": refresh_url or return_url,
+                "expires_at": now + 300,
+                "used": False,
+            },
+        )
+    )
+    return template(
+        "account_link",
+        created=now,
+        expires_at=now + 300,
+        url=f"{ctx.base_url}/_local/connect/onboarding/{account_id}/{token}",
+    )
+
+
+@route("POST", "/v1/accounts/{id}/login_links", spec={"redirect_url": ANY})
+def login_link_create(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    account = get_connected_account(ctx, id, "account")
+    if account.data["type"] != "express":
+        raise StripeError(
+            "Cannot create a login link for an account that is not an Express account.",
+            param="account",
+        )
+    if not account.data["details_submitted"]:
+        raise StripeError(
+            "Cannot create a login link for an account that has not completed onboarding.",
+            param="account",
+        )
+    return template(
+        "login_link",
+        created=core.now_seconds(),
+        url=f"{ctx.base_url}/_local/connect/dashboard/{id}",
+    )
+
+
+# -- Local pages (served by server.py) ---------------------------------------------------------
+
+PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
+    "color:#1a1f36}button{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem;border-radius:6px;"
+    "border:1px solid #635bff;cursor:pointer}.primary{background:#635bff;color:#fff}"
+    ".note{color:#697386;font-size:.9rem}table{border-collapse:collapse;width:100%}"
+    "td,th{border-bottom:1px solid #e3e8ee;padding:.3rem;text-align:left}"
+)
+
+
+def onboarding_page(state: State, account_id: str, token: str) -> tuple[int, dict[str, str], str]:
+    """GET of an account link: the onboarding form, or a redirect to refresh_url if spent."""
+    with state.lock:
+        link = state.store.find(token)
+        if link is None or link.kind != "account_link_token" or link.data["account"] != account_id:
+            return 404, {}, "<h1>Unknown or expired account link</h1>"
+        if link.data["used"] or link.data["expires_at"] < core.now_seconds():
+            return 303, {"Location": link.data["refresh_url"]}, ""
+        account = state.store.find(account_id)
+        email = (account.data.get("email") if account else None) or ""
+    safe = html.escape
+    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Local Stripe: onboarding</title><style>{PAGE_STYLE}</style></head><body>
+<h1>Connect onboarding (local Stripe)</h1>
+<p>Account <code>{safe(account_id)}</code> {safe(email)}</p>
+<p class="note">This page stands in for Stripe's hosted Express onboarding. Completing it marks
+the account's details as submitted and enables charges and payouts.</p>
+<form method="post"><input type="hidden" name="action" value="complete">
+<button class="primary" type="submit" id="complete-onboarding">Complete onboarding</button></form>
+<form method="post"><input type="hidden" name="action" value="abandon">
+<button type="submit" id="abandon-onboarding">Leave without finishing</button></form>
+</body></html>"""
+    return 200, {}, body
+
+
+def onboarding_submit(
+    state: State, account_id: str, token: str, form: dict[str, Any]
+) -> tuple[int, dict[str, str], str]:
+    with state.lock:
+        link = state.store.find(token)
+        if link is None or link.kind != "account_link_token" or link.data["account"] != account_id:
+            return 404, {}, "<h1>Unknown or expired account link</h1>"
+        if link.data["used"] or link.data["expires_at"] < core.now_seconds():
+            return 303, {"Location": link.data["refresh_url"]}, ""
+        link.data["used"] = True
+        if form.get("action") == "complete":
+            complete_onboarding(state, account_id)
+        state.dirty = True
+        return 303, {"Location": link.data["return_url"]}, ""
+
+
+def dashboard_page(state: State, account_id: str) -> tuple[int, dict[str, str], str]:
+    with state.lock:
+        account = state.store.find(account_id)
+        if account is None or account.kind != "account":
+            return 404, {}, "<h1>No such account</h1>"
+        rows = []
+        for charge in state.store.iter_newest_first(account_id, "charge"):
+            rows.append(
+                f"<tr><td>{html.escape(charge.id)}</td><td>"
+                f"{core.format_amount(charge.data['amount'], charge.data['currency'])}</td>"
+                f"<td>{html.escape(charge.data['status'])}</td></tr>"
+            )
+            if len(rows) >= 50:
+                break
+        from stripe_local import payments
+
+        balance = payments.balance_for(state, account_id)
+    available = ", ".join(
+        core.format_amount(b["amount"], b["currency"]) for b in balance["available"]
+    )
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>Express dashboard</title>
+<style>{PAGE_STYLE}</style></head><body><h1>Express dashboard (local Stripe)</h1>
+<p>Account <code>{html.escape(account_id)}</code></p><p>Available balance: {available or "0"}</p>
+<table><tr><th>Payment</th><th>Amount</th><th>Status</th></tr>{"".join(rows)}</table>
+</body></html>"""
+    return 200, {}, body
+
+
+def query_of(url: str) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
