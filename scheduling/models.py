@@ -1,1 +1,344 @@
-"""Services, staff, resources, availability and bookings (tenant schema); see issue 4."""
+"""What a business sells and when (tenant schema): services, staff, resources, hours, bookings.
+
+Double booking is impossible by construction: PostgreSQL exclusion constraints over the occupied
+range (start - buffer_before, end + buffer_after) of active bookings, per staff member and per
+exclusive resource. Capacity > 1 (resources with several units, group seats) is counted under a
+row lock in the booking service.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class PaymentMode(models.TextChoices):
+    ONLINE_FULL = "online_full", "Pay online in full"
+    ONLINE_DEPOSIT = "online_deposit", "Pay a deposit online"
+    PAY_AT_VENUE = "pay_at_venue", "Pay at the venue"
+    FREE = "free", "Free"
+
+
+class Resource(models.Model):
+    """Rooms, chairs, courts: a booking of a service that needs one takes one unit."""
+
+    name = models.CharField(max_length=120)
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMember(models.Model):
+    display_name = models.CharField(max_length=120)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The team member's account, when they sign in to see their own calendar.",
+    )
+    colour = models.CharField(max_length=7, default="#2f5d50")
+    time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: the business's.")
+    is_active = models.BooleanField(default=True)
+    display_order = models.PositiveIntegerField(default=0)
+    ics_token = models.CharField(max_length=64, unique=True, default=new_token)
+
+    class Meta:
+        ordering = ["display_order", "display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Service(models.Model):
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=80, blank=True)
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(5)])
+    price_minor = models.PositiveBigIntegerField(default=0)
+    payment_mode = models.CharField(
+        max_length=20, choices=PaymentMode.choices, default=PaymentMode.PAY_AT_VENUE
+    )
+    deposit_fixed_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    deposit_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    buffer_before_minutes = models.PositiveIntegerField(default=0)
+    buffer_after_minutes = models.PositiveIntegerField(default=0)
+    capacity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    minimum_notice_minutes = models.PositiveIntegerField(default=60)
+    maximum_advance_days = models.PositiveIntegerField(default=90)
+    slot_interval_minutes = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(5)]
+    )
+    staff = models.ManyToManyField(StaffMember, related_name="services", blank=True)
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
+    )
+    # [{"hours_before": 48, "refund_percent": 100}, ...] — scheduling.cancellation_policy
+    cancellation_policy = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    display_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(payment_mode="online_deposit")
+                | Q(deposit_fixed_minor__isnull=False)
+                | Q(deposit_percent__isnull=False),
+                name="service_deposit_defined",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """A staff member's weekly interval in the business's wall-clock time (several per day)."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])  # 0 = Monday
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["staff", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")) | Q(end="00:00"),
+                name="working_hours_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.weekday} {self.start}-{self.end}"
+
+
+class DateOverride(models.Model):
+    """Special hours on one date, or a closed day. Without staff: a business-wide holiday."""
+
+    staff = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.CASCADE, related_name="date_overrides"
+    )
+    date = models.DateField()
+    start = models.TimeField(null=True, blank=True)  # empty start and end: closed that day
+    end = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.staff or 'Everyone'} {self.date}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.start is None
+
+
+class TimeOff(models.Model):
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="time_off_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} off {self.starts_at:%Y-%m-%d}"
+
+
+class GroupSchedule(models.Model):
+    """A recurring class (every Tuesday 18:00 for 10 weeks) that generates occurrences."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="group_schedules")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
+    start_time = models.TimeField()
+    first_date = models.DateField()
+    weeks = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(104)])
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+
+    def __str__(self) -> str:
+        return f"{self.service} weekly from {self.first_date}"
+
+
+class Occurrence(models.Model):
+    """One session of a group service; customers take seats up to its capacity."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="occurrences")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="occurrences")
+    schedule = models.ForeignKey(
+        GroupSchedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    is_cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "staff", "starts_at"], name="occurrence_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=150)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, blank=True)  # E.164, validated by the service layer
+    notes = models.TextField(blank=True)
+    marketing_consent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(models.functions.Lower("email"), name="customer_email_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class BookingStatus(models.TextChoices):
+    HELD = "held", "Held"
+    CONFIRMED = "confirmed", "Confirmed"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED)
+
+
+class BookingSource(models.TextChoices):
+    WIDGET = "widget", "Widget"
+    STAFF = "staff", "Staff"
+    API = "api", "API"
+
+
+class Booking(models.Model):
+    reference = models.CharField(max_length=16, unique=True)
+    manage_token = models.CharField(max_length=64, default=new_token)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="bookings")
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
+    # Set when the resource has a single unit: the exclusion constraint covers it.
+    resource_exclusive = models.BooleanField(default=False)
+    occurrence = models.ForeignKey(
+        Occurrence, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    occupied = DateTimeRangeField(help_text="[start - buffer before, end + buffer after)")
+    status = models.CharField(max_length=12, choices=BookingStatus.choices, db_index=True)
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
+    price_minor = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    payment_mode = models.CharField(max_length=20, choices=PaymentMode.choices)
+    policy_snapshot = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=10, choices=BookingSource.choices)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            ExclusionConstraint(
+                name="booking_staff_no_overlap",
+                expressions=[
+                    ("staff", RangeOperators.EQUAL),
+                    ("occupied", RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["held", "confirmed"], occurrence__isnull=True),
+            ),
+            ExclusionConstraint(
+                name="booking_resource_no_overlap",
+                expressions=[
+                    ("resource", RangeOperators.EQUAL),
+                    ("occupied", RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status__in=["held", "confirmed"], resource_exclusive=True),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="booking_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(hold_expires_at__isnull=False),
+                name="booking_hold_has_expiry",
+            ),
+        ]
+        indexes = [models.Index(fields=["staff", "starts_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class BookingEvent(models.Model):
+    """Audit row of every booking transition: who, when, from → to, why."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(default=timezone.now)
+    actor_user_id = models.BigIntegerField(null=True, blank=True)  # public tenants.User id
+    actor_label = models.CharField(max_length=150, blank=True)  # "customer", "system", a name
+    action = models.CharField(max_length=60)  # dotted: creneau.booking.confirmed
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.action}"
+
+
+class SchedulingSettings(models.Model):
+    """Per-tenant booking settings (one row)."""
+
+    hold_minutes = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(2), MaxValueValidator(60)]
+    )
+    reference_prefix = models.CharField(max_length=4, blank=True)
+    require_phone = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return "Scheduling settings"

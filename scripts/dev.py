@@ -34,6 +34,14 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(host, port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"[creneau] nothing answered on {host}:{port} after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 def find_database_url(database: str) -> str:
     if os.environ.get("DATABASE_URL"):
         say("Database: DATABASE_URL from the environment.")
@@ -166,6 +174,19 @@ def run() -> int:
             ],
         )  # fmt: skip
     STATE_DIR.mkdir(exist_ok=True)
+    if not env.get("STRIPE_SECRET_KEY"):
+        stripe_port = int(env.get("STRIPE_LOCAL_PORT", "12111"))
+        start(
+            "local Stripe",
+            [PYTHON, "-m", "stripe_local", "--port", str(stripe_port),
+             "--state-file", str(STATE_DIR / "stripe.json")],
+        )  # fmt: skip
+        wait_for_port("127.0.0.1", stripe_port)
+        # Keys of the local server (dj-stripe wants 24+ characters after the prefix).
+        env["STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port}"
+        env["STRIPE_SECRET_KEY"] = "sk_test_CreneauLocalDevelopmentKey0001"
+        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_CreneauLocalDevelopmentKey0001"
+        say(f"Local Stripe: http://127.0.0.1:{stripe_port} (no STRIPE_SECRET_KEY set)")
     start("web", [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"])
     say(f"Platform: http://localhost:{port}/   Studio Zen: http://zen.localhost:{port}/")
     say("Press Ctrl-C to stop everything.")

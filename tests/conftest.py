@@ -22,18 +22,38 @@ SESSION_TENANTS = {
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb,
+                    django_db_createdb, django_db_modify_db_settings):  # fmt: skip
+    """pytest-django's setup, except that the test database is always set up: its own version
+    only does so when some collected test uses `db`, and `committed_db` alone would otherwise
+    run against the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():
-        for slug, fields in SESSION_TENANTS.items():
-            if not Tenant.objects.filter(slug=slug).exists():
-                tenant_provision(
-                    slug=slug,
-                    owner_email=f"owner@{slug}.test",
-                    owner_name=f"{fields['name']} Owner",
-                    owner_password=PASSWORD,
-                    **fields,
-                )
-        connection.set_schema_to_public()
+        config = setup_databases(
+            verbosity=request.config.option.verbose, interactive=False, keepdb=keepdb,
+            aliases={"default"},
+        )  # fmt: skip
+        assert connection.settings_dict["NAME"].startswith("test_")
+        _create_session_tenants()
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+def _create_session_tenants() -> None:
+    for slug, fields in SESSION_TENANTS.items():
+        if not Tenant.objects.filter(slug=slug).exists():
+            tenant_provision(
+                slug=slug,
+                owner_email=f"owner@{slug}.test",
+                owner_name=f"{fields['name']} Owner",
+                owner_password=PASSWORD,
+                **fields,
+            )
+    connection.set_schema_to_public()
 
 
 @pytest.fixture

@@ -200,7 +200,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "expire-holds": {"task": "scheduling.tasks.expire_holds_in_every_tenant", "schedule": 60.0},
+}
 
 # ---------------------------------------------------------------------------
 # REST framework

@@ -1,0 +1,36 @@
+"""Booking domain errors; `scheduling.api` maps them to HTTP responses in one place."""
+
+
+class BookingError(Exception):
+    """Base class. The message is safe to show to a customer."""
+
+    code = "booking_error"
+    http_status = 400
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+
+    default_message = "This booking cannot be made."
+
+
+class SlotTaken(BookingError):
+    code = "slot_taken"
+    http_status = 409
+    default_message = "This time was just taken. Please pick another time."
+
+
+class SessionFull(BookingError):
+    code = "session_full"
+    http_status = 409
+    default_message = "This session is full."
+
+
+class InvalidTransition(BookingError):
+    code = "invalid_transition"
+    http_status = 409
+    default_message = "This booking can no longer be changed that way."
+
+
+class InvalidCustomer(BookingError):
+    code = "invalid_customer"
+    default_message = "Please check your contact details."

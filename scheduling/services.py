@@ -1,0 +1,494 @@
+"""Writes of scheduling: holds, confirmations, cancellations, reschedules, hold expiry.
+
+Transitions are conditional updates (`filter(status__in=sources).update(...)`): zero rows updated
+means another request got there first, which is reported, never ignored. Every transition appends
+a BookingEvent. Overlaps are refused by PostgreSQL's exclusion constraints; SQLSTATE 23P01 is
+mapped to SlotTaken here and nowhere else.
+
+Lock order (always this order, to avoid deadlocks): StaffMember row → Resource row → Occurrence
+row → Booking rows. Contenders for one staff member queue on its row; without that lock,
+concurrent inserts checked by the exclusion constraint wait on each other and PostgreSQL aborts
+some of them as deadlocks (seen in the race tests).
+"""
+
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import Q
+from django.utils import timezone
+from psycopg import errors as pg_errors
+
+from . import slots
+from .cancellation_policy import CancellationPolicy, RefundDecision, refund_for_cancellation
+from .exceptions import InvalidCustomer, InvalidTransition, SessionFull, SlotTaken
+from .models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingEvent,
+    BookingSource,
+    BookingStatus,
+    Customer,
+    Occurrence,
+    Resource,
+    SchedulingSettings,
+    Service,
+    StaffMember,
+)
+from .selectors import resource_pool, scheduling_calendar, service_rules, staff_schedules
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who causes a transition: a team member (user id), the customer, or the system."""
+
+    label: str
+    user_id: int | None = None
+
+
+SYSTEM = Actor("system")
+CUSTOMER = Actor("customer")
+
+
+def scheduling_settings() -> SchedulingSettings:
+    settings_row, _ = SchedulingSettings.objects.get_or_create(pk=1)
+    return settings_row
+
+
+def _reference_prefix() -> str:
+    prefix = scheduling_settings().reference_prefix
+    if prefix:
+        return prefix.upper()
+    tenant = getattr(connection, "tenant", None)
+    slug = getattr(tenant, "slug", "") or "BKG"
+    return "".join(ch for ch in slug.upper() if ch.isalnum())[:3] or "BKG"
+
+
+def _new_reference() -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(4))
+    return f"{_reference_prefix()}-{code}"
+
+
+def _record(booking: Booking, *, actor: Actor, action: str, from_status: str, to_status: str,
+            reason: str = "", data: dict | None = None) -> None:  # fmt: skip
+    BookingEvent.objects.create(
+        booking=booking,
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def _is_exclusion_violation(error: IntegrityError) -> bool:
+    return isinstance(error.__cause__, pg_errors.ExclusionViolation)
+
+
+# ---------------------------------------------------------------------------
+# Customers
+# ---------------------------------------------------------------------------
+def customer_upsert(
+    *, name: str, email: str, phone: str = "", marketing_consent: bool = False,
+    region: str | None = None,
+) -> Customer:  # fmt: skip
+    """One customer per email per business; later bookings refresh name and phone."""
+    name = name.strip()
+    email = email.strip().lower()
+    if not name or not email or "@" not in email:
+        raise InvalidCustomer("A name and a valid email address are required.")
+    if phone.strip():
+        try:
+            parsed = phonenumbers.parse(phone, region)
+        except phonenumbers.NumberParseException:
+            raise InvalidCustomer("This phone number is not valid.")
+        if not phonenumbers.is_valid_number(parsed):
+            raise InvalidCustomer("This phone number is not valid.")
+        phone = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    customer = Customer.objects.filter(email__iexact=email).first()
+    if customer is None:
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(
+                    name=name, email=email, phone=phone, marketing_consent=marketing_consent
+                )
+        except IntegrityError:  # created concurrently by another booking
+            customer = Customer.objects.get(email__iexact=email)
+    changed = []
+    if name and customer.name != name:
+        customer.name = name
+        changed.append("name")
+    if phone and customer.phone != phone:
+        customer.phone = phone
+        changed.append("phone")
+    if marketing_consent and not customer.marketing_consent:
+        customer.marketing_consent = True
+        changed.append("marketing_consent")
+    if changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+# ---------------------------------------------------------------------------
+# Holds
+# ---------------------------------------------------------------------------
+def _occupied_range(service: Service, starts_at: datetime) -> tuple[datetime, datetime, datetime]:
+    ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+    return (
+        ends_at,
+        starts_at - timedelta(minutes=service.buffer_before_minutes),
+        ends_at + timedelta(minutes=service.buffer_after_minutes),
+    )
+
+
+def _lock_staff_and_resource(*, staff_id: int, resource: Resource | None) -> None:
+    StaffMember.objects.select_for_update().filter(pk=staff_id).exists()
+    if resource is not None:
+        Resource.objects.select_for_update().filter(pk=resource.pk).exists()
+
+
+def _expire_overlapping_holds(*, now: datetime, overlap: Q) -> None:
+    """Expired holds stop blocking at once: expire those in the way inside this transaction."""
+    stale = list(
+        Booking.objects.select_for_update()
+        .filter(overlap, status=BookingStatus.HELD, hold_expires_at__lte=now)
+        .values_list("pk", flat=True)
+    )
+    if stale:
+        booking_expire(booking_ids=stale, now=now)
+
+
+def booking_hold(
+    *,
+    service: Service,
+    starts_at: datetime,
+    customer: Customer,
+    staff_id: int | None = None,
+    source: str = BookingSource.WIDGET,
+    notes: str = "",
+    now: datetime | None = None,
+    actor: Actor = CUSTOMER,
+) -> Booking:
+    """Reserve a slot while the customer pays (or confirm at once for staff bookings)."""
+    now = now or timezone.now()
+    if service.capacity > 1:
+        raise InvalidTransition("This is a group service: book a seat in one of its sessions.")
+    if not service.is_active:
+        raise slots.SlotUnavailable("This service is not available for booking.")
+    window_start = starts_at - timedelta(days=1)
+    window_end = starts_at + timedelta(days=1)
+    schedules = staff_schedules(
+        service=service, start=window_start, end=window_end, now=now, staff_id=staff_id
+    )
+    assigned = slots.validate_requested_start(
+        calendar=scheduling_calendar(),
+        service=service_rules(service),
+        staff=schedules,
+        start=starts_at,
+        now=now,
+        staff_id=staff_id,
+        resource=resource_pool(service=service, start=window_start, end=window_end, now=now),
+    )
+    ends_at, occupied_start, occupied_end = _occupied_range(service, starts_at)
+    occupied = DateTimeTZRange(occupied_start, occupied_end, "[)")
+    resource = service.resource
+    hold_minutes = scheduling_settings().hold_minutes
+    overlap = Q(occupied__overlap=occupied) & (
+        Q(staff_id=assigned) | (Q(resource=resource) if resource else Q(pk__in=[]))
+    )
+    try:
+        with transaction.atomic():
+            _lock_staff_and_resource(staff_id=assigned, resource=resource)
+            _expire_overlapping_holds(now=now, overlap=overlap)
+            if resource is not None and resource.quantity > 1:
+                _check_resource_units(resource=resource, occupied=occupied)
+            booking = Booking.objects.create(
+                reference=_new_reference(),
+                service=service,
+                staff_id=assigned,
+                resource=resource,
+                resource_exclusive=resource is not None and resource.quantity == 1,
+                customer=customer,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                occupied=occupied,
+                status=BookingStatus.HELD,
+                hold_expires_at=now + timedelta(minutes=hold_minutes),
+                price_minor=service.price_minor,
+                currency=_tenant_currency(),
+                payment_mode=service.payment_mode,
+                policy_snapshot=service.cancellation_policy,
+                source=source,
+                notes=notes,
+            )
+            _record(booking, actor=actor, action="creneau.booking.held", from_status="",
+                    to_status=BookingStatus.HELD)  # fmt: skip
+    except IntegrityError as error:
+        if _is_exclusion_violation(error):
+            raise SlotTaken()
+        raise
+    logger.info("booking.held", extra={"reference": booking.reference})
+    return booking
+
+
+def _tenant_currency() -> str:
+    tenant = getattr(connection, "tenant", None)
+    return getattr(tenant, "currency", "EUR") or "EUR"
+
+
+def _check_resource_units(
+    *, resource: Resource, occupied: DateTimeTZRange, exclude_booking_id: int | None = None
+) -> None:
+    """Several units (the resource row is locked by the caller): count overlapping bookings."""
+    in_use = Booking.objects.filter(
+        resource=resource, status__in=ACTIVE_STATUSES, occupied__overlap=occupied
+    ).exclude(pk=exclude_booking_id)
+    if _max_concurrent(in_use.values_list("occupied", flat=True), occupied) >= resource.quantity:
+        raise SlotTaken("No room is free at this time. Please pick another time.")
+
+
+def _max_concurrent(ranges: Iterable[DateTimeTZRange], within: DateTimeTZRange) -> int:
+    points: list[tuple[datetime, int]] = []
+    for item in ranges:
+        points.append((max(item.lower, within.lower), 1))
+        points.append((min(item.upper, within.upper), -1))
+    current = peak = 0
+    for _, delta in sorted(points, key=lambda p: (p[0], p[1])):
+        current += delta
+        peak = max(peak, current)
+    return peak
+
+
+def booking_take_seat(
+    *,
+    occurrence: Occurrence,
+    customer: Customer,
+    source: str = BookingSource.WIDGET,
+    notes: str = "",
+    now: datetime | None = None,
+    actor: Actor = CUSTOMER,
+) -> Booking:
+    """A seat in a group session: the occurrence row is locked while seats are counted."""
+    now = now or timezone.now()
+    service = occurrence.service
+    if occurrence.starts_at < now + timedelta(minutes=service.minimum_notice_minutes):
+        raise slots.SlotTooSoon()
+    with transaction.atomic():
+        locked = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
+        if locked.is_cancelled:
+            raise SessionFull("This session was cancelled.")
+        _expire_overlapping_holds(now=now, overlap=Q(occurrence=locked))
+        taken = Booking.objects.filter(occurrence=locked, status__in=ACTIVE_STATUSES).count()
+        if taken >= locked.capacity:
+            raise SessionFull()
+        booking = Booking.objects.create(
+            reference=_new_reference(),
+            service=service,
+            staff=locked.staff,
+            occurrence=locked,
+            customer=customer,
+            starts_at=locked.starts_at,
+            ends_at=locked.ends_at,
+            occupied=DateTimeTZRange(locked.starts_at, locked.ends_at, "[)"),
+            status=BookingStatus.HELD,
+            hold_expires_at=now + timedelta(minutes=scheduling_settings().hold_minutes),
+            price_minor=service.price_minor,
+            currency=_tenant_currency(),
+            payment_mode=service.payment_mode,
+            policy_snapshot=service.cancellation_policy,
+            source=source,
+            notes=notes,
+        )
+        _record(booking, actor=actor, action="creneau.booking.held", from_status="",
+                to_status=BookingStatus.HELD, data={"occurrence": locked.pk})  # fmt: skip
+    return booking
+
+
+# ---------------------------------------------------------------------------
+# Transitions
+# ---------------------------------------------------------------------------
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    BookingStatus.CONFIRMED: (BookingStatus.HELD,),
+    BookingStatus.COMPLETED: (BookingStatus.CONFIRMED,),
+    BookingStatus.NO_SHOW: (BookingStatus.CONFIRMED,),
+    BookingStatus.CANCELLED: (BookingStatus.HELD, BookingStatus.CONFIRMED),
+    BookingStatus.EXPIRED: (BookingStatus.HELD,),
+}
+
+
+def _transition(booking: Booking, *, to: str, actor: Actor, reason: str = "",
+                data: dict | None = None, extra: dict | None = None) -> Booking:  # fmt: skip
+    sources = TRANSITIONS[to]
+    with transaction.atomic():
+        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        if current.status == to:
+            return current  # already done: idempotent
+        updated = Booking.objects.filter(pk=booking.pk, status__in=sources).update(
+            status=to, **(extra or {})
+        )
+        if updated != 1:
+            raise InvalidTransition(
+                f"This booking is {current.get_status_display().lower()} and cannot become "
+                f"{BookingStatus(to).label.lower()}."
+            )
+        _record(current, actor=actor, action=f"creneau.booking.{to}", from_status=current.status,
+                to_status=to, reason=reason, data=data)  # fmt: skip
+    current.refresh_from_db()
+    return current
+
+
+def booking_confirm(*, booking: Booking, actor: Actor = SYSTEM, reason: str = "") -> Booking:
+    return _transition(
+        booking, to=BookingStatus.CONFIRMED, actor=actor, reason=reason,
+        extra={"hold_expires_at": None},
+    )  # fmt: skip
+
+
+def booking_complete(*, booking: Booking, actor: Actor, now: datetime | None = None) -> Booking:
+    if booking.starts_at > (now or timezone.now()):
+        raise InvalidTransition("A booking can be completed once it has started.")
+    return _transition(booking, to=BookingStatus.COMPLETED, actor=actor)
+
+
+def booking_mark_no_show(*, booking: Booking, actor: Actor, now: datetime | None = None) -> Booking:
+    if booking.starts_at > (now or timezone.now()):
+        raise InvalidTransition("A no-show can be recorded once the booking has started.")
+    return _transition(booking, to=BookingStatus.NO_SHOW, actor=actor)
+
+
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor: Actor,
+    by_business: bool,
+    reason: str = "",
+    paid_minor: int = 0,
+    already_refunded_minor: int = 0,
+    now: datetime | None = None,
+) -> RefundDecision:
+    """Cancel and return the refund the payments code must execute (nothing about money here).
+
+    The policy is the snapshot taken at booking time, not the service's current one.
+    """
+    now = now or timezone.now()
+    decision = refund_for_cancellation(
+        policy=CancellationPolicy.from_json(booking.policy_snapshot),
+        paid_minor=paid_minor,
+        already_refunded_minor=already_refunded_minor,
+        starts_at=booking.starts_at,
+        cancelled_at=now,
+        cancelled_by_business=by_business,
+    )
+    _transition(
+        booking,
+        to=BookingStatus.CANCELLED,
+        actor=actor,
+        reason=reason,
+        data={"refund_percent": decision.percent, "refund_minor": decision.amount_minor},
+    )
+    return decision
+
+
+def booking_expire(*, booking_ids: list[int], now: datetime | None = None) -> int:
+    """Expire holds whose time ran out; returns how many this call expired."""
+    now = now or timezone.now()
+    expired = 0
+    for booking_id in booking_ids:
+        updated = Booking.objects.filter(
+            pk=booking_id, status=BookingStatus.HELD, hold_expires_at__lte=now
+        ).update(status=BookingStatus.EXPIRED)
+        if updated:
+            expired += 1
+            BookingEvent.objects.create(
+                booking_id=booking_id, actor_label=SYSTEM.label, action="creneau.booking.expired",
+                from_status=BookingStatus.HELD, to_status=BookingStatus.EXPIRED,
+                reason="The hold ran out before payment.",
+            )  # fmt: skip
+    return expired
+
+
+def booking_expire_due_holds(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Booking.objects.select_for_update(skip_locked=True)
+            .filter(status=BookingStatus.HELD, hold_expires_at__lte=now)
+            .values_list("pk", flat=True)
+        )
+        return booking_expire(booking_ids=due, now=now)
+
+
+def booking_reschedule(
+    *,
+    booking: Booking,
+    new_start: datetime,
+    actor: Actor,
+    staff_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a booking atomically: one UPDATE takes the new range and releases the old one, so a
+    failure (slot taken, constraint) leaves the original booking exactly as it was."""
+    now = now or timezone.now()
+    if booking.status not in ACTIVE_STATUSES or booking.occurrence_id:
+        raise InvalidTransition("Only an active appointment can be moved.")
+    service = booking.service
+    window_start = new_start - timedelta(days=1)
+    window_end = new_start + timedelta(days=1)
+    schedules = staff_schedules(
+        service=service, start=window_start, end=window_end, now=now,
+        staff_id=staff_id, exclude_booking_id=booking.pk,
+    )  # fmt: skip
+    assigned = slots.validate_requested_start(
+        calendar=scheduling_calendar(),
+        service=service_rules(service),
+        staff=schedules,
+        start=new_start,
+        now=now,
+        staff_id=staff_id,
+        resource=resource_pool(
+            service=service, start=window_start, end=window_end, now=now,
+            exclude_booking_id=booking.pk,
+        ),
+    )  # fmt: skip
+    ends_at, occupied_start, occupied_end = _occupied_range(service, new_start)
+    occupied = DateTimeTZRange(occupied_start, occupied_end, "[)")
+    try:
+        with transaction.atomic():
+            _lock_staff_and_resource(staff_id=assigned, resource=service.resource)
+            current = Booking.objects.select_for_update().get(pk=booking.pk)
+            if current.status not in ACTIVE_STATUSES:
+                raise InvalidTransition("This booking can no longer be moved.")
+            overlap = Q(occupied__overlap=occupied) & ~Q(pk=current.pk) & (
+                Q(staff_id=assigned) | (Q(resource=service.resource) if service.resource
+                                        else Q(pk__in=[]))
+            )  # fmt: skip
+            _expire_overlapping_holds(now=now, overlap=overlap)
+            if service.resource is not None and service.resource.quantity > 1:
+                _check_resource_units(
+                    resource=service.resource, occupied=occupied, exclude_booking_id=current.pk
+                )
+            previous = {"starts_at": current.starts_at.isoformat(), "staff": current.staff_id}
+            Booking.objects.filter(pk=current.pk).update(
+                starts_at=new_start, ends_at=ends_at, occupied=occupied, staff_id=assigned
+            )
+            _record(current, actor=actor, action="creneau.booking.rescheduled",
+                    from_status=current.status, to_status=current.status,
+                    data={"from": previous, "to": {"starts_at": new_start.isoformat(),
+                                                   "staff": assigned}})  # fmt: skip
+    except IntegrityError as error:
+        if _is_exclusion_violation(error):
+            raise SlotTaken()
+        raise
+    booking.refresh_from_db()
+    return booking

@@ -1,0 +1,157 @@
+"""Race tests: real threads, real PostgreSQL, committed transactions."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django_tenants.utils import tenant_context
+
+from scheduling import services, slots
+from scheduling.exceptions import BookingError
+from scheduling.models import Booking, Occurrence
+from tenants.models import Tenant
+
+from .conftest import NOW, build_catalogue, paris
+
+
+def truncate_tenant_tables(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name <> 'django_migrations'",
+            [schema],
+        )
+        tables = ", ".join(f'"{schema}"."{row[0]}"' for row in cursor.fetchall())
+        if tables:
+            cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def alpha_committed(committed_db):
+    tenant = Tenant.objects.get(slug="alpha")
+    truncate_tenant_tables(tenant.schema_name)
+    yield tenant
+    connection.set_schema_to_public()
+    truncate_tenant_tables(tenant.schema_name)
+
+
+def run_concurrently(count: int, action) -> Counter:
+    """Start `count` threads at once (barrier); return outcome counts."""
+    barrier = threading.Barrier(count)
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            action(index)
+            outcome = "ok"
+        except (BookingError, slots.SlotError) as error:
+            outcome = type(error).__name__
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_twenty_concurrent_holds_of_one_slot_make_exactly_one(alpha_committed):
+    with tenant_context(alpha_committed):
+        catalogue = build_catalogue()
+        customer = services.customer_upsert(name="Racer", email="racer@example.test")
+    ada = catalogue["ada"].pk
+
+    def attempt(index: int) -> None:
+        with tenant_context(alpha_committed):
+            services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
+                                  customer=customer, staff_id=ada, now=NOW)  # fmt: skip
+
+    outcomes = run_concurrently(20, attempt)
+    assert outcomes["ok"] == 1
+    assert sum(outcomes.values()) == 20
+    assert set(outcomes) <= {"ok", "SlotTaken", "SlotUnavailable"}
+    with tenant_context(alpha_committed):
+        assert Booking.objects.filter(status="held").count() == 1
+
+
+def test_twenty_concurrent_seats_on_capacity_five_make_exactly_five(alpha_committed):
+    with tenant_context(alpha_committed):
+        catalogue = build_catalogue(capacity=5)
+        occurrence = Occurrence.objects.create(
+            service=catalogue["service"], staff=catalogue["ada"], starts_at=paris(2030, 6, 4, 18),
+            ends_at=paris(2030, 6, 4, 19), capacity=5,
+        )  # fmt: skip
+        customer = services.customer_upsert(name="Yogi", email="yogi@example.test")
+
+    def attempt(index: int) -> None:
+        with tenant_context(alpha_committed):
+            services.booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
+
+    outcomes = run_concurrently(20, attempt)
+    assert outcomes == Counter({"ok": 5, "SessionFull": 15})
+    with tenant_context(alpha_committed):
+        assert Booking.objects.filter(occurrence=occurrence, status="held").count() == 5
+
+
+def test_expired_hold_frees_the_slot_for_one_of_many(alpha_committed):
+    with tenant_context(alpha_committed):
+        catalogue = build_catalogue()
+        customer = services.customer_upsert(name="Early", email="early@example.test")
+        ada = catalogue["ada"].pk
+        first = services.booking_hold(service=catalogue["service"],
+                                      starts_at=paris(2030, 6, 4, 10), customer=customer,
+                                      staff_id=ada, now=NOW)  # fmt: skip
+    later = NOW + timedelta(minutes=15)
+
+    def attempt(index: int) -> None:
+        with tenant_context(alpha_committed):
+            services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
+                                  customer=customer, staff_id=ada, now=later)  # fmt: skip
+
+    outcomes = run_concurrently(10, attempt)
+    assert outcomes["ok"] == 1
+    with tenant_context(alpha_committed):
+        first.refresh_from_db()
+        assert first.status == "expired"
+        assert Booking.objects.filter(status="held").count() == 1
+
+
+def test_reschedules_under_contention_never_overlap(alpha_committed):
+    """Ten bookings race to move into the same free slot: one wins, nine stay where they were."""
+    with tenant_context(alpha_committed):
+        catalogue = build_catalogue()
+        customer = services.customer_upsert(name="Mover", email="mover@example.test")
+        ada = catalogue["ada"].pk
+        weekdays = [5, 6, 7, 8, 10, 11, 12, 13, 14, 15]  # June 2030, Sundays skipped
+        bookings = [
+            services.booking_hold(
+                service=catalogue["service"],
+                starts_at=paris(2030, 6, day, 10),
+                customer=customer,
+                staff_id=ada,
+                now=NOW,
+            )  # fmt: skip
+            for day in weekdays
+        ]
+        original = {b.pk: b.starts_at for b in bookings}
+
+    def attempt(index: int) -> None:
+        with tenant_context(alpha_committed):
+            services.booking_reschedule(booking=bookings[index], new_start=paris(2030, 6, 4, 10),
+                                        actor=services.SYSTEM, staff_id=ada, now=NOW)  # fmt: skip
+
+    outcomes = run_concurrently(10, attempt)
+    assert outcomes["ok"] == 1
+    with tenant_context(alpha_committed):
+        moved = Booking.objects.filter(starts_at=paris(2030, 6, 4, 10))
+        assert moved.count() == 1
+        for booking in Booking.objects.exclude(pk=moved.get().pk):
+            assert booking.starts_at == original[booking.pk]
