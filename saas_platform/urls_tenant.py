@@ -2,11 +2,18 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from two_factor.urls import urlpatterns as two_factor_urls
 
 from tenants import views as tenant_views
 
 from . import health
+
+# Public, like the API itself (/api/ is a customer path in tenants.middleware).
+api_documentation = [
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]
 
 urlpatterns = [
     path("", tenant_views.dashboard, name="dashboard"),
@@ -22,6 +29,8 @@ urlpatterns = [
     path("account/welcome/", tenant_views.login_handoff, name="login_handoff"),
     path("account/verify/", tenant_views.verify_second_factor, name="account_verify"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include("scheduling.api_urls")),
+    path("api/", include(api_documentation)),
     path("", include(two_factor_urls)),
     path("account/", include("django.contrib.auth.urls")),
 ]

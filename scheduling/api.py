@@ -1,0 +1,330 @@
+"""Public booking API of a business's host: services, availability, holds, self-service changes.
+
+No authentication: a booking is reached with its reference plus its secret manage token. Domain
+errors (`BookingError`, `SlotError`) and input errors become HTTP responses in one place,
+`api_exception_handler`, always shaped `{"error": {"code", "message", "field"?}}`.
+"""
+
+import logging
+import secrets
+from datetime import UTC
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, set_rollback
+
+from . import slots
+from .exceptions import BookingError
+from .models import Booking, Service, StaffMember
+from .selectors import available_slots, tenant_time_zone
+from .serializers import (
+    AvailabilityQuerySerializer,
+    AvailabilitySerializer,
+    BookingCancelSerializer,
+    BookingCreatedSerializer,
+    BookingCreateSerializer,
+    BookingRescheduleSerializer,
+    BookingSerializer,
+    CancellationSerializer,
+    ErrorSerializer,
+    ServiceSerializer,
+)
+from .services import CUSTOMER, booking_cancel, booking_hold, booking_reschedule, customer_upsert
+
+logger = logging.getLogger(__name__)
+
+API_TAG = "booking"
+
+
+class ApiError(Exception):
+    """An input problem found by a view (unknown id, unusable request), already user-facing."""
+
+    def __init__(self, *, code: str, message: str, http_status: int = 400,
+                 field: str | None = None) -> None:  # fmt: skip
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.field = field
+
+
+def error_response(*, code: str, message: str, http_status: int,
+                   field: str | None = None) -> Response:  # fmt: skip
+    body: dict = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return Response({"error": body}, status=http_status)
+
+
+def _first_validation_error(detail: object, path: str = "") -> tuple[str | None, str, str]:
+    """(field path, message, code) of the first error in a DRF error tree."""
+    if isinstance(detail, dict) and detail:
+        key, value = next(iter(detail.items()))
+        name = "" if key in ("non_field_errors", "detail") else str(key)
+        return _first_validation_error(value, ".".join(part for part in (path, name) if part))
+    if isinstance(detail, list) and detail:
+        return _first_validation_error(detail[0], path)
+    code = getattr(detail, "code", None) or "invalid"
+    return path or None, str(detail), code
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """The one mapping from errors to HTTP responses for the views of this module."""
+    if isinstance(exc, ApiError):
+        response = error_response(code=exc.code, message=exc.message,
+                                  http_status=exc.http_status, field=exc.field)  # fmt: skip
+    elif isinstance(exc, slots.SlotUnavailable):
+        response = error_response(code="slot_taken", message=str(exc), http_status=409)
+    elif isinstance(exc, slots.SlotError):
+        response = error_response(code=exc.code, message=str(exc), http_status=400)
+    elif isinstance(exc, BookingError):
+        response = error_response(code=exc.code, message=str(exc), http_status=exc.http_status)
+    elif isinstance(exc, drf_exceptions.ValidationError):
+        field, message, code = _first_validation_error(exc.detail)
+        if code in ("required", "null", "blank"):
+            code = "missing"
+        elif code != "invalid":
+            code = "invalid"
+        response = error_response(code=code, message=message, http_status=400, field=field)
+    elif isinstance(exc, Http404 | drf_exceptions.NotFound):
+        response = error_response(code="not_found", message="Not found.", http_status=404)
+    elif isinstance(exc, drf_exceptions.APIException):
+        response = error_response(code=exc.default_code, message=str(exc.detail),
+                                  http_status=exc.status_code)  # fmt: skip
+        if retry_after := getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(retry_after))
+    else:
+        return None  # a bug: let it surface as a 500 and reach the error reporting
+    set_rollback()
+    return response
+
+
+class PublicApiView(APIView):
+    """Base of the customer endpoints: anonymous, errors through `api_exception_handler`."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input or time"),
+    404: OpenApiResponse(ErrorSerializer, description="Unknown service, staff or booking"),
+}
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _bookable_service(service_id: int) -> Service:
+    service = Service.objects.filter(pk=service_id, is_active=True).first()
+    if service is None:
+        raise ApiError(code="not_found", message="This service does not exist.", http_status=404,
+                       field="service")  # fmt: skip
+    return service
+
+
+def _check_staff(service: Service, staff_id: int | None) -> None:
+    if staff_id is None:
+        return
+    if not service.staff.filter(pk=staff_id, is_active=True).exists():
+        raise ApiError(code="not_found", message="This staff member does not offer this service.",
+                       http_status=404, field="staff")  # fmt: skip
+
+
+def _booking_for_token(reference: str, token: str | None) -> Booking:
+    """The booking if the token matches; an unknown reference and a wrong token look the same."""
+    booking = Booking.objects.select_related("service", "staff").filter(reference=reference).first()
+    if (
+        booking is None
+        or not token
+        or not secrets.compare_digest(booking.manage_token.encode(), token.encode())
+    ):
+        raise ApiError(code="not_found", message="No booking matches this reference and token.",
+                       http_status=404)  # fmt: skip
+    return booking
+
+
+# ---------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------
+class ServiceListView(PublicApiView):
+    @extend_schema(tags=[API_TAG], summary="Bookable services",
+                   responses=ServiceSerializer(many=True))  # fmt: skip
+    def get(self, request: Request) -> Response:
+        services = Service.objects.filter(is_active=True).prefetch_related(
+            Prefetch(
+                "staff",
+                queryset=StaffMember.objects.filter(is_active=True),
+                to_attr="active_staff",
+            )
+        )
+        return Response(ServiceSerializer(services, many=True).data)
+
+
+class AvailabilityView(PublicApiView):
+    @extend_schema(
+        tags=[API_TAG],
+        summary="Free start times of a service",
+        parameters=[
+            OpenApiParameter("service", int, required=True),
+            OpenApiParameter(
+                "start",
+                OpenApiTypes.DATE,
+                required=True,
+                description="First date (YYYY-MM-DD), in the business's zone",
+            ),
+            OpenApiParameter(
+                "end",
+                OpenApiTypes.DATE,
+                required=True,
+                description="Last date (YYYY-MM-DD), inclusive; at most 93 days",
+            ),
+            OpenApiParameter("staff", int, description="Only this staff member"),
+            OpenApiParameter(
+                "tz", str, description="IANA zone of `local_start` (default: the business's)"
+            ),
+        ],  # fmt: skip
+        responses={200: AvailabilitySerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        query = _validated(AvailabilityQuerySerializer, request.query_params)
+        service = _bookable_service(query["service"])
+        staff_id = query.get("staff")
+        _check_staff(service, staff_id)
+        business_zone = tenant_time_zone()
+        zone = query.get("tz") or business_zone
+        found = available_slots(service=service, start_date=query["start"],
+                                end_date=query["end"], now=timezone.now(),
+                                staff_id=staff_id)  # fmt: skip
+        payload = {
+            "service": service.pk,
+            "start": query["start"],
+            "end": query["end"],
+            "time_zone": zone,
+            "tenant_time_zone": business_zone,
+            "slots": [
+                {
+                    "start": slot.start_utc.astimezone(UTC),
+                    "end": slot.end_utc.astimezone(UTC),
+                    "local_start": slot.in_zone(zone).isoformat(),
+                    "staff_id": slot.staff_id,
+                }
+                for slot in found
+            ],
+        }
+        return Response(AvailabilitySerializer(payload).data)
+
+
+class BookingCreateView(PublicApiView):
+    @extend_schema(
+        tags=[API_TAG],
+        summary="Hold a time for a customer",
+        request=BookingCreateSerializer,
+        responses={
+            201: BookingCreatedSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="The time was just taken"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(BookingCreateSerializer, request.data)
+        service = _bookable_service(data["service"])
+        if service.capacity > 1:
+            raise ApiError(code="group_service", field="service", message=(
+                "This is a group service: its sessions cannot be booked through this endpoint yet."
+            ))  # fmt: skip
+        staff_id = data.get("staff")
+        _check_staff(service, staff_id)
+        # One transaction: a refused time leaves no customer row behind either.
+        with transaction.atomic():
+            customer = customer_upsert(
+                name=data["customer"]["name"],
+                email=data["customer"]["email"],
+                phone=data["customer"]["phone"],
+            )
+            booking = booking_hold(service=service, starts_at=data["start"], customer=customer,
+                                   staff_id=staff_id, source="api", notes=data["notes"],
+                                   actor=CUSTOMER)  # fmt: skip
+        booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
+        return Response(BookingCreatedSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+class BookingDetailView(PublicApiView):
+    @extend_schema(
+        tags=[API_TAG],
+        summary="A booking, for its customer",
+        parameters=[OpenApiParameter("token", str, required=True, description="Manage token")],
+        responses={200: BookingSerializer, 404: ERRORS[404]},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        booking = _booking_for_token(reference, request.query_params.get("token"))
+        return Response(BookingSerializer(booking).data)
+
+
+class BookingCancelView(PublicApiView):
+    @extend_schema(
+        tags=[API_TAG],
+        summary="Cancel a booking (by its customer)",
+        request=BookingCancelSerializer,
+        responses={
+            200: CancellationSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="The booking cannot be cancelled"),
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        booking = _booking_for_token(reference, _token_of(request))
+        data = _validated(BookingCancelSerializer, request.data)
+        # Payments are not built yet: nothing has been paid, so the refund amount is 0.
+        decision = booking_cancel(booking=booking, actor=CUSTOMER, by_business=False,
+                                  reason=data["reason"], paid_minor=0)  # fmt: skip
+        booking.refresh_from_db()
+        payload = {
+            "booking": booking,
+            "refund_percent": decision.percent,
+            "refund_minor": decision.amount_minor,
+            "refund_reason": str(decision.reason),
+        }
+        return Response(CancellationSerializer(payload).data)
+
+
+class BookingRescheduleView(PublicApiView):
+    @extend_schema(
+        tags=[API_TAG],
+        summary="Move a booking to another time (by its customer)",
+        request=BookingRescheduleSerializer,
+        responses={
+            200: BookingSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="The time was just taken"),
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        booking = _booking_for_token(reference, _token_of(request))
+        data = _validated(BookingRescheduleSerializer, request.data)
+        staff_id = data.get("staff")
+        _check_staff(booking.service, staff_id)
+        booking = booking_reschedule(booking=booking, new_start=data["start"], actor=CUSTOMER,
+                                     staff_id=staff_id)  # fmt: skip
+        booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
+        return Response(BookingSerializer(booking).data)
+
+
+def _token_of(request: Request) -> str | None:
+    """The token of a POST body; checked before the rest so strangers learn nothing."""
+    token = request.data.get("token") if hasattr(request.data, "get") else None
+    return token if isinstance(token, str) else None

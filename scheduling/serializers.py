@@ -1,0 +1,226 @@
+"""Shapes of the public booking API (`scheduling.api`): validated inputs and documented outputs."""
+
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import available_timezones
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Booking, Service
+
+# Widest availability query, in days (inclusive of both ends): about a quarter.
+MAX_AVAILABILITY_DAYS = 93
+# Keeps date arithmetic (windows of a day or two around a date) far from datetime's limits.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 9000
+ID_MAX = 2**63 - 1  # BigAutoField
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _check_year(year: int) -> None:
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise serializers.ValidationError(
+            f"Use a year between {EARLIEST_YEAR} and {LATEST_YEAR}.", code="invalid"
+        )
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareDateTimeField(serializers.Field):
+    """An ISO 8601 date-time that must carry its UTC offset (`2030-06-04T10:00:00+02:00`).
+
+    A naive time would be read in some default zone and silently book the wrong hour."""
+
+    default_error_messages = {
+        "invalid": (
+            "Give an ISO 8601 date-time with its UTC offset, e.g. 2030-06-04T10:00:00+02:00."
+        ),
+    }
+
+    def to_internal_value(self, data: object) -> datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+        except ValueError:  # well formed but impossible, e.g. month 13
+            value = None
+        if value is None or value.tzinfo is None or value.utcoffset() is None:
+            self.fail("invalid")
+        _check_year(value.year)
+        return value.astimezone(UTC)
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+class BoundedDateField(serializers.DateField):
+    def to_internal_value(self, value):
+        result = super().to_internal_value(value)
+        _check_year(result.year)
+        return result
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(required=False, allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error of the API: `{"error": {"code", "message", "field"?}}`."""
+
+    error = ErrorDetailSerializer()
+
+
+# ---------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------
+class StaffSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    currency = serializers.SerializerMethodField()
+    staff = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "description",
+            "category",
+            "duration_minutes",
+            "price_minor",
+            "currency",
+            "payment_mode",
+            "deposit_fixed_minor",
+            "deposit_percent",
+            "capacity",
+            "staff",
+        ]
+
+    def get_currency(self, service: Service) -> str:
+        return getattr(connection.tenant, "currency", "") or "EUR"
+
+    @extend_schema_field(StaffSummarySerializer(many=True))
+    def get_staff(self, service: Service) -> list[dict]:
+        # `active_staff` is prefetched by the view; inactive members are not bookable.
+        return [{"id": m.pk, "display_name": m.display_name} for m in service.active_staff]
+
+
+# ---------------------------------------------------------------------------
+# Availability
+# ---------------------------------------------------------------------------
+class AvailabilityQuerySerializer(serializers.Serializer):
+    service = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+    start = BoundedDateField(input_formats=["iso-8601"])
+    end = BoundedDateField(input_formats=["iso-8601"])
+    staff = serializers.IntegerField(min_value=1, max_value=ID_MAX, required=False)
+    tz = serializers.CharField(required=False, max_length=64)
+
+    def validate_tz(self, value: str) -> str:
+        if value not in known_time_zones():
+            raise serializers.ValidationError("Unknown time zone: use an IANA name such as "
+                                              "Europe/Paris.")  # fmt: skip
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": "The end date is before the start date."})
+        if (attrs["end"] - attrs["start"]).days + 1 > MAX_AVAILABILITY_DAYS:
+            raise serializers.ValidationError(
+                {"end": f"Ask for at most {MAX_AVAILABILITY_DAYS} days at a time."}
+            )
+        return attrs
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(default_timezone=UTC, help_text="UTC")
+    end = serializers.DateTimeField(default_timezone=UTC, help_text="UTC")
+    local_start = serializers.CharField(help_text="ISO 8601 in the requested time zone")
+    staff_id = serializers.IntegerField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    service = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    time_zone = serializers.CharField(help_text="Zone of `local_start`")
+    tenant_time_zone = serializers.CharField(help_text="Zone of the business; dates are in it")
+    slots = SlotSerializer(many=True)
+
+
+# ---------------------------------------------------------------------------
+# Bookings
+# ---------------------------------------------------------------------------
+class CustomerInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    service = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+    start = AwareDateTimeField()
+    staff = serializers.IntegerField(min_value=1, max_value=ID_MAX, required=False,
+                                     allow_null=True)  # fmt: skip
+    customer = CustomerInputSerializer()
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BookingTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=64)
+
+
+class BookingCancelSerializer(BookingTokenSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class BookingRescheduleSerializer(BookingTokenSerializer):
+    start = AwareDateTimeField()
+    staff = serializers.IntegerField(min_value=1, max_value=ID_MAX, required=False,
+                                     allow_null=True)  # fmt: skip
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    """A booking as its customer sees it (the manage token is only returned on creation)."""
+
+    service = serializers.CharField(source="service.name")
+    staff = serializers.CharField(source="staff.display_name")
+    starts_at = serializers.DateTimeField(default_timezone=UTC)
+    ends_at = serializers.DateTimeField(default_timezone=UTC)
+    hold_expires_at = serializers.DateTimeField(default_timezone=UTC, allow_null=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "reference",
+            "status",
+            "service",
+            "staff",
+            "starts_at",
+            "ends_at",
+            "hold_expires_at",
+            "price_minor",
+            "currency",
+        ]
+
+
+class BookingCreatedSerializer(BookingSerializer):
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "manage_token"]
+
+
+class CancellationSerializer(serializers.Serializer):
+    booking = BookingSerializer()
+    refund_percent = serializers.IntegerField()
+    refund_minor = serializers.IntegerField(help_text="Amount to refund, in minor units")
+    refund_reason = serializers.CharField()
