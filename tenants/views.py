@@ -50,32 +50,14 @@ SECTIONS = [
 ]
 
 
-def _section_page(permission: Permission, title: str, text: str):
+def section_page(permission: Permission, title: str, text: str):
+    """A placeholder page behind `permission`, for sections whose pages are still to come."""
+
     @member_required(permission)
     def view(request: HttpRequest) -> HttpResponse:
         return render(request, "tenant/section.html", {"title": title, "text": text})
 
     return view
-
-
-calendar_page = _section_page(
-    Permission.VIEW_OWN_CALENDAR, "Calendar", "Your bookings will appear here."
-)
-bookings_page = _section_page(
-    Permission.VIEW_ALL_BOOKINGS, "Bookings", "Every booking of the business will appear here."
-)
-payments_page = _section_page(
-    Permission.VIEW_MONEY, "Payments", "Payments, fees and refunds will appear here."
-)
-branding_page = _section_page(
-    Permission.MANAGE_BRANDING, "Branding", "Logo, colours and fonts of your booking widget."
-)
-payouts_page = _section_page(
-    Permission.MANAGE_PAYOUTS, "Get paid", "Connect your Stripe account to take payments online."
-)
-billing_page = _section_page(
-    Permission.MANAGE_BILLING, "Plan and billing", "Your Creneau plan and invoices."
-)
 
 
 @member_required(Permission.MANAGE_TEAM)

@@ -28,6 +28,9 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "billing",
+    # Also a tenant app: the connected-account map and webhook events live in public, booking
+    # payments in each tenant's schema.
+    "connect_payments",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -45,6 +48,8 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "scheduling",
+    "connect_payments",
+    "widgets",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

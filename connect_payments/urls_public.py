@@ -1,0 +1,3 @@
+"""Platform-host routes of payments (Stripe webhooks), mounted at `/stripe/`."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Back-office pages of the catalogue: services, staff, resources, hours, group sessions."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Platform-host routes of the widget (the loader script `widget.js`)."""
+
+urlpatterns: list = []
