@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("", include("scheduling.urls_calendar")),
     path("", include("scheduling.urls_catalogue")),
+    path("", include("scheduling.urls_integrations")),
     path("", include("connect_payments.urls")),
     path("", include("widgets.urls")),
     path("", include("billing.urls")),

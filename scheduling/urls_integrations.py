@@ -1,0 +1,3 @@
+"""Back-office pages of integrations: calendar feed subscriptions and API keys."""
+
+urlpatterns: list = []
