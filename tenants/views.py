@@ -42,6 +42,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 SECTIONS = [
     (Permission.VIEW_OWN_CALENDAR, "Calendar", "/calendar/"),
     (Permission.VIEW_ALL_BOOKINGS, "Bookings", "/bookings/"),
+    (Permission.MANAGE_CATALOGUE, "Services", "/services/"),
+    (Permission.MANAGE_CATALOGUE, "Staff and hours", "/staff/"),
+    (Permission.MANAGE_CATALOGUE, "Resources", "/resources/"),
+    (Permission.MANAGE_CATALOGUE, "Group sessions", "/group-sessions/"),
+    (Permission.MANAGE_CATALOGUE, "Booking settings", "/booking-settings/"),
     (Permission.VIEW_MONEY, "Payments", "/payments/"),
     (Permission.MANAGE_BRANDING, "Branding", "/branding/"),
     (Permission.MANAGE_TEAM, "Team", "/team/"),
