@@ -2,22 +2,31 @@
 
 from django.urls import path
 
-from tenants.roles import Permission
-from tenants.views import section_page
+from . import views_calendar as views
 
 urlpatterns = [
+    path("calendar/", views.calendar, name="calendar"),
+    path("bookings/", views.booking_list, name="bookings"),
+    path("bookings/new/", views.booking_new, name="booking_new"),
+    path("bookings/<str:reference>/", views.booking_detail, name="booking_detail"),
     path(
-        "calendar/",
-        section_page(Permission.VIEW_OWN_CALENDAR, "Calendar", "Your bookings will appear here."),
-        name="calendar",
+        "bookings/<str:reference>/confirm/",
+        views.booking_transition,
+        {"action": "confirm"},
+        name="booking_confirm",
     ),
     path(
-        "bookings/",
-        section_page(
-            Permission.VIEW_ALL_BOOKINGS,
-            "Bookings",
-            "Every booking of the business will appear here.",
-        ),
-        name="bookings",
+        "bookings/<str:reference>/complete/",
+        views.booking_transition,
+        {"action": "complete"},
+        name="booking_complete",
     ),
+    path(
+        "bookings/<str:reference>/no-show/",
+        views.booking_transition,
+        {"action": "no_show"},
+        name="booking_no_show",
+    ),
+    path("bookings/<str:reference>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("bookings/<str:reference>/move/", views.booking_move, name="booking_move"),
 ]
