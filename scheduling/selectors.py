@@ -22,6 +22,7 @@ from .models import (
     Booking,
     BookingStatus,
     DateOverride,
+    Occurrence,
     Service,
     StaffMember,
     TimeOff,
@@ -103,6 +104,11 @@ def staff_schedules(
         busy[staff_pk].append(slots.TimeSpan(occupied.lower, occupied.upper))
         if occurrence_id is None:
             counts[staff_pk][starts_at.astimezone(zone).date()] += 1
+    # A class the staff member teaches occupies them even before anyone takes a seat.
+    for staff_pk, starts_at, ends_at in Occurrence.objects.filter(
+        staff_id__in=ids, is_cancelled=False, starts_at__lt=end, ends_at__gt=start
+    ).values_list("staff_id", "starts_at", "ends_at"):
+        busy[staff_pk].append(slots.TimeSpan(starts_at, ends_at))
     return [
         slots.StaffSchedule(
             staff_id=member.pk,

@@ -11,6 +11,7 @@ concurrent inserts checked by the exclusion constraint wait on each other and Po
 some of them as deadlocks (seen in the race tests).
 """
 
+import dataclasses
 import logging
 import re
 import secrets
@@ -192,6 +193,13 @@ def _expire_overlapping_holds(*, now: datetime, overlap: Q) -> None:
         booking_expire(booking_ids=stale, now=now)
 
 
+def _rules_for(service: Service, *, team_booking: bool) -> slots.ServiceRules:
+    rules = service_rules(service)
+    if team_booking:
+        return dataclasses.replace(rules, minimum_notice_minutes=0, maximum_advance_days=None)
+    return rules
+
+
 def booking_hold(
     *,
     service: Service,
@@ -202,8 +210,13 @@ def booking_hold(
     notes: str = "",
     now: datetime | None = None,
     actor: Actor = CUSTOMER,
+    team_booking: bool = False,
 ) -> Booking:
-    """Reserve a slot while the customer pays (or confirm at once for staff bookings)."""
+    """Reserve a slot while the customer pays (or confirm at once for staff bookings).
+
+    A team booking (a walk-in, a phoned-in customer) ignores the online booking window, minimum
+    notice and maximum advance, which exist to protect the team from customers; never the past.
+    """
     now = now or timezone.now()
     if service.capacity > 1:
         raise InvalidTransition("This is a group service: book a seat in one of its sessions.")
@@ -216,7 +229,7 @@ def booking_hold(
     )
     assigned = slots.validate_requested_start(
         calendar=scheduling_calendar(),
-        service=service_rules(service),
+        service=_rules_for(service, team_booking=team_booking),
         staff=schedules,
         start=starts_at,
         now=now,

@@ -706,6 +706,7 @@ def _create_confirmed_booking(request: HttpRequest, form: BookingCreateForm) -> 
                 service=data["service"], starts_at=data["starts_at"], customer=customer,
                 staff_id=data["staff"].pk if data["staff"] else None,
                 source=BookingSource.STAFF, notes=data["notes"], actor=actor, now=_now(),
+                team_booking=True,
             )  # fmt: skip
             return services.booking_confirm(
                 booking=booking, actor=actor, reason="Booked by the team."

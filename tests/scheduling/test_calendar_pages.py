@@ -428,7 +428,7 @@ def test_new_booking_with_anyone_and_a_typed_time(desk, catalogue):
         ({"date": "2030-06-05", "phone": "12"}, "This phone number is not valid."),
         ({"date": "2030-06-05", "email": "not-an-email"}, "Enter a valid email address."),
         ({"date": "2030-06-05", "slot": ""}, "Pick one of the available times or type a time."),
-        ({"date": "2030-06-03", "slot": "08:30"}, "too soon"),
+        ({"date": "2030-06-02", "slot": "other", "time": "10:00"}, "in the past"),
         ({"date": "2030-06-05", "slot": "9:00"}, "Pick one of the listed times."),
     ],
 )
@@ -442,6 +442,16 @@ def test_refused_new_booking_is_a_form_error_and_writes_nothing(
     assert message in response.content.decode()
     assert Customer.objects.count() == customers
     assert Booking.objects.count() == bookings
+
+
+def test_team_books_a_walk_in_inside_the_online_notice_window(desk, catalogue):
+    """Minimum notice protects the team from customers; the team itself may book at short notice."""
+    Service.objects.filter(pk=catalogue["service"].pk).update(minimum_notice_minutes=240)
+    data = new_booking_data(catalogue, date="2030-06-03", slot="other", time="09:00")
+    assert desk.post("/bookings/new/", data).status_code == 302
+    booking = Booking.objects.get(customer__email="paul@example.test")
+    assert booking.starts_at == paris(2030, 6, 3, 9)
+    assert booking.status == "confirmed"
 
 
 def test_existing_customer_is_not_changed_by_a_refused_booking(desk, catalogue, customer):
