@@ -1,0 +1,234 @@
+"""Widget fixtures: a committed catalogue in tenant alpha, a real HTTP server for the browser,
+Debian's Chromium, and a third-party page server on another origin."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time as time_module
+from collections.abc import Iterator
+from datetime import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.wsgi import get_wsgi_application
+from django.db import connection, connections
+from django_tenants.utils import tenant_context
+
+from scheduling.models import (
+    Booking,
+    BookingEvent,
+    Customer,
+    SchedulingSettings,
+    Service,
+    StaffMember,
+    WorkingHours,
+)
+from tenants.models import Tenant
+from widgets.models import Branding
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+
+
+def build_widget_catalogue() -> dict[str, Any]:
+    """Two staff working every day 08:00–20:00; a pay-at-venue, a free and an online service."""
+    ada = StaffMember.objects.create(display_name="Ada")
+    ben = StaffMember.objects.create(display_name="Ben")
+    for member in (ada, ben):
+        for weekday in range(7):
+            WorkingHours.objects.create(staff=member, weekday=weekday, start=time(8), end=time(20))
+    policy = [{"hours_before": 24, "refund_percent": 100}, {"hours_before": 0, "refund_percent": 0}]
+    common = dict(
+        slot_interval_minutes=30,
+        minimum_notice_minutes=60,
+        maximum_advance_days=60,
+        cancellation_policy=policy,
+    )
+    haircut = Service.objects.create(
+        name="Haircut",
+        category="Hair",
+        duration_minutes=30,
+        price_minor=3000,
+        payment_mode="pay_at_venue",
+        **common,
+    )
+    consult = Service.objects.create(
+        name="Consultation",
+        category="Advice",
+        duration_minutes=20,
+        price_minor=0,
+        payment_mode="free",
+        **common,
+    )
+    massage = Service.objects.create(
+        name="Massage",
+        category="Body",
+        duration_minutes=60,
+        price_minor=4500,
+        payment_mode="online_full",
+        **common,
+    )
+    for service in (haircut, consult, massage):
+        service.staff.add(ada, ben)
+    return {"ada": ada, "ben": ben, "haircut": haircut, "consult": consult, "massage": massage}
+
+
+def remove_widget_data() -> None:
+    from connect_payments.models import BookingPayment, PaymentRefund
+
+    PaymentRefund.objects.all().delete()
+    BookingPayment.objects.all().delete()
+    BookingEvent.objects.all().delete()
+    Booking.objects.all().delete()
+    Customer.objects.all().delete()
+    for service in Service.objects.all():
+        service.staff.clear()
+    Service.objects.all().delete()
+    StaffMember.objects.all().delete()
+    Branding.objects.all().delete()
+    SchedulingSettings.objects.all().delete()
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Requests:
+    """Requests being answered, so the server's teardown can wait for them to finish (idle
+    connections the browser opened ahead of time are not requests and are not waited for)."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.lock = threading.Lock()
+
+    def add(self, delta: int) -> None:
+        with self.lock:
+            self.active += delta
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        deadline = time_module.monotonic() + timeout
+        while self.active and time_module.monotonic() < deadline:
+            time_module.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def live_site(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
+    """The project served over HTTP on a free port (static files through the finders)."""
+    requests = _Requests()
+    django_app = StaticFilesHandler(get_wsgi_application())
+
+    class Handler(WSGIRequestHandler):
+        counted = False
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def get_environ(self) -> dict:
+            self.counted = True  # a request line was read: this is a real request
+            requests.add(1)
+            return super().get_environ()
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            finally:
+                # Each request has its own thread: close its database connection, or the test
+                # database cannot be dropped at the end of the session.
+                connections.close_all()
+                if self.counted:
+                    requests.add(-1)
+
+    server = make_server("127.0.0.1", 0, django_app, server_class=_ThreadingWSGIServer,
+                         handler_class=Handler)  # fmt: skip
+    port = server.server_address[1]
+    with django_db_blocker.unblock():
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield {"port": port, "platform": f"http://localhost:{port}",
+               "alpha": f"http://alpha.localhost:{port}"}  # fmt: skip
+        server.shutdown()
+        requests.wait_idle()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def alpha_catalogue(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
+    """Committed catalogue in alpha for the browser tests; removed after the module."""
+    with django_db_blocker.unblock():
+        tenant = Tenant.objects.get(slug="alpha")
+        with tenant_context(tenant):
+            remove_widget_data()
+            catalogue = build_widget_catalogue()
+        connection.set_schema_to_public()
+        yield {"tenant": tenant, **catalogue}
+        with tenant_context(tenant):
+            remove_widget_data()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the ORM calls the tests make
+    # between browser steps are ordinary blocking calls, which Django refuses by default there.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+        # Inside Playwright's context Django's per-thread connections are not the ones of the
+        # session's setup: close those the module opened, or the test database cannot be
+        # dropped at the end of the run.
+        connections.close_all()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def third_party_site() -> Iterator[dict[str, Any]]:
+    """A website of another origin (127.0.0.1 on its own port) serving pages set by the test."""
+    pages: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = pages.get(self.path.split("?")[0], "<p>not found</p>").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"pages": pages, "origin": f"http://127.0.0.1:{server.server_address[1]}"}
+    server.shutdown()
+    server.server_close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"widget-{name}.png"), full_page=True)

@@ -1,0 +1,219 @@
+"""The payment step of the booking page with local Stripe's Stripe.js stand-in (Payment Element):
+a declined card shows Stripe's message and keeps the hold, another card pays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django_tenants.utils import tenant_context
+
+from connect_payments.models import BookingPayment, ConnectedAccount
+from scheduling.models import Booking
+from stripe_local.server import serve_in_thread
+from stripe_local.testing import TEST_RETRY_DELAYS, make_client, onboarded_account
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+SECRET_KEY = "sk_test_CreneauWidgetTests00000000001"
+PUBLISHABLE_KEY = "pk_test_CreneauWidgetTests00000000001"
+
+
+@pytest.fixture(scope="module")
+def payments_ready(alpha_catalogue: dict, django_db_blocker) -> Iterator[dict]:
+    """Local Stripe, the settings pointing at it, and alpha's onboarded connected account."""
+    base_url, stop = serve_in_thread(retry_delays=TEST_RETRY_DELAYS)
+    overrides = override_settings(
+        STRIPE_API_BASE=base_url, STRIPE_SECRET_KEY=SECRET_KEY,
+        STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY, STRIPE_MAX_NETWORK_RETRIES=0, STRIPE_JS_URL="",
+    )  # fmt: skip
+    overrides.enable()
+    sdk = make_client(base_url, api_key=SECRET_KEY)
+    with django_db_blocker.unblock():
+        account = ConnectedAccount.objects.create(
+            tenant=alpha_catalogue["tenant"], account_id=onboarded_account(sdk, base_url),
+            charges_enabled=True, payouts_enabled=True, details_submitted=True,
+        )  # fmt: skip
+        try:
+            yield {"sdk": sdk, "account": account, "base_url": base_url}
+        finally:
+            with tenant_context(alpha_catalogue["tenant"]):
+                BookingPayment.objects.all().delete()
+            connection.set_schema_to_public()
+            account.delete()
+            overrides.disable()
+            stop()
+
+
+def _fill_card(page: Any, number: str) -> None:
+    page.fill("input[name='cardnumber']", number)
+    page.fill("input[name='exp-date']", "12 / 34")
+    page.fill("input[name='cvc']", "123")
+    page.fill("input[name='postal']", "75011")
+
+
+def test_decline_then_success_on_the_payment_step(
+    browser: Any, live_site: dict, alpha_catalogue: dict, payments_ready: dict
+) -> None:
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    page.goto(live_site["alpha"] + f"/book/{alpha_catalogue['massage'].pk}/")
+    page.get_by_role("button", name="Anyone available").click()
+    page.locator(".cr-day-open").first.click()
+    page.locator(".cr-time").first.click()
+    page.fill("#cr-name", "Paying Pat")
+    page.fill("#cr-email", "pat@example.test")
+    page.check("#cr-consent")
+    page.click("button[type=submit]")
+    assert "Due now€45.00" in page.inner_text(".cr-summary").replace("\n", "").replace("\t", "")
+    page.click("#cr-submit")
+    page.wait_for_selector("body[data-step='payment']")
+    pay = page.locator("#cr-pay")
+    pay.wait_for(state="visible")
+    page.wait_for_function("!document.getElementById('cr-pay').disabled")  # element ready
+    assert pay.inner_text() == "Pay €45.00"
+    _fill_card(page, "4000 0000 0000 9995")
+    pay.click()
+    message = page.locator("#cr-payment-message")
+    page.wait_for_function("document.getElementById('cr-payment-message').textContent !== ''")
+    assert message.inner_text() == "Your card has insufficient funds."
+    with tenant_context(alpha_catalogue["tenant"]):
+        booking = Booking.objects.get(customer__email="pat@example.test")
+        assert booking.status == "held"  # the hold stays while the customer tries another card
+    connection.set_schema_to_public()
+    screenshot(page, "payment-declined")
+    _fill_card(page, "4242 4242 4242 4242")
+    pay.click()
+    # Paid: the page now waits for the server to see the payment (GET status re-reads the
+    # PaymentIntent once connect_payments wires it in), then shows the confirmation.
+    page.wait_for_function(
+        "document.body.dataset.step === 'done' || "
+        "document.getElementById('cr-payment-message').textContent === "
+        "'Waiting for the payment to be confirmed…'"
+    )
+    with tenant_context(alpha_catalogue["tenant"]):
+        payment = BookingPayment.objects.get(booking__customer__email="pat@example.test")
+    connection.set_schema_to_public()
+    intent = payments_ready["sdk"].v1.payment_intents.retrieve(payment.payment_intent_id)
+    assert intent.status == "succeeded" and intent.amount == 4500
+    screenshot(page, "payment-paid")
+    page.close()
+
+
+def _to_payment_step(page: Any, live_site: dict, alpha_catalogue: dict, email: str) -> None:
+    page.goto(live_site["alpha"] + f"/book/{alpha_catalogue['massage'].pk}/")
+    page.click("[data-staff='anyone']")
+    page.locator(".cr-day-open").first.click()
+    page.locator(".cr-time").first.click()
+    page.fill("#cr-name", "Paying Pat")
+    page.fill("#cr-email", email)
+    page.check("#cr-consent")
+    page.click("button[type=submit]")
+    page.click("#cr-submit")
+    page.wait_for_selector("body[data-step='payment']")
+    page.wait_for_function("!document.getElementById('cr-pay').disabled")
+
+
+def test_3d_secure_challenge_is_passed_on_the_payment_step(
+    browser: Any, live_site: dict, alpha_catalogue: dict, payments_ready: dict
+) -> None:
+    page = browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
+    _to_payment_step(page, live_site, alpha_catalogue, "secure.sam@example.test")
+    assert page.inner_text("#cr-pay") == "Payer 45,00\u00a0€"
+    assert "Numéro de carte" in page.inner_text("#cr-payment-element")  # Stripe's locale
+    _fill_card(page, "4000 0025 0000 3155")
+    page.click("#cr-pay")
+    page.click("#local-stripe-3ds-complete")
+    page.wait_for_function(
+        "document.body.dataset.step === 'done' || "
+        "document.getElementById('cr-payment-message').textContent === "
+        "'En attente de la confirmation du paiement…'"
+    )
+    with tenant_context(alpha_catalogue["tenant"]):
+        payment = BookingPayment.objects.get(booking__customer__email="secure.sam@example.test")
+    connection.set_schema_to_public()
+    intent = payments_ready["sdk"].v1.payment_intents.retrieve(payment.payment_intent_id)
+    assert intent.status == "succeeded"
+    screenshot(page, "payment-3ds-passed")
+    page.close()
+
+
+def test_a_hold_running_out_on_the_payment_step_sends_back_to_the_times(
+    browser: Any, live_site: dict, alpha_catalogue: dict, payments_ready: dict
+) -> None:
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    page.clock.install()
+    _to_payment_step(page, live_site, alpha_catalogue, "late.lou@example.test")
+    with tenant_context(alpha_catalogue["tenant"]):  # the sweeper's work when the hold ran out
+        Booking.objects.filter(customer__email="late.lou@example.test").update(status="expired")
+    connection.set_schema_to_public()
+    page.clock.run_for("11:00")  # past the 10-minute hold
+    notice = page.locator("#cr-notice")
+    notice.wait_for(state="visible")
+    assert notice.inner_text() == "The time reserved for you ran out — please pick a time again."
+    assert page.get_attribute("body", "data-step") == "time"
+    screenshot(page, "payment-hold-expired")
+    page.close()
+
+
+def test_stripe_unavailable_keeps_the_hold_and_try_again_recovers(
+    browser: Any, live_site: dict, alpha_catalogue: dict, payments_ready: dict
+) -> None:
+    from stripe_local.testing import local
+
+    base_url = payments_ready["base_url"]
+    local(base_url, "/_local/fail_next", {"path": "/v1/payment_intents", "status": 500})
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    page.goto(live_site["alpha"] + f"/book/{alpha_catalogue['massage'].pk}/")
+    page.click("[data-staff='anyone']")
+    page.locator(".cr-day-open").first.click()
+    page.locator(".cr-time").first.click()
+    page.fill("#cr-name", "Patient Pia")
+    page.fill("#cr-email", "pia@example.test")
+    page.check("#cr-consent")
+    page.click("button[type=submit]")
+    page.click("#cr-submit")
+    retry = page.locator("#cr-retry")
+    retry.wait_for()
+    assert page.inner_text("#cr-payment-message") != ""  # why it cannot pay yet
+    assert page.locator("#cr-pay").count() == 0  # nothing to pay with until Stripe answers
+    screenshot(page, "payment-unavailable")
+    retry.click()
+    page.wait_for_function("document.getElementById('cr-pay')?.disabled === false")
+    _fill_card(page, "4242 4242 4242 4242")
+    page.click("#cr-pay")
+    page.wait_for_function(
+        "document.body.dataset.step === 'done' || "
+        "document.getElementById('cr-payment-message').textContent === "
+        "'Waiting for the payment to be confirmed…'"
+    )
+    screenshot(page, "payment-after-retry")
+    page.close()
+
+
+def test_reloading_during_payment_resumes_the_same_hold(
+    browser: Any, live_site: dict, alpha_catalogue: dict, payments_ready: dict
+) -> None:
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    _to_payment_step(page, live_site, alpha_catalogue, "reload.rita@example.test")
+    page.reload()
+    page.wait_for_selector("body[data-step='payment']")
+    page.wait_for_function("document.getElementById('cr-pay')?.disabled === false")
+    assert "reload.rita@example.test" in page.inner_text(".cr-summary")
+    with tenant_context(alpha_catalogue["tenant"]):
+        holds = list(Booking.objects.filter(customer__email="reload.rita@example.test"))
+    connection.set_schema_to_public()
+    assert [b.status for b in holds] == ["held"]  # the same hold, not a second one
+    _fill_card(page, "4242 4242 4242 4242")
+    page.click("#cr-pay")
+    page.wait_for_function(
+        "document.body.dataset.step === 'done' || "
+        "document.getElementById('cr-payment-message').textContent === "
+        "'Waiting for the payment to be confirmed…'"
+    )
+    screenshot(page, "payment-resumed")
+    page.close()

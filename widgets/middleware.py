@@ -1,0 +1,56 @@
+"""Framing rules of the customer pages that the widget shows inside other websites' iframes.
+
+Everything else keeps the global `X-Frame-Options: DENY`. The booking and manage pages instead
+send `Content-Security-Policy: frame-ancestors 'self' <the business's allowed websites>`, also on
+the suspended-business page the tenancy middleware answers with, which is replaced here by one
+that reads well inside a small iframe. Sits between XFrameOptionsMiddleware (outside) and
+TenantAccessMiddleware (inside) in MIDDLEWARE.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+
+from .origins import InvalidOrigin, frame_ancestors
+
+FRAMEABLE_PREFIXES = ("/book/", "/manage/")
+
+
+def embeddable_page_policy(allowed_origins: list[str]) -> str:
+    try:
+        ancestors = frame_ancestors(allowed_origins)
+    except InvalidOrigin:  # a row edited by hand: fail closed to the business's own host
+        ancestors = frame_ancestors([])
+    return f"{ancestors}; object-src 'none'; base-uri 'none'"
+
+
+class EmbeddableCustomerPagesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        tenant = getattr(request, "tenant", None)
+        if (
+            tenant is None
+            or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME
+            or not request.path_info.startswith(FRAMEABLE_PREFIXES)
+        ):
+            return response
+        from .selectors import branding_get  # the app registry is ready by the first request
+        from .views import _customer_page_context, widget_language
+
+        # The customer page's view already read it; the suspended page never reached a view.
+        branding = getattr(request, "widget_branding", None) or branding_get()
+        if response.status_code == 503 and tenant.is_suspended:
+            language = widget_language(request, branding)
+            with translation.override(language):
+                context = _customer_page_context(request, branding, language)
+                context["base_config"]["page"] = "unavailable"
+                response = render(request, "widgets/unavailable.html", context, status=503)
+            response["Content-Language"] = language
+            response["Retry-After"] = "3600"
+        response.xframe_options_exempt = True
+        response["Content-Security-Policy"] = embeddable_page_policy(branding.allowed_origins)
+        return response
