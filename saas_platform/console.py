@@ -2,10 +2,11 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from connect_payments.models import ConnectedAccount, FeeOverride
 from tenants import selectors, services
 from tenants.access import operator_required
 from tenants.exceptions import TenancyError
@@ -44,6 +45,8 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "console/tenant_detail.html",
         {
+            "fee_override": FeeOverride.objects.filter(tenant=tenant).first(),
+            "connected_account": ConnectedAccount.objects.filter(tenant=tenant).first(),
             "tenant": tenant,
             "bookings": booking_counts([tenant.schema_name]).get(tenant.schema_name),
             "members": selectors.team_of_tenant(tenant=tenant),
@@ -58,11 +61,16 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def tenant_set_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
+    if action == "fee":
+        return _tenant_fee_override(request, tenant)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason: it is written to the audit log.")
         return redirect("console:tenant_detail", slug=slug)
-    change = services.tenant_suspend if action == "suspend" else services.tenant_reactivate
+    changes = {"suspend": services.tenant_suspend, "reactivate": services.tenant_reactivate}
+    if action not in changes:
+        raise Http404("No such action.")
+    change = changes[action]
     try:
         changed = change(
             tenant=tenant,
@@ -78,6 +86,29 @@ def tenant_set_status(request: HttpRequest, slug: str, action: str) -> HttpRespo
         else:
             messages.info(request, f"{tenant.name} was already in that state.")
     return redirect("console:tenant_detail", slug=slug)
+
+
+def _tenant_fee_override(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Set or remove the tenant's booking-payment fee rate (percent + fixed), audited."""
+    from connect_payments.services import fee_override_set
+    from saas_platform.money import MoneyError, parse_major_units
+
+    percent = request.POST.get("fee_percent", "").strip()
+    try:
+        # "2.5" % is 250 basis points: the same two-decimal parsing as an amount in euros.
+        basis_points = parse_major_units(text=percent, currency="EUR") if percent else None
+        fixed = request.POST.get("fee_fixed", "").strip() or "0"
+        fixed_minor = parse_major_units(text=fixed, currency=tenant.currency)
+        fee_override_set(
+            tenant=tenant, basis_points=basis_points, fixed_minor=fixed_minor,
+            reason=request.POST.get("reason", "")[:500], operator=request.user,
+            ip_address=_client_ip(request),
+        )  # fmt: skip
+    except (MoneyError, ValueError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{tenant.name}: fee rate saved.")
+    return redirect("console:tenant_detail", slug=tenant.slug)
 
 
 @operator_required

@@ -7,7 +7,8 @@ errors (`BookingError`, `SlotError`) and input errors become HTTP responses in o
 
 import logging
 import secrets
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -21,10 +22,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
+from connect_payments.booking_hooks import (
+    booking_cancel_with_refund,
+    payment_after_hold,
+    payment_on_status,
+    payments_check_before_hold,
+)
+
 from . import slots
 from .exceptions import BookingError
-from .models import Booking, Service, StaffMember
-from .selectors import available_slots, tenant_time_zone
+from .models import Booking, Occurrence, Service, StaffMember
+from .selectors import available_slots, bookable_sessions, tenant_time_zone
 from .serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
@@ -37,7 +45,13 @@ from .serializers import (
     ErrorSerializer,
     ServiceSerializer,
 )
-from .services import CUSTOMER, booking_cancel, booking_hold, booking_reschedule, customer_upsert
+from .services import (
+    CUSTOMER,
+    booking_hold,
+    booking_reschedule,
+    booking_take_seat,
+    customer_upsert,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -207,16 +221,15 @@ class AvailabilityView(PublicApiView):
         _check_staff(service, staff_id)
         business_zone = tenant_time_zone()
         zone = query.get("tz") or business_zone
-        found = available_slots(service=service, start_date=query["start"],
-                                end_date=query["end"], now=timezone.now(),
-                                staff_id=staff_id)  # fmt: skip
-        payload = {
-            "service": service.pk,
-            "start": query["start"],
-            "end": query["end"],
-            "time_zone": zone,
-            "tenant_time_zone": business_zone,
-            "slots": [
+        if service.capacity > 1:
+            found_slots = _session_slots(service=service, start_date=query["start"],
+                                         end_date=query["end"], staff_id=staff_id,
+                                         zone=zone, business_zone=business_zone)  # fmt: skip
+        else:
+            found = available_slots(service=service, start_date=query["start"],
+                                    end_date=query["end"], now=timezone.now(),
+                                    staff_id=staff_id)  # fmt: skip
+            found_slots = [
                 {
                     "start": slot.start_utc.astimezone(UTC),
                     "end": slot.end_utc.astimezone(UTC),
@@ -224,43 +237,141 @@ class AvailabilityView(PublicApiView):
                     "staff_id": slot.staff_id,
                 }
                 for slot in found
-            ],
+            ]
+        payload = {
+            "service": service.pk,
+            "start": query["start"],
+            "end": query["end"],
+            "time_zone": zone,
+            "tenant_time_zone": business_zone,
+            "slots": found_slots,
         }
         return Response(AvailabilitySerializer(payload).data)
+
+
+def _session_slots(*, service: Service, start_date: date, end_date: date, staff_id: int | None,
+                   zone: str, business_zone: str) -> list[dict]:  # fmt: skip
+    """Sessions of a group service starting on those local dates; full ones are left out."""
+    business = ZoneInfo(business_zone)
+    sessions = bookable_sessions(
+        service=service,
+        start=datetime.combine(start_date, time(0), business),
+        end=datetime.combine(end_date + timedelta(days=1), time(0), business),
+        now=timezone.now(),
+    )
+    staff_of = dict(
+        Occurrence.objects.filter(pk__in=[s.occurrence_id for s in sessions]).values_list(
+            "pk", "staff_id"
+        )
+    )
+    return [
+        {
+            "start": session.start_utc,
+            "end": session.end_utc,
+            "local_start": session.start_utc.astimezone(ZoneInfo(zone)).isoformat(),
+            "staff_id": staff_of[session.occurrence_id],
+            "occurrence_id": session.occurrence_id,
+            "seats_left": session.seats_left,
+        }
+        for session in sessions
+        if staff_id is None or staff_of[session.occurrence_id] == staff_id
+    ]
 
 
 class BookingCreateView(PublicApiView):
     @extend_schema(
         tags=[API_TAG],
-        summary="Hold a time for a customer",
+        summary="Hold a time (or a seat in a group session) for a customer",
+        description=(
+            "Appointments: `service` + `start` (+ optional `staff`). Group services "
+            "(capacity > 1): `service` + `occurrence` (the `occurrence_id` of availability)."
+        ),
         request=BookingCreateSerializer,
         responses={
             201: BookingCreatedSerializer,
             **ERRORS,
-            409: OpenApiResponse(ErrorSerializer, description="The time was just taken"),
+            409: OpenApiResponse(
+                ErrorSerializer, description="The time was just taken (`slot_taken`), the "
+                "session is full (`session_full`), or the service is paid online and the "
+                "business cannot take payments yet (`payments_unavailable`)"
+            ),
         },
-    )
+    )  # fmt: skip
     def post(self, request: Request) -> Response:
         data = _validated(BookingCreateSerializer, request.data)
         service = _bookable_service(data["service"])
+        # `promo_code` (optional) is read here, not by the serializer: it is a payments input.
+        promo = payments_check_before_hold(service=service,
+                                           promo_code=request.data.get("promo_code"),
+                                           customer_email=data["customer"]["email"])  # fmt: skip
         if service.capacity > 1:
-            raise ApiError(code="group_service", field="service", message=(
-                "This is a group service: its sessions cannot be booked through this endpoint yet."
-            ))  # fmt: skip
-        staff_id = data.get("staff")
-        _check_staff(service, staff_id)
-        # One transaction: a refused time leaves no customer row behind either.
-        with transaction.atomic():
-            customer = customer_upsert(
-                name=data["customer"]["name"],
-                email=data["customer"]["email"],
-                phone=data["customer"]["phone"],
-            )
-            booking = booking_hold(service=service, starts_at=data["start"], customer=customer,
-                                   staff_id=staff_id, source="api", notes=data["notes"],
-                                   actor=CUSTOMER)  # fmt: skip
+            booking = _hold_session_seat(service=service, data=data)
+        else:
+            if "occurrence" in data:
+                raise ApiError(code="invalid", field="occurrence", message=(
+                    "This service has no group sessions: book it with `start`."
+                ))  # fmt: skip
+            if "start" not in data:
+                raise ApiError(code="missing", field="start", message="This field is required.")
+            staff_id = data.get("staff")
+            _check_staff(service, staff_id)
+            # One transaction: a refused time leaves no customer row behind either.
+            with transaction.atomic():
+                customer = customer_upsert(
+                    name=data["customer"]["name"],
+                    email=data["customer"]["email"],
+                    phone=data["customer"]["phone"],
+                )
+                booking = booking_hold(service=service, starts_at=data["start"],
+                                       customer=customer, staff_id=staff_id, source="api",
+                                       notes=data["notes"], actor=CUSTOMER)  # fmt: skip
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
-        return Response(BookingCreatedSerializer(booking).data, status=status.HTTP_201_CREATED)
+        body = BookingCreatedSerializer(booking).data
+        # After the hold's transaction: the PaymentIntent is created outside it (null when
+        # nothing is paid online; see docs/payments.md for the shape).
+        body["payment"] = payment_after_hold(booking=booking, promo=promo)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _hold_session_seat(*, service: Service, data: dict) -> Booking:
+    """A seat in one session of a group service; the seat count is checked under a row lock."""
+    if "occurrence" not in data:
+        raise ApiError(code="missing", field="occurrence", message=(
+            "This is a group service: choose one of its sessions (`occurrence_id` from "
+            "availability)."
+        ))  # fmt: skip
+    occurrence = (
+        Occurrence.objects.select_related("service", "staff")
+        .filter(pk=data["occurrence"], service=service)
+        .first()
+    )
+    if occurrence is None:
+        raise ApiError(code="not_found", message="This session does not exist.", http_status=404,
+                       field="occurrence")  # fmt: skip
+    if occurrence.is_cancelled:
+        raise ApiError(code="session_cancelled", field="occurrence",
+                       message="This session was cancelled.")  # fmt: skip
+    now = timezone.now()
+    if occurrence.starts_at <= now:
+        raise slots.SlotInPast("This session has already started.")
+    if occurrence.starts_at > now + timedelta(days=service.maximum_advance_days):
+        raise slots.SlotTooFarAhead()
+    # `start` and `staff` are optional for a session; when sent they must describe it, so a
+    # client with a stale listing never books a different time than it showed.
+    if "start" in data and data["start"] != occurrence.starts_at:
+        raise ApiError(code="invalid", field="start",
+                       message="This is not the start time of the chosen session.")  # fmt: skip
+    if data.get("staff") is not None and data["staff"] != occurrence.staff_id:
+        raise ApiError(code="invalid", field="staff",
+                       message="This staff member does not lead the chosen session.")  # fmt: skip
+    with transaction.atomic():
+        customer = customer_upsert(
+            name=data["customer"]["name"],
+            email=data["customer"]["email"],
+            phone=data["customer"]["phone"],
+        )
+        return booking_take_seat(occurrence=occurrence, customer=customer, source="api",
+                                 notes=data["notes"], now=now, actor=CUSTOMER)  # fmt: skip
 
 
 class BookingDetailView(PublicApiView):
@@ -272,7 +383,13 @@ class BookingDetailView(PublicApiView):
     )
     def get(self, request: Request, reference: str) -> Response:
         booking = _booking_for_token(reference, request.query_params.get("token"))
-        return Response(BookingSerializer(booking).data)
+        # The return path after paying: a held booking's PaymentIntent is re-read and the
+        # booking confirmed if it succeeded (the webhook may have done it already).
+        payment = payment_on_status(booking=booking)
+        booking.refresh_from_db()
+        body = BookingSerializer(booking).data
+        body["payment"] = payment
+        return Response(body)
 
 
 class BookingCancelView(PublicApiView):
@@ -289,9 +406,9 @@ class BookingCancelView(PublicApiView):
     def post(self, request: Request, reference: str) -> Response:
         booking = _booking_for_token(reference, _token_of(request))
         data = _validated(BookingCancelSerializer, request.data)
-        # Payments are not built yet: nothing has been paid, so the refund amount is 0.
-        decision = booking_cancel(booking=booking, actor=CUSTOMER, by_business=False,
-                                  reason=data["reason"], paid_minor=0)  # fmt: skip
+        # The policy applies to what was really paid; the refund goes through Stripe.
+        decision = booking_cancel_with_refund(booking=booking, actor=CUSTOMER, by_business=False,
+                                              reason=data["reason"])  # fmt: skip
         booking.refresh_from_db()
         payload = {
             "booking": booking,

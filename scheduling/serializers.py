@@ -89,6 +89,10 @@ class StaffSummarySerializer(serializers.Serializer):
 class ServiceSerializer(serializers.ModelSerializer):
     currency = serializers.SerializerMethodField()
     staff = serializers.SerializerMethodField()
+    online_payment_available = serializers.SerializerMethodField(
+        help_text="False when the service is paid online and the business cannot take online "
+        "payments yet: holding it answers 409 `payments_unavailable`."
+    )
 
     class Meta:
         model = Service
@@ -105,10 +109,18 @@ class ServiceSerializer(serializers.ModelSerializer):
             "deposit_percent",
             "capacity",
             "staff",
+            "online_payment_available",
         ]
 
     def get_currency(self, service: Service) -> str:
         return getattr(connection.tenant, "currency", "") or "EUR"
+
+    def get_online_payment_available(self, service: Service) -> bool:
+        from connect_payments.booking_hooks import OnlinePaymentAvailability
+
+        # One check per response (the context is shared by every row of a list).
+        check = self.context.setdefault("online_payment_available", OnlinePaymentAvailability())
+        return check(service)
 
     @extend_schema_field(StaffSummarySerializer(many=True))
     def get_staff(self, service: Service) -> list[dict]:
@@ -147,6 +159,13 @@ class SlotSerializer(serializers.Serializer):
     end = serializers.DateTimeField(default_timezone=UTC, help_text="UTC")
     local_start = serializers.CharField(help_text="ISO 8601 in the requested time zone")
     staff_id = serializers.IntegerField()
+    # Group services only (capacity > 1): the session to book and its free seats at listing time.
+    occurrence_id = serializers.IntegerField(
+        required=False, help_text="Group services only: the session id to book"
+    )
+    seats_left = serializers.IntegerField(
+        required=False, help_text="Group services only: free seats (full sessions are omitted)"
+    )
 
 
 class AvailabilitySerializer(serializers.Serializer):
@@ -169,7 +188,14 @@ class CustomerInputSerializer(serializers.Serializer):
 
 class BookingCreateSerializer(serializers.Serializer):
     service = serializers.IntegerField(min_value=1, max_value=ID_MAX)
-    start = AwareDateTimeField()
+    start = AwareDateTimeField(
+        required=False,
+        help_text="Required for appointments; optional for a session (must then match it)",
+    )
+    occurrence = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False,
+        help_text="Group services only: the session (`occurrence_id` of availability)",
+    )  # fmt: skip
     staff = serializers.IntegerField(min_value=1, max_value=ID_MAX, required=False,
                                      allow_null=True)  # fmt: skip
     customer = CustomerInputSerializer()

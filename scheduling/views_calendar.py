@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from connect_payments.booking_hooks import booking_cancel_with_refund
+from connect_payments.services import cancellation_amounts_of
 from saas_platform.money import Money, format_money
 from tenants.access import member_required
 from tenants.roles import Permission, role_allows
@@ -38,7 +40,7 @@ from .calendar_layout import (
     wall_minute,
     week_start,
 )
-from .cancellation_policy import InvalidPolicy, RefundDecision
+from .cancellation_policy import InvalidPolicy
 from .exceptions import BookingError, InvalidCustomer, InvalidTransition, SlotTaken
 from .forms_bookings import (
     OTHER_TIME,
@@ -529,9 +531,11 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
         try:
             # Staff cancel on the business's behalf: the refund is everything still refundable,
             # whatever the policy says (cancellation_policy.refund_for_cancellation).
-            decision = services.booking_cancel(
+            # The policy is applied to the money really paid, then refunded through Stripe
+            # (after the cancellation commits; a refund Stripe refuses is retried, shown pending).
+            decision = booking_cancel_with_refund(
                 booking=booking, actor=_actor(request), by_business=True,
-                reason=form.cleaned_data["reason"], paid_minor=0, now=_now(),
+                reason=form.cleaned_data["reason"], now=_now(),
             )  # fmt: skip
         except BookingError as error:
             messages.error(request, str(error))
@@ -546,14 +550,16 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
                 "cancelled. Please contact Creneau support.",
             )
             return _detail(booking)
-        _after_cancel(booking, decision)
         messages.success(
             request,
             f"Booking {booking.reference} is cancelled. The customer is due "
             f"{decision.percent}% of what they paid back.",
         )
         return _detail(booking)
-    outcome = selectors.cancellation_outcome(booking=booking, now=_now())
+    paid_minor, already_refunded_minor = cancellation_amounts_of(booking=booking)
+    outcome = selectors.cancellation_outcome(
+        booking=booking, now=_now(), paid_minor=paid_minor - already_refunded_minor
+    )
     return _render(
         request,
         "booking_cancel.html",
@@ -570,17 +576,6 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _after_cancel(booking: Booking, decision: RefundDecision) -> None:
-    """Where the refund of a staff cancellation will be executed. Does nothing yet.
-
-    Payments are not built: bookings are cancelled with `paid_minor=0`, so `decision` refunds
-    nothing. The payments code plugs in here: look up what was paid for `booking`, refund
-    `decision.percent` of it through Stripe (after the cancellation's transaction has committed,
-    with an idempotency key), and record the result. It must also pass the real `paid_minor` and
-    `already_refunded_minor` to `services.booking_cancel` above.
-    """
 
 
 @member_required(Permission.MANAGE_BOOKINGS)

@@ -120,6 +120,39 @@ def ensure_chromium() -> None:
     )
 
 
+def register_local_webhooks(env: dict[str, str], url: str) -> dict[str, str]:
+    """Point local Stripe's platform and Connect webhooks at `url`; returns their secrets.
+
+    Endpoints left by an earlier run (same URL, kept in the state file) are replaced: a secret is
+    only shown when an endpoint is created.
+    """
+    import json
+    import urllib.parse
+    import urllib.request
+
+    base, key = env["STRIPE_API_BASE"], env["STRIPE_SECRET_KEY"]
+
+    def call(method: str, path: str, form: list[tuple[str, str]] | None = None) -> dict:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(
+            base + path, data=data, method=method, headers={"Authorization": f"Bearer {key}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    for endpoint in call("GET", "/v1/webhook_endpoints?limit=100")["data"]:
+        if endpoint["url"] == url:
+            call("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}")
+    secrets = {}
+    for name, connect in (("STRIPE_WEBHOOK_SECRET", "false"),
+                          ("STRIPE_CONNECT_WEBHOOK_SECRET", "true")):  # fmt: skip
+        created = call("POST", "/v1/webhook_endpoints",
+                       [("url", url), ("enabled_events[]", "*"), ("connect", connect)])  # fmt: skip
+        secrets[name] = created["secret"]
+    say(f"Local Stripe sends webhooks to {url}")
+    return secrets
+
+
 def test(pytest_args: list[str]) -> int:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "saas_platform.settings.test"
@@ -151,15 +184,37 @@ def run() -> int:
     if not redis_url:
         say("Redis is not reachable: no worker or beat; tasks run eagerly inside the web process.")
     port = env.get("PORT", "8000")
-    say("Migrating (public schema, template schema, tenants) ...")
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", env=env)
-
     children: list[subprocess.Popen] = []
 
     def start(name: str, command: list[str]) -> None:
         say(f"Starting {name}: {' '.join(command)}")
         children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
+
+    STATE_DIR.mkdir(exist_ok=True)
+    # Local Stripe first: the demo data (a connected account) and every process need its URL,
+    # keys and webhook secrets in their environment.
+    if not env.get("STRIPE_SECRET_KEY"):
+        stripe_port = int(env.get("STRIPE_LOCAL_PORT", "12111"))
+        start(
+            "local Stripe",
+            [PYTHON, "-m", "stripe_local", "--port", str(stripe_port),
+             "--state-file", str(STATE_DIR / "stripe.json")],
+        )  # fmt: skip
+        wait_for_port("127.0.0.1", stripe_port)
+        # Keys of the local server (dj-stripe wants 24+ characters after the prefix).
+        env["STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port}"
+        env["STRIPE_SECRET_KEY"] = "sk_test_CreneauLocalDevelopmentKey0001"
+        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_CreneauLocalDevelopmentKey0001"
+        env.update(register_local_webhooks(env, f"http://localhost:{port}/stripe/webhook/"))
+        say(f"Local Stripe: http://127.0.0.1:{stripe_port} (no STRIPE_SECRET_KEY set)")
+    say("Migrating (public schema, template schema, tenants) ...")
+    try:
+        manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("seed_demo", env=env)
+    except subprocess.CalledProcessError:
+        for child in children:  # local Stripe, started above
+            os.killpg(child.pid, signal.SIGTERM)
+        raise
 
     if redis_url:
         start(
@@ -173,20 +228,6 @@ def run() -> int:
                 "--schedule", str(STATE_DIR / "celerybeat-schedule"),
             ],
         )  # fmt: skip
-    STATE_DIR.mkdir(exist_ok=True)
-    if not env.get("STRIPE_SECRET_KEY"):
-        stripe_port = int(env.get("STRIPE_LOCAL_PORT", "12111"))
-        start(
-            "local Stripe",
-            [PYTHON, "-m", "stripe_local", "--port", str(stripe_port),
-             "--state-file", str(STATE_DIR / "stripe.json")],
-        )  # fmt: skip
-        wait_for_port("127.0.0.1", stripe_port)
-        # Keys of the local server (dj-stripe wants 24+ characters after the prefix).
-        env["STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port}"
-        env["STRIPE_SECRET_KEY"] = "sk_test_CreneauLocalDevelopmentKey0001"
-        env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_CreneauLocalDevelopmentKey0001"
-        say(f"Local Stripe: http://127.0.0.1:{stripe_port} (no STRIPE_SECRET_KEY set)")
     start("web", [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"])
     say(f"Platform: http://localhost:{port}/   Studio Zen: http://zen.localhost:{port}/")
     say("Press Ctrl-C to stop everything.")

@@ -62,7 +62,11 @@ ROOT_URLCONF = "saas_platform.urls_tenant"
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
-DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# connect_payments is shared and tenant: its router puts each of its tables in one kind of schema.
+DATABASE_ROUTERS = [
+    "connect_payments.routers.PaymentsSchemaRouter",
+    "django_tenants.routers.TenantSyncRouter",
+]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -77,6 +81,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Booking/manage pages: CSP frame-ancestors instead of DENY (also on the suspended page).
+    "widgets.middleware.EmbeddableCustomerPagesMiddleware",
     "tenants.middleware.TenantAccessMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -207,6 +213,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "expire-holds": {"task": "scheduling.tasks.expire_holds_in_every_tenant", "schedule": 60.0},
+    "send-reminders": {
+        "task": "scheduling.tasks.send_due_reminders_in_every_tenant",
+        "schedule": 900.0,
+    },
+    "retry-pending-refunds": {
+        "task": "connect_payments.tasks.retry_pending_refunds_in_every_tenant",
+        "schedule": 300.0,
+    },
+    "reconcile-payments": {
+        "task": "connect_payments.tasks.reconcile_payments_in_every_tenant",
+        "schedule": 900.0,
+    },
 }
 
 # ---------------------------------------------------------------------------
@@ -233,6 +251,18 @@ STRIPE_LIVE_MODE = False
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+# Booking payments (connect_payments): every call goes through connect_payments.gateway.
+# The API version is pinned here, not taken from the SDK's default, so an SDK upgrade never
+# silently changes object shapes.
+STRIPE_API_VERSION = env("STRIPE_API_VERSION", default="2026-08-26.dahlia")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Signing secrets of the platform endpoint and of the Connect endpoint (both POST to
+# /stripe/webhook/ on the platform host); either one verifies an event.
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
+# Stripe.js; empty: the local server's /v3/ when STRIPE_API_BASE is set, else
+# https://js.stripe.com/v3/ (connect_payments.gateway.stripe_js_url).
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="")
 
 # ---------------------------------------------------------------------------
 # Security headers common to every environment

@@ -563,15 +563,6 @@ def test_an_unreadable_policy_snapshot_is_reported_not_a_500(desk, catalogue, cu
     assert booking.status == BookingStatus.CONFIRMED
 
 
-def test_after_cancel_is_called_once_with_the_decision(desk, catalogue, customer, monkeypatch):
-    booking = book(catalogue, customer, paris(2030, 6, 4, 10))
-    calls = []
-    monkeypatch.setattr(views_calendar, "_after_cancel", lambda b, d: calls.append((b.pk, d)))
-    desk.post(f"/bookings/{booking.reference}/cancel/", {"reason": ""})
-    assert len(calls) == 1
-    assert calls[0][0] == booking.pk and calls[0][1].percent == 100
-
-
 def test_confirm_a_held_booking(desk, catalogue, customer):
     held = book(catalogue, customer, paris(2030, 6, 4, 10), confirm=False)
     response = desk.post(f"/bookings/{held.reference}/confirm/", follow=True)

@@ -1,0 +1,79 @@
+"""Customer endpoint of payments on a business's host: (re)start the payment of a held booking.
+
+`POST /api/v1/bookings/<reference>/payment/` with `{"token": <manage token>}` returns the same
+`payment` object as the hold; it creates the PaymentIntent if a Stripe failure prevented it, with
+the same idempotency key, so retries never create a second one.
+"""
+
+import secrets
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from scheduling.api import ERRORS, ApiError, PublicApiView
+from scheduling.models import Booking
+from scheduling.serializers import BookingTokenSerializer, ErrorSerializer
+
+from .gateway import PaymentProviderUnavailable
+from .selectors import payment_for_new_booking
+from .services import booking_payment_retry
+
+PaymentSerializer = inline_serializer(
+    "BookingPayment",
+    fields={
+        "required": serializers.BooleanField(),
+        "kind": serializers.ChoiceField(choices=["full", "deposit"]),
+        "amount_minor": serializers.IntegerField(),
+        "currency": serializers.CharField(),
+        "balance_due_minor": serializers.IntegerField(),
+        "client_secret": serializers.CharField(allow_null=True),
+        "publishable_key": serializers.CharField(),
+        "stripe_js_url": serializers.CharField(),
+        "status": serializers.CharField(help_text="PaymentIntent status, or `unavailable`"),
+        "message": serializers.CharField(allow_null=True),
+    },
+)
+
+
+def _booking_for_token(reference: str, token: object) -> Booking:
+    booking = (
+        Booking.objects.select_related("service", "customer").filter(reference=reference).first()
+    )
+    if (
+        booking is None
+        or not isinstance(token, str)
+        or not token
+        or not secrets.compare_digest(booking.manage_token.encode(), token.encode())
+    ):
+        raise ApiError(
+            code="not_found",
+            message="No booking matches this reference and token.",
+            http_status=404,
+        )
+    return booking
+
+
+class BookingPaymentView(PublicApiView):
+    @extend_schema(
+        tags=["booking"],
+        summary="Start (or retry) the online payment of a held booking",
+        request=BookingTokenSerializer,
+        responses={
+            200: PaymentSerializer,
+            404: ERRORS[404],
+            409: OpenApiResponse(ErrorSerializer, description="The booking is no longer held"),
+            502: OpenApiResponse(ErrorSerializer, description="Stripe is unavailable"),
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        token = request.data.get("token") if hasattr(request.data, "get") else None
+        booking = _booking_for_token(reference, token)
+        try:
+            payment = booking_payment_retry(booking=booking)
+        except PaymentProviderUnavailable as error:
+            raise ApiError(
+                code=PaymentProviderUnavailable.code, message=str(error), http_status=502
+            ) from error
+        return Response(payment_for_new_booking(payment))

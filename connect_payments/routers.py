@@ -1,0 +1,22 @@
+"""Which schema each payments table lives in (a database router, before django-tenants' own).
+
+`connect_payments` is both a shared and a tenant app: its account map, fee overrides and event
+store live in public, booking payments in each tenant. Left to django-tenants, every table would
+be created in every schema: a tenant copy of a public table would shadow the public one (the
+search path is "tenant, public"), and booking payments cannot exist in public (they point at
+bookings, a tenant table).
+"""
+
+from django.conf import settings
+from django.db import connections
+
+PUBLIC_MODELS = frozenset({"connectedaccount", "feeoverride", "stripeevent"})
+
+
+class PaymentsSchemaRouter:
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if app_label != "connect_payments" or model_name is None:
+            return None
+        in_public = getattr(connections[db], "schema_name", None) == settings.PUBLIC_SCHEMA_NAME
+        belongs_in_public = model_name.lower() in PUBLIC_MODELS
+        return None if in_public == belongs_in_public else False

@@ -1,0 +1,128 @@
+"""Reads of payments: what the booking API shows a customer, and the money pages' queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from scheduling.models import Booking
+
+from . import gateway
+from .models import BookingPayment, PaymentStatus
+
+
+def payment_of(booking: Booking) -> BookingPayment | None:
+    return BookingPayment.objects.filter(booking=booking).first()
+
+
+def _customer_status(payment: BookingPayment) -> str:
+    return payment.intent_status or "unavailable"
+
+
+def payment_for_new_booking(payment: BookingPayment | None) -> dict[str, Any] | None:
+    """The `payment` object of a hold (and of the payment retry): what the widget needs to pay.
+
+    The platform fee is never shown to customers.
+    """
+    if payment is None:
+        return None
+    message = payment.provider_message or None
+    if payment.payment_intent_id is None and message is None:
+        message = "Online payment is temporarily unavailable."
+    return {
+        "required": True,
+        "kind": payment.kind,
+        "amount_minor": payment.amount_minor,
+        "currency": payment.currency,
+        "balance_due_minor": payment.balance_due_minor,
+        "discount_minor": payment.discount_minor,
+        "promo_code": payment.promo_code.code if payment.promo_code_id else None,
+        "client_secret": payment.client_secret or None,
+        "publishable_key": gateway.publishable_key(),
+        "stripe_js_url": gateway.stripe_js_url(),
+        "status": _customer_status(payment),
+        "message": message if payment.payment_intent_id is None else None,
+    }
+
+
+def payment_for_booking_status(payment: BookingPayment | None) -> dict[str, Any] | None:
+    """The `payment` object of a booking's status (the return path): paid, due, Stripe's error."""
+    if payment is None:
+        return None
+    return {
+        "status": _customer_status(payment),
+        "amount_minor": payment.amount_minor,
+        "paid_minor": payment.paid_minor,
+        "refunded_minor": payment.refunded_minor,
+        "discount_minor": payment.discount_minor,
+        "balance_due_minor": payment.balance_due_minor,
+        "currency": payment.currency,
+        "last_error": payment.last_error or None,
+    }
+
+
+def payments_for_money_page(
+    *,
+    status: str = "",
+    search: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[BookingPayment]:
+    payments = BookingPayment.objects.select_related(
+        "booking__customer", "booking__service", "promo_code"
+    )
+    if status:
+        payments = payments.filter(status=status)
+    if search:
+        payments = payments.filter(
+            Q(booking__reference__icontains=search)
+            | Q(booking__customer__name__icontains=search)
+            | Q(booking__customer__email__icontains=search)
+            | Q(payment_intent_id=search)
+            | Q(charge_id=search)
+        )
+    zone = timezone.get_current_timezone()
+    if date_from:
+        payments = payments.filter(created_at__gte=datetime.combine(date_from, time(0), zone))
+    if date_to:
+        payments = payments.filter(
+            created_at__lt=datetime.combine(date_to, time(0), zone) + timedelta(days=1)
+        )
+    return payments.order_by("-created_at", "-id")
+
+
+STATUS_CHOICES = PaymentStatus.choices
+
+
+def payment_summary_for_staff(booking: Booking) -> dict[str, Any]:
+    """What the staff calendar shows on a booking: "paid / deposit / due", for every role.
+
+    `due_minor` (to collect at the venue) is shown to front desk too; amounts moved to the
+    business (fee, net) are only on the money pages.
+    """
+    payment = payment_of(booking)
+    if payment is None:
+        if booking.payment_mode == "free":
+            return {"label": "Free", "due_minor": 0, "currency": booking.currency}
+        return {
+            "label": "To pay at the venue",
+            "due_minor": booking.price_minor,
+            "currency": booking.currency,
+        }
+    if payment.paid_minor == 0:
+        label = "Awaiting online payment"
+        due = 0
+    elif payment.status == PaymentStatus.REFUNDED:
+        label, due = "Refunded", 0
+    elif payment.balance_due_minor and payment.balance_paid_at is None:
+        label, due = "Deposit paid, balance due", payment.balance_due_minor
+    elif payment.balance_due_minor:
+        label, due = "Deposit and balance paid", 0
+    else:
+        label, due = "Paid online", 0
+    if payment.status == PaymentStatus.PARTIALLY_REFUNDED:
+        label += " (partly refunded)"
+    return {"label": label, "due_minor": due, "currency": payment.currency}
