@@ -342,3 +342,87 @@ class SchedulingSettings(models.Model):
 
     def __str__(self) -> str:
         return "Scheduling settings"
+
+
+class ApiKey(models.Model):
+    """A business's key to the staff API (`scheduling.staff_api`).
+
+    Only the SHA-256 of the secret is stored: the secret is shown once, at creation. SHA-256 (not
+    a slow password hash) is enough because the secret is random with ~238 bits of entropy, and it
+    lets a request find its key with one indexed lookup. Keys live in the tenant schema, so a key
+    can only ever open its own business's API.
+    """
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=24, help_text="Start of the key, shown to tell keys apart")
+    secret_hash = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the whole key
+    created_by_user_id = models.BigIntegerField(null=True, blank=True)  # public tenants.User id
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class NotificationKind(models.TextChoices):
+    CONFIRMED = "confirmed", "Booking confirmed"
+    CANCELLED = "cancelled", "Booking cancelled"
+    RESCHEDULED = "rescheduled", "Booking moved"
+    REMINDER = "reminder", "Reminder"
+    REFUNDED = "refunded", "Refund sent"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class NotificationLog(models.Model):
+    """One message to a customer about a booking (`scheduling.notifications`).
+
+    The unique (booking, kind, channel, key) row is claimed before sending, so a retried task or
+    an event delivered twice never sends the same message twice. `key` tells apart messages of one
+    kind: the reminded start, the reschedule's audit row, the refund; empty for the once-only
+    confirmation and cancellation.
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    channel = models.CharField(
+        max_length=8, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL
+    )
+    key = models.CharField(max_length=64, blank=True)
+    recipient = models.CharField(max_length=254)
+    # The start the message told the customer about (reminders are due again after a move).
+    booking_starts_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "kind", "channel", "key"], name="notification_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.kind} {self.status}"

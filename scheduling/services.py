@@ -49,6 +49,7 @@ from .models import (
     Customer,
     DateOverride,
     GroupSchedule,
+    NotificationKind,
     Occurrence,
     PaymentMode,
     Resource,
@@ -58,6 +59,7 @@ from .models import (
     TimeOff,
     WorkingHours,
 )
+from .notifications import booking_notify_after_commit
 from .selectors import (
     resource_pool,
     scheduling_calendar,
@@ -98,8 +100,19 @@ def _reference_prefix() -> str:
 
 
 def _new_reference() -> str:
-    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(4))
-    return f"{_reference_prefix()}-{code}"
+    """A short code a customer can read out on the phone, unused in this business.
+
+    Four characters give 810,000 codes: after a few hundred bookings a random draw collides
+    now and then (seen in bench/contention.py), so draw again; a business that has used most of
+    them gets longer codes.
+    """
+    prefix = _reference_prefix()
+    for attempt in range(12):
+        length = 4 if attempt < 8 else 6
+        reference = f"{prefix}-{''.join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))}"
+        if not Booking.objects.filter(reference=reference).exists():
+            return reference
+    raise RuntimeError("Could not draw an unused booking reference.")
 
 
 def _record(booking: Booking, *, actor: Actor, action: str, from_status: str, to_status: str,
@@ -385,10 +398,12 @@ def _transition(booking: Booking, *, to: str, actor: Actor, reason: str = "",
 
 
 def booking_confirm(*, booking: Booking, actor: Actor = SYSTEM, reason: str = "") -> Booking:
-    return _transition(
+    confirmed = _transition(
         booking, to=BookingStatus.CONFIRMED, actor=actor, reason=reason,
         extra={"hold_expires_at": None},
     )  # fmt: skip
+    booking_notify_after_commit(booking_id=confirmed.pk, kind=NotificationKind.CONFIRMED)
+    return confirmed
 
 
 def booking_complete(*, booking: Booking, actor: Actor, now: datetime | None = None) -> Booking:
@@ -433,6 +448,9 @@ def booking_cancel(
         reason=reason,
         data={"refund_percent": decision.percent, "refund_minor": decision.amount_minor},
     )
+    refund_minor = decision.amount_minor if paid_minor else None  # None: nothing paid online
+    booking_notify_after_commit(booking_id=booking.pk, kind=NotificationKind.CANCELLED,
+                                refund_minor=refund_minor)  # fmt: skip
     return decision
 
 
@@ -526,6 +544,7 @@ def booking_reschedule(
         if _is_exclusion_violation(error):
             raise SlotTaken()
         raise
+    booking_notify_after_commit(booking_id=booking.pk, kind=NotificationKind.RESCHEDULED)
     booking.refresh_from_db()
     return booking
 

@@ -227,3 +227,14 @@ def test_beat_sweep_expires_holds_in_every_tenant(catalogue, customer, tenant_al
     with tenant_context(tenant_alpha):
         booking.refresh_from_db()
     assert booking.status == "expired"
+
+
+def test_a_reference_already_used_is_drawn_again(catalogue, customer, monkeypatch):
+    first = services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
+                         customer=customer, now=NOW)  # fmt: skip
+    code = first.reference.split("-")[1]
+    draws = iter(list(code) + list("ZZZZ"))  # the used code first, then a fresh one
+    monkeypatch.setattr(services.secrets, "choice", lambda alphabet: next(draws))
+    second = services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 14),
+                          customer=customer, now=NOW)  # fmt: skip
+    assert second.reference == f"{first.reference.split('-')[0]}-ZZZZ"
