@@ -88,18 +88,19 @@ def test_decline_then_success_on_the_payment_step(
     screenshot(page, "payment-declined")
     _fill_card(page, "4242 4242 4242 4242")
     pay.click()
-    # Paid: the page now waits for the server to see the payment (GET status re-reads the
-    # PaymentIntent once connect_payments wires it in), then shows the confirmation.
-    page.wait_for_function(
-        "document.body.dataset.step === 'done' || "
-        "document.getElementById('cr-payment-message').textContent === "
-        "'Waiting for the payment to be confirmed…'"
-    )
+    # Paid: the page polls the booking (GET status re-reads the PaymentIntent) until the server
+    # confirms it, then shows the confirmation.
+    page.wait_for_selector("body[data-step='done']")  # the server saw the payment
     with tenant_context(alpha_catalogue["tenant"]):
         payment = BookingPayment.objects.get(booking__customer__email="pat@example.test")
     connection.set_schema_to_public()
     intent = payments_ready["sdk"].v1.payment_intents.retrieve(payment.payment_intent_id)
     assert intent.status == "succeeded" and intent.amount == 4500
+    with tenant_context(alpha_catalogue["tenant"]):
+        booking = Booking.objects.get(customer__email="pat@example.test")
+    connection.set_schema_to_public()
+    assert booking.status == "confirmed"
+    assert booking.reference in page.inner_text("body")
     screenshot(page, "payment-paid")
     page.close()
 
@@ -128,11 +129,7 @@ def test_3d_secure_challenge_is_passed_on_the_payment_step(
     _fill_card(page, "4000 0025 0000 3155")
     page.click("#cr-pay")
     page.click("#local-stripe-3ds-complete")
-    page.wait_for_function(
-        "document.body.dataset.step === 'done' || "
-        "document.getElementById('cr-payment-message').textContent === "
-        "'En attente de la confirmation du paiement…'"
-    )
+    page.wait_for_selector("body[data-step='done']")  # the server saw the payment
     with tenant_context(alpha_catalogue["tenant"]):
         payment = BookingPayment.objects.get(booking__customer__email="secure.sam@example.test")
     connection.set_schema_to_public()
@@ -186,11 +183,7 @@ def test_stripe_unavailable_keeps_the_hold_and_try_again_recovers(
     page.wait_for_function("document.getElementById('cr-pay')?.disabled === false")
     _fill_card(page, "4242 4242 4242 4242")
     page.click("#cr-pay")
-    page.wait_for_function(
-        "document.body.dataset.step === 'done' || "
-        "document.getElementById('cr-payment-message').textContent === "
-        "'Waiting for the payment to be confirmed…'"
-    )
+    page.wait_for_selector("body[data-step='done']")  # the server saw the payment
     screenshot(page, "payment-after-retry")
     page.close()
 
@@ -210,10 +203,6 @@ def test_reloading_during_payment_resumes_the_same_hold(
     assert [b.status for b in holds] == ["held"]  # the same hold, not a second one
     _fill_card(page, "4242 4242 4242 4242")
     page.click("#cr-pay")
-    page.wait_for_function(
-        "document.body.dataset.step === 'done' || "
-        "document.getElementById('cr-payment-message').textContent === "
-        "'Waiting for the payment to be confirmed…'"
-    )
+    page.wait_for_selector("body[data-step='done']")  # the server saw the payment
     screenshot(page, "payment-resumed")
     page.close()
