@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api
+from . import api, api_calendar, staff_api
 
 app_name = "scheduling_api"
 
@@ -18,5 +18,23 @@ urlpatterns = [
         "bookings/<str:reference>/reschedule/",
         api.BookingRescheduleView.as_view(),
         name="booking_reschedule",
+    ),
+    path(
+        "bookings/<str:reference>/calendar.ics",
+        api_calendar.BookingCalendarView.as_view(),
+        name="booking_calendar",
+    ),
+    path("feeds/staff/<str:token>.ics", api_calendar.StaffFeedView.as_view(), name="staff_feed"),
+    # Staff API (API key): scheduling.staff_api
+    path("staff/bookings/", staff_api.StaffBookingListView.as_view(), name="staff_bookings"),
+    path(
+        "staff/bookings/<str:reference>/",
+        staff_api.StaffBookingDetailView.as_view(),
+        name="staff_booking_detail",
+    ),
+    path(
+        "staff/bookings/<str:reference>/cancel/",
+        staff_api.StaffBookingCancelView.as_view(),
+        name="staff_booking_cancel",
     ),
 ]
