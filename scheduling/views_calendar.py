@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from connect_payments.booking_hooks import booking_cancel_with_refund
+from connect_payments.selectors import payment_of, payment_summary_for_staff
 from connect_payments.services import cancellation_amounts_of
 from saas_platform.money import Money, format_money
 from tenants.access import member_required
@@ -413,6 +414,7 @@ def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "history": _history(booking, zone),
             "can_manage": can_manage,
             "price": _price(request, booking),
+            "payment": _payment_summary(request, booking),
             "actions": {
                 "confirm": can_manage and booking.status == BookingStatus.HELD,
                 "complete": can_manage and booking.status == BookingStatus.CONFIRMED and started,
@@ -486,6 +488,19 @@ def _price(request: HttpRequest, booking: Booking) -> str | None:
     if not _allows(request, Permission.VIEW_MONEY):
         return None
     return format_money(Money(booking.price_minor, booking.currency))
+
+
+def _payment_summary(request: HttpRequest, booking: Booking) -> dict:
+    """ "Paid / deposit / due" for every role; the link to the money record for money roles."""
+    summary = payment_summary_for_staff(booking)
+    payment = payment_of(booking) if _allows(request, Permission.VIEW_MONEY) else None
+    return {
+        "label": summary["label"],
+        "due": format_money(Money(summary["due_minor"], summary["currency"]))
+        if summary["due_minor"]
+        else "",
+        "detail_url": reverse("payment_detail", args=[payment.pk]) if payment else "",
+    }
 
 
 # ---------------------------------------------------------------------------

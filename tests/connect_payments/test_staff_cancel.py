@@ -30,3 +30,17 @@ def test_staff_cancellation_refunds_everything_paid(paid, sdk, tenant_alpha, mon
     assert payment.status == PaymentStatus.REFUNDED
     assert payment.refunded_minor == payment.paid_minor == 4500
     assert stripe_amounts(sdk, payment) == (4500, 138, 4362)
+
+
+def test_booking_page_shows_paid_to_everyone_and_the_money_record_to_owners(
+    paid, tenant_alpha, owner_alpha
+):
+    booking, payment = paid
+    desk = member_client(tenant_alpha, make_member(tenant_alpha, Role.FRONT_DESK))
+    page = desk.get(f"/bookings/{booking.reference}/").content.decode()
+    assert "Paid online" in page
+    assert f"/payments/{payment.pk}/" not in page
+    owner = member_client(tenant_alpha, owner_alpha, verified=True)
+    assert (
+        f"/payments/{payment.pk}/" in owner.get(f"/bookings/{booking.reference}/").content.decode()
+    )

@@ -355,7 +355,9 @@ def test_booking_page_shows_details_and_history(desk, catalogue, customer):
                      "Europe/Paris", "created as held", "held → confirmed",
                      "moved Tue 04 Jun 10:00 (Ada) → Tue 04 Jun 14:00 (Ben)"):  # fmt: skip
         assert expected in html, expected
-    assert "€45.00" not in html  # amounts are for roles that see money
+    # The price line is for roles that see money; the front desk sees what to collect.
+    assert "Pay online in full · €45.00" not in html
+    assert "€45.00 to collect at the venue" in html
     assert f'href="/bookings/{booking.reference}/cancel/"' in html  # the front desk may act
     assert f'href="/bookings/{booking.reference}/move/"' in html
 
@@ -733,3 +735,11 @@ def test_pages_fit_a_360_pixel_phone_without_sideways_scrolling(desk, catalogue,
         wide.set_content(pages["day"])
         wide.screenshot(path=str(OUTPUT / "calendar-1280-day.png"), full_page=True)
         browser.close()
+
+
+def test_booking_page_shows_what_to_collect_at_the_venue(desk, catalogue, customer):
+    Service.objects.filter(pk=catalogue["service"].pk).update(payment_mode="pay_at_venue")
+    booking = book(catalogue, customer, paris(2030, 6, 4, 10))
+    page = desk.get(f"/bookings/{booking.reference}/").content.decode()
+    assert "To pay at the venue" in page
+    assert "to collect at the venue" in page
