@@ -5,6 +5,7 @@ no wording of their own and need no separate catalogue request. `{name}` placeho
 filled in by the script.
 """
 
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 STRINGS = {
@@ -80,6 +81,13 @@ STRINGS = {
     "summary_deposit": _("Deposit paid online"),
     "summary_balance": _("Balance to pay at the venue"),
     "summary_at_venue": _("To pay at the venue"),
+    "summary_promo": _("Promo code {code}"),
+    "summary_discount": _("Discount"),
+    "summary_after_discount": _("Total after discount"),
+    "summary_paid": _("Paid online"),
+    "promo_code": _("Promo code (optional)"),
+    "promo_hint": _("Have a code? Enter it here: the discount is shown before you pay."),
+    "promo_invalid": _("This promo code is not valid."),
     "policy": _("Cancellation policy"),
     "policy_unknown": _("Ask the business about cancellations."),
     "confirm_booking": _("Confirm booking"),
@@ -131,6 +139,24 @@ STRINGS = {
 }
 
 
+# The public API answers in English; `promo_code_invalid` reasons (connect_payments.services
+# promo_code_for_hold) are shown translated when the page knows them, else as the server wrote.
+PROMO_REASONS = (
+    gettext_noop("This promo code is not valid."),
+    gettext_noop("Promo codes apply to services paid online."),
+    gettext_noop("This promo code does not exist."),
+    gettext_noop("This promo code is not valid yet."),
+    gettext_noop("This promo code has expired."),
+    gettext_noop("This promo code does not apply to this service."),
+    gettext_noop("This promo code has been used up."),
+    gettext_noop("You have already used this promo code."),
+    gettext_noop("This promo code cannot be used for this service."),
+)
+
+
 def strings() -> dict[str, str]:
-    """The catalogue in the active language."""
-    return {key: str(value) for key, value in STRINGS.items()}
+    """The catalogue in the active language (promo reasons keyed `promo_reason:<English>`)."""
+    catalogue = {key: str(value) for key, value in STRINGS.items()}
+    for reason in PROMO_REASONS:
+        catalogue[f"promo_reason:{reason}"] = gettext(reason)
+    return catalogue

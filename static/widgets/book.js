@@ -6,8 +6,8 @@
   var progress = document.getElementById("cr-progress");
   var STEPS = ["service", "staff", "time", "details", "summary", "payment", "done"];
   var state = {services: [], service: null, staffId: null, slot: null, zone: C.detectedZone,
-    customer: {name: "", email: "", phone: "", notes: "", consent: false}, booking: null,
-    payment: null, picker: null};
+    customer: {name: "", email: "", phone: "", notes: "", consent: false}, promo: "",
+    booking: null, payment: null, picker: null};
 
   /* ---- steps ---------------------------------------------------------------------------- */
   function visibleSteps() {
@@ -56,6 +56,10 @@
   }
   function onlineUnavailable(service) {
     return needsPayment(service) && service.online_payment_available === false;
+  }
+  /* Promo codes apply to what is paid online (docs/payments.md): no field for other services. */
+  function acceptsPromo(service) {
+    return needsPayment(service) && service.price_minor > 0 && !onlineUnavailable(service);
   }
   function depositOf(service) {
     if (service.payment_mode !== "online_deposit") return null;
@@ -257,6 +261,7 @@
     var total = service.price_minor, currency = service.currency;
     if (payment && payment.required) {
       return {total: total, now: payment.amount_minor, later: payment.balance_due_minor,
+        discount: payment.discount_minor || 0, code: payment.promo_code || "",
         currency: payment.currency || currency};
     }
     if (service.payment_mode === "online_full") return {total: total, now: total, later: 0, currency: currency};
@@ -285,6 +290,7 @@
     if (service.payment_mode === "free") rows.push([t("summary_total"), t("free"), "cr-total"]);
     else {
       rows.push([t("summary_total"), C.money(money.total, money.currency), "cr-total"]);
+      if (money.discount) rows = rows.concat(discountRows(money.discount, money.code, money.currency, money.total));
       if (service.payment_mode === "online_deposit") {
         rows.push([t("summary_deposit"), C.money(money.now, money.currency)]);
         rows.push([t("summary_balance"), C.money(money.later, money.currency)]);
@@ -297,19 +303,45 @@
     return rows;
   }
 
+  /* The discount and the new total, from the server's payment object (never computed here). */
+  function discountRows(discount, code, currency, total) {
+    return [[code ? t("summary_promo", {code: code}) : t("summary_discount"),
+      C.money(-discount, currency), "cr-discount"],
+      [t("summary_after_discount"), C.money(total - discount, currency)]];
+  }
+
+  function promoField() {
+    var input = el("input", {id: "cr-promo", name: "promo_code", type: "text", maxlength: "40",
+      autocomplete: "off", autocapitalize: "characters", spellcheck: "false",
+      "aria-describedby": "cr-promo-hint cr-promo-error"});
+    input.value = state.promo || "";
+    return el("div", {class: "cr-field cr-promo"}, [el("label", {for: "cr-promo", text: t("promo_code")}),
+      el("p", {id: "cr-promo-hint", class: "cr-hint", text: t("promo_hint")}), input,
+      el("p", {id: "cr-promo-error", class: "cr-error", hidden: true})]);
+  }
+
   function renderSummary(box) {
     box.appendChild(C.definitionList(summaryRows()));
     box.appendChild(el("h3", {text: t("policy")}));
     box.appendChild(el("p", {class: "cr-policy",
       text: config.policies[String(state.service.id)] || t("policy_unknown")}));
     var paying = needsPayment(state.service);
-    var submit = el("button", {type: "button", class: "cr-button cr-primary", id: "cr-submit",
-      text: paying ? t("continue_to_payment") : t("confirm_booking"),
-      onclick: function () { placeBooking(submit); }});
-    box.appendChild(el("div", {class: "cr-actions"}, [submit]));
+    var form = el("form", {class: "cr-form", novalidate: true});
+    if (acceptsPromo(state.service)) form.appendChild(promoField());
+    var submit = el("button", {type: "submit", class: "cr-button cr-primary", id: "cr-submit",
+      text: paying ? t("continue_to_payment") : t("confirm_booking")});
+    form.appendChild(el("div", {class: "cr-actions"}, [submit]));
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!submit.disabled) placeBooking(submit);
+    });
+    box.appendChild(form);
   }
 
   function placeBooking(submit) {
+    var promo = document.getElementById("cr-promo");
+    state.promo = promo ? promo.value.trim() : "";
+    setError("promo", "");
     submit.disabled = true;
     submit.textContent = t("booking_in_progress");
     C.announce(t("booking_in_progress"));
@@ -318,6 +350,7 @@
         phone: state.customer.phone || ""}, notes: state.customer.notes || ""};
     if (state.slot.occurrence_id) body.occurrence = state.slot.occurrence_id;
     else body.start = state.slot.start;
+    if (promo && state.promo) body.promo_code = state.promo;
     C.api(config.urls.api + "bookings/", {method: "POST", body: body}).then(function (result) {
       if (result.ok) {
         state.booking = result.data;
@@ -338,8 +371,20 @@
     });
   }
 
+  function promoReason(message) { /* the server's reason, in the page's language when known */
+    var key = "promo_reason:" + (message || ""), local = t(key);
+    return local !== key ? local : message || t("promo_invalid");
+  }
+
   function handleError(result) {
     var code = result.error && result.error.code;
+    if (code === "promo_code_invalid" && setError("promo", promoReason(result.error.message))) {
+      /* Refused before any hold: the customer stays here to correct or remove the code. */
+      document.getElementById("cr-promo").focus();
+      C.announce(promoReason(result.error.message));
+      C.reportHeight();
+      return;
+    }
     if (result.status === 409 && (code === "slot_taken" || code === "session_full")) {
       backToTimes(t("slot_taken"));
       return;
@@ -568,6 +613,23 @@
       details: t("reference") + ": " + booking.reference, location: config.tenant.address || ""});
   }
 
+  /* What was paid online, from the booking's payment object (status) or the hold's. */
+  function paidRows(booking) {
+    var payment = booking.payment || state.payment;
+    if (!payment || !payment.currency) return [];
+    var held = state.payment || {}, rows = [];
+    if (payment.discount_minor) {
+      rows.push([held.promo_code ? t("summary_promo", {code: held.promo_code}) : t("summary_discount"),
+        C.money(-payment.discount_minor, payment.currency), "cr-discount"]);
+    }
+    var paid = payment.paid_minor !== undefined ? payment.paid_minor : payment.amount_minor;
+    rows.push([t("summary_paid"), C.money(paid, payment.currency), "cr-paid"]);
+    if (payment.balance_due_minor) {
+      rows.push([t("summary_balance"), C.money(payment.balance_due_minor, payment.currency)]);
+    }
+    return rows;
+  }
+
   function renderDone(box) {
     var booking = state.booking, token = booking.manage_token;
     var manage = config.urls.manage + encodeURIComponent(booking.reference) + "/?" +
@@ -581,7 +643,7 @@
       [t("summary_service"), booking.service],
       [t("summary_with"), booking.staff],
       [t("summary_when"), C.formatWhen(new Date(booking.starts_at), state.zone)]
-    ]));
+    ].concat(paidRows(booking))));
     box.appendChild(el("h3", {text: t("add_to_calendar")}));
     box.appendChild(el("ul", {class: "cr-links"}, [
       el("li", {}, [el("a", {href: googleLink(booking), target: "_blank", rel: "noopener",
@@ -594,7 +656,7 @@
       text: t("manage_link")})]));
     box.appendChild(C.button(t("book_another"), function () {
       state.service = null; state.slot = null; state.booking = null; state.payment = null;
-      state.lockedStaff = false;
+      state.lockedStaff = false; state.promo = "";
       show("service");
     }));
   }
@@ -635,6 +697,8 @@
         return;
       }
       show("service", {initial: true});
+      /* A direct link to a service that cannot be paid online now: say why it is not opened. */
+      if (wanted) C.notice(t("online_unavailable"), "warning");
     });
   }
   start();

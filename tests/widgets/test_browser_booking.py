@@ -165,7 +165,7 @@ def test_phone_width_has_no_horizontal_scrolling_at_any_step(
     page.goto(live_site["alpha"] + "/book/")
     page.locator(".cr-option").first.wait_for()
     _no_horizontal_scroll(page, 360)
-    page.get_by_role("button", name="Massage").click()
+    page.get_by_role("button", name="Haircut").click()
     page.get_by_role("button", name="Anyone available").click()
     page.locator(".cr-day-open").first.wait_for()
     _no_horizontal_scroll(page, 360)
