@@ -333,13 +333,10 @@ class BookingCreateView(PublicApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-def _hold_session_seat(*, service: Service, data: dict) -> Booking:
-    """A seat in one session of a group service; the seat count is checked under a row lock."""
+def session_of(service: Service, data: dict, *, missing: str) -> Occurrence:
+    """The bookable session a request names (`occurrence`), for the public and staff APIs."""
     if "occurrence" not in data:
-        raise ApiError(code="missing", field="occurrence", message=(
-            "This is a group service: choose one of its sessions (`occurrence_id` from "
-            "availability)."
-        ))  # fmt: skip
+        raise ApiError(code="missing", field="occurrence", message=missing)
     occurrence = (
         Occurrence.objects.select_related("service", "staff")
         .filter(pk=data["occurrence"], service=service)
@@ -351,6 +348,14 @@ def _hold_session_seat(*, service: Service, data: dict) -> Booking:
     if occurrence.is_cancelled:
         raise ApiError(code="session_cancelled", field="occurrence",
                        message="This session was cancelled.")  # fmt: skip
+    return occurrence
+
+
+def _hold_session_seat(*, service: Service, data: dict) -> Booking:
+    """A seat in one session of a group service; the seat count is checked under a row lock."""
+    occurrence = session_of(service, data, missing=(
+        "This is a group service: choose one of its sessions (`occurrence_id` from availability)."
+    ))  # fmt: skip
     now = timezone.now()
     if occurrence.starts_at <= now:
         raise slots.SlotInPast("This session has already started.")

@@ -22,8 +22,15 @@ from rest_framework.views import APIView
 
 from connect_payments.booking_hooks import booking_cancel_with_refund
 
-from .api import ApiError, _bookable_service, _check_staff, _validated, api_exception_handler
-from .models import ApiKey, Booking, BookingSource, Occurrence, Service, StaffMember
+from .api import (
+    ApiError,
+    _bookable_service,
+    _check_staff,
+    _validated,
+    api_exception_handler,
+    session_of,
+)
+from .models import ApiKey, Booking, BookingSource, StaffMember
 from .selectors_integrations import active_api_key, booking_by_reference, staff_api_bookings
 from .serializers import ErrorSerializer
 from .services import (
@@ -214,7 +221,13 @@ class StaffBookingListView(StaffApiView):
     def post(self, request: Request) -> Response:
         data = _validated(StaffBookingCreateSerializer, request.data)
         service = _bookable_service(data["service"])
-        occurrence = _session_of(service, data) if service.capacity > 1 else None
+        occurrence = (
+            session_of(
+                service, data, missing="This is a group service: give the session (`occurrence`)."
+            )
+            if service.capacity > 1
+            else None
+        )
         if occurrence is None:
             if "occurrence" in data:
                 raise ApiError(code="invalid", field="occurrence", message=(
@@ -244,25 +257,6 @@ class StaffBookingListView(StaffApiView):
                                       reason="Booked through the staff API")  # fmt: skip
         booking = _staff_booking(booking.reference)
         return Response(StaffBookingSerializer(booking).data, status=status.HTTP_201_CREATED)
-
-
-def _session_of(service: Service, data: dict) -> Occurrence:
-    if "occurrence" not in data:
-        raise ApiError(code="missing", field="occurrence", message=(
-            "This is a group service: give the session (`occurrence`)."
-        ))  # fmt: skip
-    occurrence = (
-        Occurrence.objects.select_related("service", "staff")
-        .filter(pk=data["occurrence"], service=service)
-        .first()
-    )
-    if occurrence is None:
-        raise ApiError(code="not_found", message="This session does not exist.", http_status=404,
-                       field="occurrence")  # fmt: skip
-    if occurrence.is_cancelled:
-        raise ApiError(code="session_cancelled", field="occurrence",
-                       message="This session was cancelled.")  # fmt: skip
-    return occurrence
 
 
 class StaffBookingDetailView(StaffApiView):
