@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
+
+from tests.static_pages import static_pages
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,26 +52,8 @@ document.getElementById("payment-form").addEventListener("submit", async (event)
 @pytest.fixture
 def page_server() -> Iterator[dict[str, Any]]:
     """Serves the checkout page from its own origin (so Stripe.js calls go cross-origin)."""
-    pages: dict[str, str] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            body = pages.get(self.path.split("?")[0], "<p>done</p>").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"pages": pages, "origin": f"http://localhost:{server.server_address[1]}"}
-    server.shutdown()
-    server.server_close()
+    with static_pages(host_name="localhost", missing_body="<p>done</p>") as site:
+        yield site
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import threading
 import time as time_module
 from collections.abc import Iterator
 from datetime import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -30,6 +29,7 @@ from scheduling.models import (
     WorkingHours,
 )
 from tenants.models import Tenant
+from tests.static_pages import static_pages
 from widgets.models import Branding
 
 CHROMIUM = "/usr/bin/chromium"
@@ -207,26 +207,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def third_party_site() -> Iterator[dict[str, Any]]:
     """A website of another origin (127.0.0.1 on its own port) serving pages set by the test."""
-    pages: dict[str, str] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            body = pages.get(self.path.split("?")[0], "<p>not found</p>").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield {"pages": pages, "origin": f"http://127.0.0.1:{server.server_address[1]}"}
-    server.shutdown()
-    server.server_close()
+    with static_pages(host_name="127.0.0.1", missing_body="<p>not found</p>") as site:
+        yield site
 
 
 def screenshot(page: Any, name: str) -> None:
