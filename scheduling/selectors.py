@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
@@ -111,9 +111,10 @@ def staff_schedules(
     time_off: dict[int, list[slots.TimeSpan]] = defaultdict(list)
     for row in TimeOff.objects.filter(staff_id__in=ids, ends_at__gt=start, starts_at__lt=end):
         time_off[row.staff_id].append(slots.TimeSpan(row.starts_at, row.ends_at))
-    busy: dict[int, list[slots.TimeSpan]] = defaultdict(list)
+    # Occupied ranges as UTC epoch seconds; a set, because several seats of one session
+    # occupy the staff member once.
+    busy: dict[int, set[tuple[float, float]]] = defaultdict(set)
     counts: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    zone = scheduling_calendar().zone
     bookings = _blocking_bookings(now=now, start=start, end=end).filter(staff_id__in=ids)
     if exclude_booking_id is not None:
         bookings = bookings.exclude(pk=exclude_booking_id)
@@ -122,36 +123,31 @@ def staff_schedules(
     rows = bookings.annotate(
         lower_epoch=_Epoch(Func(F("occupied"), function="LOWER", output_field=DateTimeField())),
         upper_epoch=_Epoch(Func(F("occupied"), function="UPPER", output_field=DateTimeField())),
-        local_date=RawSQL("(starts_at AT TIME ZONE %s)::date", [zone.key]),
+        local_date=RawSQL("(starts_at AT TIME ZONE %s)::date", [tenant_time_zone()]),
     ).values_list("staff_id", "lower_epoch", "upper_epoch", "local_date", "occurrence_id")
-    from_epoch = datetime.fromtimestamp
     for staff_pk, lower_epoch, upper_epoch, local_date, occurrence_id in rows:
-        busy[staff_pk].append(
-            slots.TimeSpan(from_epoch(lower_epoch, UTC), from_epoch(upper_epoch, UTC))
-        )
+        busy[staff_pk].add((lower_epoch, upper_epoch))
         if occurrence_id is None:
             counts[staff_pk][local_date] += 1
     # A class the staff member teaches occupies them even before anyone takes a seat.
     for staff_pk, starts_at, ends_at in Occurrence.objects.filter(
         staff_id__in=ids, is_cancelled=False, starts_at__lt=end, ends_at__gt=start
     ).values_list("staff_id", "starts_at", "ends_at"):
-        busy[staff_pk].append(slots.TimeSpan(starts_at, ends_at))
+        busy[staff_pk].add((starts_at.timestamp(), ends_at.timestamp()))
     return [
         slots.StaffSchedule(
             staff_id=member.pk,
             weekly_hours={day: tuple(v) for day, v in weekly[member.pk].items()},
             date_overrides={day: tuple(v) for day, v in overrides[member.pk].items()},
             time_off=tuple(time_off[member.pk]),
-            busy=tuple(_merge_group_seats(busy[member.pk])),
+            busy=tuple(
+                slots.TimeSpan.from_epoch_seconds(lower, upper)
+                for lower, upper in sorted(busy[member.pk])
+            ),
             bookings_count_by_date=dict(counts[member.pk]),
         )
         for member in members
     ]
-
-
-def _merge_group_seats(spans: list[slots.TimeSpan]) -> list[slots.TimeSpan]:
-    """Several seats of one session occupy the staff member once."""
-    return sorted(set(spans), key=lambda span: (span.start, span.end))
 
 
 def resource_pool(

@@ -152,6 +152,16 @@ class TimeSpan:
         if self.end.timestamp() <= self.start.timestamp():
             raise ValueError(f"TimeSpan must end after it starts: {self.start} .. {self.end}.")
 
+    @classmethod
+    def from_epoch_seconds(cls, start: float, end: float) -> TimeSpan:
+        """A span from UTC epoch seconds with `start < end`, as a non-empty PostgreSQL range
+        guarantees; skips the checks above, which cost a third of availability on busy
+        calendars (bench/availability.py reads about a thousand bookings per query)."""
+        span = object.__new__(cls)
+        object.__setattr__(span, "start", datetime.fromtimestamp(start, UTC))
+        object.__setattr__(span, "end", datetime.fromtimestamp(end, UTC))
+        return span
+
 
 @dataclass(frozen=True)
 class TenantCalendar:

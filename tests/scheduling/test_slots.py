@@ -945,3 +945,10 @@ def test_validation_accepts_exactly_the_listed_starts(scenario, minute):
         assert start not in listed
     else:
         assert start in listed
+
+
+def test_time_span_from_epoch_seconds_is_the_same_span():
+    start = datetime(2030, 6, 4, 8, 0, tzinfo=UTC)
+    span = TimeSpan.from_epoch_seconds(start.timestamp(), start.timestamp() + 3600)
+    assert span == TimeSpan(start, start + timedelta(hours=1))
+    assert hash(span) == hash(TimeSpan(start, start + timedelta(hours=1)))
