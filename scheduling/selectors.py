@@ -140,10 +140,7 @@ def staff_schedules(
             weekly_hours={day: tuple(v) for day, v in weekly[member.pk].items()},
             date_overrides={day: tuple(v) for day, v in overrides[member.pk].items()},
             time_off=tuple(time_off[member.pk]),
-            busy=tuple(
-                slots.TimeSpan.from_epoch_seconds(lower, upper)
-                for lower, upper in sorted(busy[member.pk])
-            ),
+            busy_seconds=tuple(sorted(busy[member.pk])),
             bookings_count_by_date=dict(counts[member.pk]),
         )
         for member in members

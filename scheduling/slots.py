@@ -152,16 +152,6 @@ class TimeSpan:
         if self.end.timestamp() <= self.start.timestamp():
             raise ValueError(f"TimeSpan must end after it starts: {self.start} .. {self.end}.")
 
-    @classmethod
-    def from_epoch_seconds(cls, start: float, end: float) -> TimeSpan:
-        """A span from UTC epoch seconds with `start < end`, as a non-empty PostgreSQL range
-        guarantees; skips the checks above, which cost a third of availability on busy
-        calendars (bench/availability.py reads about a thousand bookings per query)."""
-        span = object.__new__(cls)
-        object.__setattr__(span, "start", datetime.fromtimestamp(start, UTC))
-        object.__setattr__(span, "end", datetime.fromtimestamp(end, UTC))
-        return span
-
 
 @dataclass(frozen=True)
 class TenantCalendar:
@@ -188,7 +178,10 @@ class StaffSchedule:
     occupied ranges of active (held or confirmed) bookings, buffers included, minus the booking
     being rescheduled if any; `time_off` the staff member's absences.
     `bookings_count_by_date` (tenant-local dates) ranks staff for "any staff"; when None it is
-    counted from `busy`.
+    counted from `busy`. `busy_seconds` is the ORM layer's fast path for `busy`: the same ranges
+    as UTC epoch seconds, straight from PostgreSQL (a busy calendar has a thousand of them per
+    query; building and re-reading datetimes cost a third of availability); it is not counted
+    for fairness, so a caller using it passes `bookings_count_by_date`.
     """
 
     staff_id: StaffId
@@ -197,6 +190,7 @@ class StaffSchedule:
     time_off: Sequence[TimeSpan] = ()
     busy: Sequence[TimeSpan] = ()
     bookings_count_by_date: Mapping[date, int] | None = None
+    busy_seconds: Sequence[tuple[float, float]] = ()
 
     def __post_init__(self) -> None:
         if isinstance(self.staff_id, bool) or not isinstance(self.staff_id, int | str):
@@ -214,6 +208,11 @@ class StaffSchedule:
         object.__setattr__(self, "date_overrides", overrides)
         object.__setattr__(self, "time_off", tuple(self.time_off))
         object.__setattr__(self, "busy", tuple(self.busy))
+        if any(end <= start for start, end in self.busy_seconds):
+            raise ValueError("busy_seconds ranges must end after they start.")
+        if self.busy_seconds and self.bookings_count_by_date is None:
+            raise ValueError("busy_seconds needs bookings_count_by_date (fairness counts).")
+        object.__setattr__(self, "busy_seconds", tuple(self.busy_seconds))
 
     def intervals_on(self, day: date) -> tuple[WallInterval, ...]:
         """Working intervals of a tenant-local date (holidays are the caller's concern)."""
@@ -581,6 +580,7 @@ class _Engine:
         blocked = self._blocked.get(member.staff_id)
         if blocked is None:
             ranges = [_seconds_range(span) for span in (*member.busy, *member.time_off)]
+            ranges += [(math.floor(lo), math.ceil(hi)) for lo, hi in member.busy_seconds]
             blocked = self._blocked[member.staff_id] = _Blocked(ranges + self._saturated)
         return blocked
 

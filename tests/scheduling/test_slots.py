@@ -947,8 +947,30 @@ def test_validation_accepts_exactly_the_listed_starts(scenario, minute):
         assert start in listed
 
 
-def test_time_span_from_epoch_seconds_is_the_same_span():
-    start = datetime(2030, 6, 4, 8, 0, tzinfo=UTC)
-    span = TimeSpan.from_epoch_seconds(start.timestamp(), start.timestamp() + 3600)
-    assert span == TimeSpan(start, start + timedelta(hours=1))
-    assert hash(span) == hash(TimeSpan(start, start + timedelta(hours=1)))
+def test_busy_as_epoch_seconds_blocks_like_busy_spans():
+    """The ORM layer's fast path (`busy_seconds`) gives the same slots as `busy`."""
+    zone = ZoneInfo("Europe/Paris")
+    day = date(2030, 6, 4)
+    booked = TimeSpan(datetime(2030, 6, 4, 10, tzinfo=zone), datetime(2030, 6, 4, 11, tzinfo=zone))
+    common = dict(staff_id=1, weekly_hours={1: [(time(9), time(13))]},
+                  bookings_count_by_date={day: 1})  # fmt: skip
+    as_spans = StaffSchedule(busy=[booked], **common)
+    as_seconds = StaffSchedule(
+        busy_seconds=[(booked.start.timestamp(), booked.end.timestamp())], **common
+    )
+    query = SlotQuery(start_date=day, end_date=day, now=datetime(2030, 6, 1, tzinfo=UTC))
+    rules = ServiceRules(duration_minutes=60, slot_interval_minutes=30)
+    calendar = TenantCalendar(time_zone="Europe/Paris")
+
+    def starts(member):
+        found = available_slots(calendar=calendar, service=rules, staff=[member], query=query)
+        return [slot.start_utc for slot in found]
+
+    assert starts(as_seconds) == starts(as_spans)
+    assert datetime(2030, 6, 4, 10, tzinfo=zone) not in starts(as_seconds)
+    assert datetime(2030, 6, 4, 11, tzinfo=zone) in starts(as_seconds)
+
+
+def test_busy_seconds_without_fairness_counts_is_refused():
+    with pytest.raises(ValueError, match="bookings_count_by_date"):
+        StaffSchedule(staff_id=1, weekly_hours={}, busy_seconds=[(0.0, 60.0)])
