@@ -11,7 +11,7 @@ gunicorn on a free loopback port, and removes the copy at the end. Prints the me
 Targets on the 2-core dev machine: engine median <= 20 ms; endpoint p95 <= 3 x healthz p95 + 40 ms.
 
 Smaller runs: BENCH_BOOKINGS=500 BENCH_RUNS=10. BENCH_PROFILE=1 prints where the engine's time
-goes (cProfile, any staff).
+goes (cProfile, any staff; BENCH_PROFILE_SORT=cumulative to sort by cumulative time).
 """
 
 from __future__ import annotations
@@ -245,7 +245,9 @@ def main() -> None:
                     engine(None)()
                 profile.disable()
                 out = io.StringIO()
-                pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
+                pstats.Stats(profile, stream=out).sort_stats(
+                    os.environ.get("BENCH_PROFILE_SORT", "tottime")
+                ).print_stats(30)
                 print(out.getvalue())
         connection.set_schema_to_public()
         connection.close()
