@@ -7,34 +7,17 @@ the same idempotency key, so retries never create a second one.
 
 import secrets
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from scheduling.api import ERRORS, ApiError, PublicApiView
 from scheduling.models import Booking
-from scheduling.serializers import BookingTokenSerializer, ErrorSerializer
+from scheduling.serializers import BookingTokenSerializer, ErrorSerializer, HoldPaymentSerializer
 
 from .gateway import PaymentProviderUnavailable
 from .selectors import payment_for_new_booking
 from .services import booking_payment_retry
-
-PaymentSerializer = inline_serializer(
-    "BookingPayment",
-    fields={
-        "required": serializers.BooleanField(),
-        "kind": serializers.ChoiceField(choices=["full", "deposit"]),
-        "amount_minor": serializers.IntegerField(),
-        "currency": serializers.CharField(),
-        "balance_due_minor": serializers.IntegerField(),
-        "client_secret": serializers.CharField(allow_null=True),
-        "publishable_key": serializers.CharField(),
-        "stripe_js_url": serializers.CharField(),
-        "status": serializers.CharField(help_text="PaymentIntent status, or `unavailable`"),
-        "message": serializers.CharField(allow_null=True),
-    },
-)
 
 
 def _booking_for_token(reference: str, token: object) -> Booking:
@@ -61,7 +44,7 @@ class BookingPaymentView(PublicApiView):
         summary="Start (or retry) the online payment of a held booking",
         request=BookingTokenSerializer,
         responses={
-            200: PaymentSerializer,
+            200: HoldPaymentSerializer,
             404: ERRORS[404],
             409: OpenApiResponse(ErrorSerializer, description="The booking is no longer held"),
             502: OpenApiResponse(ErrorSerializer, description="Stripe is unavailable"),

@@ -174,7 +174,9 @@ class BookingPayment(models.Model):
 class RefundStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # reserved; Stripe not reached yet (retried by a task)
     SUCCEEDED = "succeeded", "Refunded"
-    FAILED = "failed", "Failed"  # refused by Stripe for good (not retried)
+    # Refused by Stripe (not retried), or reported failed by Stripe after it was made (card
+    # closed…): then re-issued as a new refund (`replaced_by`), which the retry task sends.
+    FAILED = "failed", "Failed"
 
 
 class RefundOrigin(models.TextChoices):
@@ -200,6 +202,10 @@ class PaymentRefund(models.Model):
     actor_label = models.CharField(max_length=150, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The refund this one re-issues (Stripe reported it failed); one-to-one: re-issued once.
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -237,7 +243,7 @@ class PromoKind(models.TextChoices):
 
 
 class PromoCode(models.Model):
-    """A discount on online payments, validated at hold time; counted once bookings confirm."""
+    """A discount on online payments; a use is taken by a live hold or a confirmed booking."""
 
     code = models.CharField(max_length=40)
     kind = models.CharField(max_length=8, choices=PromoKind.choices)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from psycopg import errors as pg_errors
@@ -41,7 +42,7 @@ from scheduling.models import (
     Service,
     StaffMember,
 )
-from scheduling.services import SYSTEM, Actor, booking_confirm, booking_expire
+from scheduling.services import SYSTEM, Actor, booking_cancel, booking_confirm, booking_expire
 from tenants.models import Tenant
 
 from . import gateway
@@ -154,13 +155,35 @@ def promo_discount_minor(*, promo: PromoCode, price_minor: int) -> int:
     return discount_minor(price_minor=price_minor, percent=None, amount_minor=promo.amount_minor)
 
 
+def promo_uses(promo: PromoCode, *, now: datetime | None = None) -> QuerySet[BookingPayment]:
+    """The payments that use up one redemption of a code: confirmed (completed, no-show)
+    bookings, and live holds, which reserve theirs so the last use cannot be sold twice at
+    confirmation. An expired, cancelled or run-out hold uses nothing."""
+    now = now or timezone.now()
+    return BookingPayment.objects.filter(promo_code=promo).filter(
+        Q(booking__status__in=REDEEMED_STATUSES)
+        | Q(booking__status=BookingStatus.HELD, booking__hold_expires_at__gt=now)
+    )
+
+
+def _check_promo_limits(promo: PromoCode, *, customer_email: str, now: datetime) -> None:
+    uses = promo_uses(promo, now=now)
+    if promo.max_redemptions is not None and uses.count() >= promo.max_redemptions:
+        raise PromoCodeInvalid("This promo code has been used up.")
+    if promo.max_per_customer is not None and (
+        uses.filter(booking__customer__email__iexact=customer_email.strip()).count()
+        >= promo.max_per_customer
+    ):
+        raise PromoCodeInvalid("You have already used this promo code.")
+
+
 def promo_code_for_hold(
     *, code: object, service: Service, customer_email: str, now: datetime | None = None
 ) -> PromoCode | None:
     """Validate a promo code typed at booking time (before the hold); None when none was given.
 
-    Redemptions count confirmed bookings only (a hold that expires uses nothing up). Two holds
-    racing for the last redemption may both confirm: limits are checked, not locked.
+    The limits are checked here to answer early; they are decided for good under the code's row
+    lock when the payment is reserved (`booking_payment_reserve`).
     """
     if code is None or code == "":
         return None
@@ -181,16 +204,7 @@ def promo_code_for_hold(
         raise PromoCodeInvalid("This promo code has expired.")
     if promo.services.exists() and not promo.services.filter(pk=service.pk).exists():
         raise PromoCodeInvalid("This promo code does not apply to this service.")
-    redeemed = BookingPayment.objects.filter(
-        promo_code=promo, booking__status__in=REDEEMED_STATUSES
-    )
-    if promo.max_redemptions is not None and redeemed.count() >= promo.max_redemptions:
-        raise PromoCodeInvalid("This promo code has been used up.")
-    if promo.max_per_customer is not None and (
-        redeemed.filter(booking__customer__email__iexact=customer_email.strip()).count()
-        >= promo.max_per_customer
-    ):
-        raise PromoCodeInvalid("You have already used this promo code.")
+    _check_promo_limits(promo, customer_email=customer_email, now=now)
     if promo_discount_minor(promo=promo, price_minor=service.price_minor) >= service.price_minor:
         # A booking paid online must still pay something (Stripe has a minimum charge).
         raise PromoCodeInvalid("This promo code cannot be used for this service.")
@@ -251,6 +265,13 @@ def booking_payment_reserve(
     fee = application_fee_minor(amount_minor=amount, rate=fee_rate_of(tenant))
     try:
         with transaction.atomic():
+            if promo is not None:
+                # The code's row lock serialises the holds racing for its last uses: each
+                # counts the uses (this transaction's insert included) of the ones before it.
+                promo = PromoCode.objects.select_for_update().get(pk=promo.pk)
+                _check_promo_limits(
+                    promo, customer_email=booking.customer.email, now=timezone.now()
+                )
             payment = BookingPayment.objects.create(
                 booking=booking,
                 kind=kind,
@@ -359,8 +380,19 @@ def booking_payment_start(
 
     A Stripe failure keeps the hold and the reservation (status "unavailable" for the widget);
     `POST /api/v1/bookings/<reference>/payment/` retries with the same idempotency key.
+    A promo code whose last use another hold took meanwhile releases this hold and raises
+    PromoCodeInvalid (400 `promo_code_invalid`): the customer never gets a price they did not see.
     """
-    payment = booking_payment_reserve(booking=booking, promo=promo)
+    try:
+        payment = booking_payment_reserve(booking=booking, promo=promo)
+    except PromoCodeInvalid:
+        booking_cancel(
+            booking=booking,
+            actor=SYSTEM,
+            by_business=False,
+            reason="The promo code was used up while the time was being held.",
+        )
+        raise
     if payment is None:
         return None
     try:
@@ -697,13 +729,27 @@ def refund_execute(*, refund: PaymentRefund) -> PaymentRefund:
 
 
 def _record_refund_result(*, refund_pk: int, stripe_refund: Any) -> None:
+    """Record what Stripe says of one of our refunds (forward only: `failed` is final at Stripe,
+    so a stale read or a late event never turns a failed refund back into a success).
+
+    A refund Stripe made and then reports failed (card closed, account gone…) has not given the
+    money back: it is re-issued as a new pending refund, which the retry task sends."""
     status = {
         "succeeded": RefundStatus.SUCCEEDED,
         "failed": RefundStatus.FAILED,
         "canceled": RefundStatus.FAILED,
     }.get(stripe_refund.status, RefundStatus.PENDING)
     with transaction.atomic():
+        payment_id = PaymentRefund.objects.values_list("payment_id", flat=True).get(pk=refund_pk)
+        payment = BookingPayment.objects.select_for_update().get(pk=payment_id)  # lock order
         refund = PaymentRefund.objects.select_for_update().get(pk=refund_pk)
+        if (
+            refund.status == RefundStatus.FAILED
+            and status != RefundStatus.FAILED
+            and refund.stripe_refund_id == stripe_refund.id
+        ):
+            return
+        becomes_failed = status == RefundStatus.FAILED and refund.status != RefundStatus.FAILED
         changed = refund.stripe_refund_id != stripe_refund.id or refund.status != status
         refund.stripe_refund_id = stripe_refund.id
         refund.status = status
@@ -715,14 +761,81 @@ def _record_refund_result(*, refund_pk: int, stripe_refund: Any) -> None:
         refund.save()
         if changed:
             _record(
-                refund.payment,
+                payment,
                 action=f"creneau.refund.{status}",
+                message=refund.last_error if status == RefundStatus.FAILED else "",
                 data={
                     "refund": refund.pk,
                     "stripe_refund": stripe_refund.id,
                     "amount_minor": refund.amount_minor,
                 },
             )
+        if becomes_failed:
+            _refund_reissue(payment, failed=refund)
+
+
+# A refund that keeps failing (the card is gone) needs a person: after this many re-issues the
+# last one stays failed and the payment's history says so.
+MAX_REFUND_REISSUES = 3
+
+
+def _refund_reissue(payment: BookingPayment, *, failed: PaymentRefund) -> PaymentRefund | None:
+    """Inside the payment's row lock: reserve a new refund of a failed one's amount, with a new
+    idempotency key (the refund's sequence number), for the retry task to send."""
+    if failed.origin == RefundOrigin.STRIPE:
+        # Made in the Stripe dashboard: whoever made it decides what to do next.
+        _record(payment, action="creneau.refund.failed_outside", data={"refund": failed.pk})
+        return None
+    reissues, earlier = 0, failed
+    while earlier.replaces_id is not None:
+        reissues += 1
+        earlier = PaymentRefund.objects.get(pk=earlier.replaces_id)
+    if reissues >= MAX_REFUND_REISSUES:
+        _record(
+            payment,
+            action="creneau.refund.needs_attention",
+            message=f"Refund failed {reissues + 1} times at Stripe; not re-issued again.",
+            data={"refund": failed.pk},
+        )
+        logger.error("payment.refund_gave_up", extra={"refund": failed.pk})
+        return None
+    try:
+        replacement = _reserve_refund(
+            payment,
+            amount_minor=failed.amount_minor,
+            origin=failed.origin,
+            reason=f"Re-issue of refund {failed.pk}, which Stripe reported failed "
+            f"({failed.last_error}).",
+            actor=SYSTEM,
+        )
+    except RefundRefused as error:
+        _record(
+            payment,
+            action="creneau.refund.needs_attention",
+            message=str(error),
+            data={"refund": failed.pk},
+        )
+        return None
+    replacement.replaces = failed
+    replacement.save(update_fields=["replaces"])
+    logger.warning(
+        "payment.refund_reissued", extra={"refund": failed.pk, "replacement": replacement.pk}
+    )
+    return replacement
+
+
+def _refund_failure_reported(*, payment: BookingPayment, obj: Mapping[str, Any]) -> None:
+    """A verified event saying one of our refunds failed: applied even when the re-read of the
+    refunds lags behind it, since `failed` is final at Stripe."""
+    if obj.get("object") != "refund" or obj.get("status") != "failed":
+        return
+    ours = PaymentRefund.objects.filter(payment=payment, stripe_refund_id=obj.get("id")).first()
+    if ours is None:
+        return
+    reported = SimpleNamespace(
+        id=obj["id"], status="failed", failure_reason=obj.get("failure_reason") or ""
+    )
+    _record_refund_result(refund_pk=ours.pk, stripe_refund=reported)
 
 
 def payment_totals_sync(*, payment: BookingPayment) -> BookingPayment:
@@ -1164,6 +1277,7 @@ def stripe_event_process(*, event_pk: int) -> str:
                 if event.type in PAYMENT_INTENT_EVENTS:
                     booking_payment_sync(payment=payment)
                 else:
+                    _refund_failure_reported(payment=payment, obj=obj)
                     booking_payment_sync_refunds(payment=payment)
                 outcome = StripeEventOutcome.PROCESSED
     StripeEvent.objects.filter(pk=event.pk).update(

@@ -186,6 +186,18 @@ class CustomerInputSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class PromoCodeInputField(serializers.Field):
+    """Passed through as sent: the payments code validates it before the hold and answers
+    400 `promo_code_invalid` with the reason (a wrong type included)."""
+
+    def to_internal_value(self, data: object) -> object:
+        return data
+
+    def to_representation(self, value: object) -> object:
+        return value
+
+
 class BookingCreateSerializer(serializers.Serializer):
     service = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     start = AwareDateTimeField(
@@ -200,6 +212,11 @@ class BookingCreateSerializer(serializers.Serializer):
                                      allow_null=True)  # fmt: skip
     customer = CustomerInputSerializer()
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    promo_code = PromoCodeInputField(
+        required=False,
+        allow_null=True,
+        help_text="Optional discount code (case-insensitive), for services paid online",
+    )
 
 
 class BookingTokenSerializer(serializers.Serializer):
@@ -250,3 +267,60 @@ class CancellationSerializer(serializers.Serializer):
     refund_percent = serializers.IntegerField()
     refund_minor = serializers.IntegerField(help_text="Amount to refund, in minor units")
     refund_reason = serializers.CharField()
+
+
+# ---------------------------------------------------------------------------
+# Payments (the `payment` objects added by the views; see docs/payments.md)
+# ---------------------------------------------------------------------------
+class HoldPaymentSerializer(serializers.Serializer):
+    """What the widget needs to pay a hold; null for pay-at-venue and free services. The
+    platform fee is never shown to customers."""
+
+    required = serializers.BooleanField()
+    kind = serializers.ChoiceField(choices=["full", "deposit"])
+    amount_minor = serializers.IntegerField(help_text="Charged online, after the discount")
+    currency = serializers.CharField()
+    balance_due_minor = serializers.IntegerField(help_text="To pay at the venue (deposits)")
+    discount_minor = serializers.IntegerField(
+        help_text="Discount of the promo code (0 without one)"
+    )
+    promo_code = serializers.CharField(allow_null=True)
+    client_secret = serializers.CharField(
+        allow_null=True, help_text="Null while the payment provider is unavailable"
+    )
+    publishable_key = serializers.CharField()
+    stripe_js_url = serializers.CharField()
+    status = serializers.CharField(help_text="PaymentIntent status, or `unavailable`")
+    message = serializers.CharField(allow_null=True)
+
+
+class BookingPaymentStatusSerializer(serializers.Serializer):
+    """The payment of a booking as its customer sees it (the return path after paying)."""
+
+    status = serializers.CharField(help_text="PaymentIntent status, or `unavailable`")
+    amount_minor = serializers.IntegerField()
+    paid_minor = serializers.IntegerField()
+    refunded_minor = serializers.IntegerField()
+    discount_minor = serializers.IntegerField()
+    balance_due_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    last_error = serializers.CharField(allow_null=True, help_text="The card's decline message")
+
+
+class BookingHeldSerializer(BookingCreatedSerializer):
+    """The 201 of a hold: the booking, its manage token and its `payment` (added by the view
+    once the hold has committed)."""
+
+    payment = HoldPaymentSerializer(allow_null=True, read_only=True)
+
+    class Meta(BookingCreatedSerializer.Meta):
+        fields = [*BookingCreatedSerializer.Meta.fields, "payment"]
+
+
+class BookingWithPaymentSerializer(BookingSerializer):
+    """A booking for its customer, with its `payment` (null when nothing is paid online)."""
+
+    payment = BookingPaymentStatusSerializer(allow_null=True, read_only=True)
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "payment"]

@@ -201,3 +201,51 @@ def test_customer_cancel_refunds_by_policy(alpha_account, catalogue, api, sdk, t
     ).json()
     assert status["status"] == "cancelled"
     assert status["payment"]["refunded_minor"] == 4500
+
+
+def test_schema_documents_the_payment_objects_as_the_api_returns_them(
+    alpha_account, catalogue, api
+):
+    schema = json.loads(api.get("/api/schema/", {"format": "json"}).content)
+    components = schema["components"]["schemas"]
+
+    def component(ref_holder: dict) -> dict:
+        return components[ref_holder["$ref"].rsplit("/", 1)[1]]
+
+    def response_of(path: str, method: str, status: str) -> dict:
+        return component(
+            schema["paths"][path][method]["responses"][status]["content"]["application/json"][
+                "schema"
+            ]
+        )
+
+    def payment_of(booking_component: dict) -> dict:
+        declared = booking_component["properties"]["payment"]
+        assert declared.get("nullable") is True or {"type": "null"} in declared.get("oneOf", [])
+        [ref] = [
+            part for part in declared.get("allOf", declared.get("oneOf", [])) if "$ref" in part
+        ]
+        return component(ref)
+
+    request = component(
+        schema["paths"]["/api/v1/bookings/"]["post"]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]
+    )
+    assert request["properties"]["promo_code"]["type"] == "string"
+    assert "promo_code" not in request.get("required", [])
+
+    created = hold(api, catalogue)
+    held = response_of("/api/v1/bookings/", "post", "201")
+    assert set(held["properties"]) == set(created)
+    hold_payment = payment_of(held)
+    assert set(hold_payment["properties"]) == set(created["payment"]) == PAYMENT_KEYS
+    retry = response_of("/api/v1/bookings/{reference}/payment/", "post", "200")
+    assert retry == hold_payment
+
+    status = api.get(
+        f"/api/v1/bookings/{created['reference']}/", {"token": created["manage_token"]}
+    ).json()
+    detail = response_of("/api/v1/bookings/{reference}/", "get", "200")
+    assert set(detail["properties"]) == set(status)
+    assert set(payment_of(detail)["properties"]) == set(status["payment"])

@@ -1,5 +1,5 @@
 """Promo codes: validated at hold time, the discount frozen on the payment, redemptions counted
-for confirmed bookings only."""
+for confirmed bookings and live holds."""
 
 import json
 from datetime import timedelta
@@ -13,8 +13,8 @@ from connect_payments.services import (
     booking_payment_start,
     promo_code_for_hold,
 )
-from scheduling.models import Booking, Service
-from scheduling.services import booking_confirm, customer_upsert
+from scheduling.models import Booking, BookingStatus, Service
+from scheduling.services import SYSTEM, booking_cancel, booking_confirm, customer_upsert
 from tests.factories import client_for
 
 from .conftest import TEN_AM, hold_now, in_schema
@@ -92,17 +92,52 @@ def test_code_for_another_service_is_refused(alpha_account, catalogue):
     assert check(other, "SPRING").code == "SPRING"
 
 
-def test_redemptions_count_confirmed_bookings_only(alpha_account, catalogue, customer):
+def test_live_holds_and_confirmed_bookings_use_up_a_code(alpha_account, catalogue, customer):
     service = catalogue["service"]
-    code = promo(max_redemptions=1)
+    promo(max_redemptions=1)
     first = hold_now(service, customer)
     booking_payment_start(booking=first, promo=check(service, "SPRING"))
 
-    assert check(service, "SPRING") == code  # a hold uses nothing up
+    # The live hold reserves the last use: it could otherwise be sold twice at confirmation.
+    with pytest.raises(PromoCodeInvalid, match="used up"):
+        check(service, "SPRING", email="someone.else@example.test")
 
     booking_confirm(booking=first)
     with pytest.raises(PromoCodeInvalid, match="used up"):
         check(service, "SPRING", email="someone.else@example.test")
+
+
+def test_expired_and_cancelled_holds_give_the_use_back(alpha_account, catalogue, customer):
+    service = catalogue["service"]
+    promo(max_redemptions=1)
+    # Run out but not yet swept by the expiry task: it no longer holds anything.
+    stale = hold_now(service, customer, hold_minutes_ago=60)
+    booking_payment_start(booking=stale, promo=check(service, "SPRING"))
+    assert check(service, "SPRING").code == "SPRING"
+
+    cancelled = hold_now(service, customer, starts_at=TEN_AM + timedelta(hours=2))
+    booking_payment_start(booking=cancelled, promo=check(service, "SPRING"))
+    with pytest.raises(PromoCodeInvalid, match="used up"):
+        check(service, "SPRING")
+    booking_cancel(booking=cancelled, actor=SYSTEM, by_business=False)
+    assert check(service, "SPRING").code == "SPRING"
+
+
+def test_a_hold_that_lost_the_last_use_is_released(alpha_account, catalogue, customer):
+    """Checked before the hold, taken by another hold before the payment was reserved."""
+    service = catalogue["service"]
+    promo(max_redemptions=1)
+    late = check(service, "SPRING", email="late@example.test")
+    booking_payment_start(booking=hold_now(service, customer), promo=check(service, "SPRING"))
+    other = customer_upsert(name="Late", email="late@example.test")
+    held = hold_now(service, other, starts_at=TEN_AM + timedelta(hours=2))
+
+    with pytest.raises(PromoCodeInvalid, match="used up"):
+        booking_payment_start(booking=held, promo=late)
+
+    held.refresh_from_db()
+    assert held.status == BookingStatus.CANCELLED
+    assert not BookingPayment.objects.filter(booking=held).exists()
 
 
 def test_per_customer_limit(alpha_account, catalogue, customer):
