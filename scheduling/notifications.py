@@ -262,6 +262,26 @@ def _paid_online(booking: Booking) -> bool:
     )
 
 
+def _money_received(booking: Booking) -> dict:
+    """What the payment record says was paid online, the promo discount and the balance due:
+    the email is the customer's receipt, so it shows these amounts, not the list price."""
+    from connect_payments.selectors import payment_of  # payments imports scheduling
+
+    payment = payment_of(booking)
+    if payment is None or payment.paid_minor == 0:
+        return {"paid_amount": "", "discount": "", "promo_code": "", "balance_due": ""}
+
+    def money(minor: int) -> str:
+        return format_money(Money(minor, payment.currency)) if minor else ""
+
+    return {
+        "paid_amount": money(payment.paid_minor),
+        "discount": money(payment.discount_minor),
+        "promo_code": payment.promo_code.code if payment.promo_code_id else "",
+        "balance_due": money(payment.balance_due_minor if payment.balance_paid_at is None else 0),
+    }
+
+
 def _policy_text(booking: Booking) -> str:
     try:
         policy = CancellationPolicy.from_json(booking.policy_snapshot)
@@ -298,6 +318,7 @@ def booking_email(
         "price": format_money(Money(booking.price_minor, booking.currency)),
         "payment_mode": booking.payment_mode,
         "paid_online": _paid_online(booking),
+        **_money_received(booking),
         "refund": (
             None if refund_minor is None else format_money(Money(refund_minor, booking.currency))
         ),

@@ -1,13 +1,16 @@
-"""A cancellation from the staff calendar refunds the customer through Stripe."""
+"""What the team and the customer see of a paid booking: staff cancellations refund through
+Stripe, the booking page shows paid / due, the confirmation email is a receipt."""
 
 from datetime import timedelta
 
 from connect_payments.models import PaymentStatus
+from connect_payments.services import booking_payment_on_return, booking_payment_start
 from scheduling import views_calendar
 from scheduling.models import BookingStatus
 from tenants.roles import Role
 from tests.factories import make_member, member_client
 
+from .conftest import hold_now
 from .test_refunds import stripe_amounts
 
 
@@ -44,3 +47,21 @@ def test_booking_page_shows_paid_to_everyone_and_the_money_record_to_owners(
     assert (
         f"/payments/{payment.pk}/" in owner.get(f"/bookings/{booking.reference}/").content.decode()
     )
+
+
+def test_confirmation_email_is_a_receipt_of_what_was_paid(
+    alpha_account, catalogue, customer, sdk, django_capture_on_commit_callbacks, mailoutbox
+):
+    """A deposit paid online: the email says how much was paid and how much is due."""
+    service = catalogue["service"]
+    service.payment_mode, service.deposit_percent = "online_deposit", 30
+    service.save(update_fields=["payment_mode", "deposit_percent"])
+    booking = hold_now(service, customer)
+    payment = booking_payment_start(booking=booking)
+    sdk.v1.payment_intents.confirm(
+        payment.payment_intent_id, params={"payment_method": "pm_card_visa"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_payment_on_return(booking=booking)
+    [email] = [m for m in mailoutbox if "confirmed" in m.subject.lower()]
+    assert "€13.50 paid online; €31.50 is due at the venue" in email.body
