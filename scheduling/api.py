@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
@@ -39,8 +40,10 @@ from .serializers import (
     BookingCancelSerializer,
     BookingCreatedSerializer,
     BookingCreateSerializer,
+    BookingHeldSerializer,
     BookingRescheduleSerializer,
     BookingSerializer,
+    BookingWithPaymentSerializer,
     CancellationSerializer,
     ErrorSerializer,
     ServiceSerializer,
@@ -90,6 +93,83 @@ def _first_validation_error(detail: object, path: str = "") -> tuple[str | None,
     return path or None, str(detail), code
 
 
+# Customer-facing error texts, by code, that are answered in the request's language (chosen by
+# LocaleMiddleware from Accept-Language; French in locale/fr). The services raise them in English
+# (slots.py stays free of Django), and several codes carry more than one text (each promo code
+# reason, each unknown thing), so a text is translated only when it is one of its code's known
+# texts; anything else is answered as raised, in English.
+API_ERROR_MESSAGES: dict[str, tuple[str, ...]] = {
+    "slot_taken": (
+        gettext_noop("This time was just taken. Please pick another time."),
+        gettext_noop("No room is free at this time. Please pick another time."),
+        gettext_noop("This time is no longer available."),
+        gettext_noop("This staff member does not offer this service."),
+        gettext_noop("This service is not available for booking."),
+    ),
+    "session_full": (
+        gettext_noop("This session is full."),
+        gettext_noop("This session was cancelled."),
+    ),
+    "session_cancelled": (gettext_noop("This session was cancelled."),),
+    "slot_in_past": (
+        gettext_noop("This time is in the past."),
+        gettext_noop("This session has already started."),
+    ),
+    "slot_too_soon": (gettext_noop("This time is too soon to be booked online."),),
+    "slot_too_far_ahead": (gettext_noop("This time is too far ahead to be booked yet."),),
+    "outside_working_hours": (gettext_noop("This time is outside opening hours."),),
+    "slot_not_on_grid": (gettext_noop("This start time is not one of the offered times."),),
+    "invalid_transition": (
+        gettext_noop("This booking can no longer be changed that way."),
+        gettext_noop("Only an active appointment can be moved."),
+        gettext_noop("This booking can no longer be moved."),
+    ),
+    "invalid_customer": (
+        gettext_noop("Please check your contact details."),
+        gettext_noop("A name and a valid email address are required."),
+        gettext_noop("This phone number is not valid."),
+    ),
+    "payments_unavailable": (
+        gettext_noop(
+            "This business cannot take online payments yet, so this service cannot be booked "
+            "online. Please contact the business to book it."
+        ),
+    ),
+    "payment_not_possible": (
+        gettext_noop("This booking cannot be paid any more."),
+        gettext_noop("This booking is no longer waiting for payment."),
+        gettext_noop("This booking is already paid."),
+        gettext_noop("This booking has nothing to pay online."),
+    ),
+    "promo_code_invalid": (
+        gettext_noop("This promo code is not valid."),
+        gettext_noop("Promo codes apply to services paid online."),
+        gettext_noop("This promo code does not exist."),
+        gettext_noop("This promo code is not valid yet."),
+        gettext_noop("This promo code has expired."),
+        gettext_noop("This promo code does not apply to this service."),
+        gettext_noop("This promo code has been used up."),
+        gettext_noop("You have already used this promo code."),
+        gettext_noop("This promo code cannot be used for this service."),
+    ),
+    "hold_expired": (gettext_noop("The time reserved for you ran out. Please pick a time again."),),
+    "payment_required": (gettext_noop("This booking is confirmed once it is paid."),),
+    "missing": (gettext_noop("This field is required."),),
+    "not_found": (
+        gettext_noop("Not found."),
+        gettext_noop("This service does not exist."),
+        gettext_noop("This staff member does not offer this service."),
+        gettext_noop("This session does not exist."),
+        gettext_noop("No booking matches this reference and token."),
+    ),
+}
+
+
+def api_error_message(code: str, message: str) -> str:
+    """`message` in the active language when it is one of `code`'s known texts, else unchanged."""
+    return gettext(message) if message in API_ERROR_MESSAGES.get(code, ()) else message
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """The one mapping from errors to HTTP responses for the views of this module."""
     if isinstance(exc, ApiError):
@@ -117,6 +197,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             response["Retry-After"] = str(int(retry_after))
     else:
         return None  # a bug: let it surface as a 500 and reach the error reporting
+    error = response.data["error"]
+    error["message"] = api_error_message(error["code"], error["message"])
     set_rollback()
     return response
 
@@ -288,7 +370,7 @@ class BookingCreateView(PublicApiView):
         ),
         request=BookingCreateSerializer,
         responses={
-            201: BookingCreatedSerializer,
+            201: BookingHeldSerializer,
             **ERRORS,
             409: OpenApiResponse(
                 ErrorSerializer, description="The time was just taken (`slot_taken`), the "
@@ -384,7 +466,7 @@ class BookingDetailView(PublicApiView):
         tags=[API_TAG],
         summary="A booking, for its customer",
         parameters=[OpenApiParameter("token", str, required=True, description="Manage token")],
-        responses={200: BookingSerializer, 404: ERRORS[404]},
+        responses={200: BookingWithPaymentSerializer, 404: ERRORS[404]},
     )
     def get(self, request: Request, reference: str) -> Response:
         booking = _booking_for_token(reference, request.query_params.get("token"))

@@ -5,7 +5,6 @@ no wording of their own and need no separate catalogue request. `{name}` placeho
 filled in by the script.
 """
 
-from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 STRINGS = {
@@ -139,24 +138,7 @@ STRINGS = {
 }
 
 
-# The public API answers in English; `promo_code_invalid` reasons (connect_payments.services
-# promo_code_for_hold) are shown translated when the page knows them, else as the server wrote.
-PROMO_REASONS = (
-    gettext_noop("This promo code is not valid."),
-    gettext_noop("Promo codes apply to services paid online."),
-    gettext_noop("This promo code does not exist."),
-    gettext_noop("This promo code is not valid yet."),
-    gettext_noop("This promo code has expired."),
-    gettext_noop("This promo code does not apply to this service."),
-    gettext_noop("This promo code has been used up."),
-    gettext_noop("You have already used this promo code."),
-    gettext_noop("This promo code cannot be used for this service."),
-)
-
-
 def strings() -> dict[str, str]:
-    """The catalogue in the active language (promo reasons keyed `promo_reason:<English>`)."""
-    catalogue = {key: str(value) for key, value in STRINGS.items()}
-    for reason in PROMO_REASONS:
-        catalogue[f"promo_reason:{reason}"] = gettext(reason)
-    return catalogue
+    """The catalogue in the active language. The API's error messages are not copied here: the
+    API answers them in the language the page sends as Accept-Language (scheduling.api)."""
+    return {key: str(value) for key, value in STRINGS.items()}

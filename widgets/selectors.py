@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.utils import timezone
 
-from scheduling.models import SchedulingSettings, Service
+from scheduling.models import Occurrence, SchedulingSettings, Service
 from scheduling.selectors import available_slots, bookable_sessions, tenant_time_zone
 
 from .models import Branding
@@ -48,17 +48,20 @@ def days_with_availability(
     business_zone = ZoneInfo(tenant_time_zone())
     query_start, query_end = first_day - timedelta(days=1), last_day + timedelta(days=1)
     if service.capacity > 1:
-        starts = [
-            session.start_utc
-            for session in bookable_sessions(
-                service=service,
-                start=datetime.combine(query_start, datetime.min.time(), business_zone),
-                end=datetime.combine(
-                    query_end + timedelta(days=1), datetime.min.time(), business_zone
-                ),  # fmt: skip
-                now=now,
+        sessions = bookable_sessions(
+            service=service,
+            start=datetime.combine(query_start, datetime.min.time(), business_zone),
+            end=datetime.combine(query_end + timedelta(days=1), datetime.min.time(), business_zone),
+            now=now,
+        )
+        if staff_id is not None:  # the session's teacher, as the availability API filters
+            led = set(
+                Occurrence.objects.filter(
+                    pk__in=[session.occurrence_id for session in sessions], staff_id=staff_id
+                ).values_list("pk", flat=True)
             )
-        ]
+            sessions = [session for session in sessions if session.occurrence_id in led]
+        starts = [session.start_utc for session in sessions]
     else:
         starts = [
             slot.start_utc

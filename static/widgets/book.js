@@ -371,22 +371,18 @@
     });
   }
 
-  function promoReason(message) { /* the server's reason, in the page's language when known */
-    var key = "promo_reason:" + (message || ""), local = t(key);
-    return local !== key ? local : message || t("promo_invalid");
-  }
-
+  /* The API's messages come in the page's language (common.js sends it as Accept-Language). */
   function handleError(result) {
-    var code = result.error && result.error.code;
-    if (code === "promo_code_invalid" && setError("promo", promoReason(result.error.message))) {
+    var code = result.error && result.error.code, message = result.error && result.error.message;
+    if (code === "promo_code_invalid" && setError("promo", message || t("promo_invalid"))) {
       /* Refused before any hold: the customer stays here to correct or remove the code. */
       document.getElementById("cr-promo").focus();
-      C.announce(promoReason(result.error.message));
+      C.announce(message || t("promo_invalid"));
       C.reportHeight();
       return;
     }
     if (result.status === 409 && (code === "slot_taken" || code === "session_full")) {
-      backToTimes(t("slot_taken"));
+      backToTimes(t("slot_taken")); /* says what to do next, unlike the engine's reasons */
       return;
     }
     if (result.status === 409 && code === "hold_expired") { backToTimes(t("hold_expired")); return; }

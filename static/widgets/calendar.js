@@ -65,7 +65,8 @@
       text: "‹", onclick: function () { self.shift(-1); }});
     this.next = el("button", {type: "button", class: "cr-icon-button", "aria-label": t("next_month"),
       text: "›", onclick: function () { self.shift(1); }});
-    this.grid = el("div", {class: "cr-days", role: "group", "aria-labelledby": "cr-month-label"});
+    this.grid = el("div", {class: "cr-days", role: "group", "aria-labelledby": "cr-month-label",
+      onkeydown: function (event) { self.arrowKey(event); }});
     this.monthNote = el("p", {class: "cr-muted cr-month-note"});
     this.container.appendChild(el("div", {class: "cr-calendar"}, [
       el("div", {class: "cr-month"}, [this.prev, this.monthLabel, this.next]),
@@ -145,6 +146,21 @@
           {date: label}), role: "img", text: number}));
       }
     }
+  };
+
+  /* Arrow keys move focus between open days: left/right the previous/next one, up/down the one a
+     week earlier/later (or the nearest open day beyond it); unavailable days are skipped. */
+  var DAY_STEPS = {ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7};
+  Picker.prototype.arrowKey = function (event) {
+    var step = DAY_STEPS[event.key], from = event.target.getAttribute("data-date");
+    if (!step || !from || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault(); /* no page scrolling while moving in the calendar */
+    var wanted = addDays(from, step), found = null;
+    Array.prototype.forEach.call(this.grid.querySelectorAll(".cr-day-open"), function (node) {
+      var date = node.getAttribute("data-date"); /* in date order */
+      if (step > 0 ? !found && date >= wanted : date <= wanted) found = node;
+    });
+    if (found) found.focus();
   };
 
   Picker.prototype.chooseDay = function (date) {

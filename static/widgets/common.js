@@ -40,8 +40,9 @@
 
   function api(path, options) {
     options = options || {};
-    var init = {method: options.method || "GET", headers: {Accept: "application/json"},
-      credentials: "same-origin"};
+    /* The API answers its errors in the language asked for: the page's, not the browser's. */
+    var init = {method: options.method || "GET",
+      headers: {Accept: "application/json", "Accept-Language": lang}, credentials: "same-origin"};
     if (options.body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);

@@ -214,3 +214,26 @@ def third_party_site() -> Iterator[dict[str, Any]]:
 def screenshot(page: Any, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"widget-{name}.png"), full_page=True)
+
+
+# Recorded from the first script of each document (Playwright injects it outside the page's CSP).
+_RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__cspViolations.push(event.effectiveDirective + " " + event.blockedURI);
+});
+"""
+
+
+def watch_csp(page: Any) -> None:
+    """Record the Content-Security-Policy violations of every document `page` loads.
+
+    The customer pages' policy has no 'unsafe-eval': `wait_for_function` predicates on them are
+    written as functions ("() => ..."), which Playwright compiles itself, not as bare
+    expressions, which its poller would `eval` in the page.
+    """
+    page.add_init_script(_RECORD_CSP_VIOLATIONS)
+
+
+def csp_violations(page: Any) -> list[str]:
+    return page.evaluate("window.__cspViolations || []")

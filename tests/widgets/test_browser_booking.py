@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from scheduling.models import Booking
+from scheduling.models import Booking, Service
 from widgets.models import Branding
 
-from .conftest import screenshot
+from .conftest import csp_violations, screenshot, watch_csp
 from .images import png
 
 pytestmark = pytest.mark.browser
@@ -128,6 +128,40 @@ def test_a_time_taken_while_typing_details_sends_the_customer_back_to_the_times(
     page.close()
 
 
+def test_server_errors_come_in_the_language_the_page_was_asked_for(
+    browser: Any, live_site: dict, alpha_catalogue: dict
+) -> None:
+    # An English browser on a page embedded with data-locale="fr" (?lang=fr): the page's
+    # language wins, and the API's own message reaches the customer in French.
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    languages: list[str | None] = []
+    page.on("request", lambda request: languages.append(request.headers.get("accept-language"))
+            if "/api/v1/bookings/" in request.url else None)  # fmt: skip
+    page.goto(live_site["alpha"] + "/book/?lang=fr")
+    page.get_by_role("button", name="Haircut").click()
+    page.get_by_role("button", name="Ada").click()
+    _pick_first_time(page)
+    _fill_details(page, name="Tardive Tina", email="tina@example.test")
+    haircut = alpha_catalogue["haircut"]
+    with tenant_context(alpha_catalogue["tenant"]):  # the business lengthens its notice meanwhile
+        Service.objects.filter(pk=haircut.pk).update(minimum_notice_minutes=200 * 24 * 60)
+    connection.set_schema_to_public()
+    try:
+        page.click("#cr-submit")
+        notice = page.locator("#cr-notice")
+        notice.wait_for(state="visible")
+        assert notice.inner_text() == "Ce créneau est trop proche pour être réservé en ligne."
+        assert page.get_attribute("body", "data-step") == "time"
+        assert languages == ["fr"]
+    finally:
+        with tenant_context(alpha_catalogue["tenant"]):
+            Service.objects.filter(pk=haircut.pk).update(
+                minimum_notice_minutes=haircut.minimum_notice_minutes
+            )
+        connection.set_schema_to_public()
+    page.close()
+
+
 def test_french_browser_books_a_free_service_in_french(
     browser: Any, live_site: dict, alpha_catalogue: dict
 ) -> None:
@@ -200,7 +234,7 @@ def test_keyboard_only_booking_with_visible_focus(
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "cr-step-title"  # step change focus
     page.wait_for_function(
-        "document.getElementById('cr-announce').textContent.includes('Choose who')"
+        "() => document.getElementById('cr-announce').textContent.includes('Choose who')"
     )
     _tab_to(page, "[data-staff='anyone']")
     page.keyboard.press("Space")
@@ -227,10 +261,45 @@ def test_keyboard_only_booking_with_visible_focus(
     page.close()
 
 
+def test_arrow_keys_move_between_the_days_of_the_month(
+    browser: Any, live_site: dict, alpha_catalogue: dict
+) -> None:
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    page.goto(live_site["alpha"] + f"/book/{alpha_catalogue['haircut'].pk}/")
+    page.get_by_role("button", name="Anyone available").click()
+    page.locator(".cr-day-open").first.wait_for()
+    shown = page.locator(".cr-day-open").first.get_attribute("data-date")[:7]
+    page.get_by_role("button", name="Next month").click()  # every day open: the staff work daily
+    page.wait_for_function(
+        "m => (document.querySelector('.cr-day-open') || {dataset: {}}).dataset.date > m + '-32'",
+        arg=shown,
+    )
+    first = page.locator(".cr-day-open").first
+    first.wait_for()
+    assert first.get_attribute("data-date").endswith("-01")
+    month_key = first.get_attribute("data-date")[:8]
+    first.focus()
+
+    def focused_day() -> str:
+        return page.evaluate("document.activeElement.dataset.date || ''")
+
+    for key, day in (("ArrowRight", "02"), ("ArrowDown", "09"), ("ArrowDown", "16"),
+                     ("ArrowUp", "09"), ("ArrowLeft", "08"), ("ArrowUp", "01"),
+                     ("ArrowLeft", "01")):  # fmt: skip
+        page.keyboard.press(key)
+        assert focused_day() == month_key + day, key
+    assert page.evaluate("window.scrollY") == 0  # the arrows did not scroll the page
+    page.keyboard.press("Enter")  # the focused day is an ordinary button
+    page.locator(".cr-time").first.wait_for()
+    assert page.get_attribute(f"[data-date='{month_key}01']", "aria-pressed") == "true"
+    page.close()
+
+
 def test_customer_moves_then_cancels_from_the_manage_page(
     browser: Any, live_site: dict, alpha_catalogue: dict
 ) -> None:
     page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    watch_csp(page)
     page.goto(live_site["alpha"] + "/book/")
     page.get_by_role("button", name="Haircut").click()
     page.get_by_role("button", name="Ben").click()
@@ -258,11 +327,36 @@ def test_customer_moves_then_cancels_from_the_manage_page(
     screenshot(page, "manage-cancel-question")
     page.click("#cr-confirm-cancel")
     page.wait_for_function(
-        "(document.getElementById('cr-outcome') || {}).textContent?.includes('cancelled')"
+        "() => (document.getElementById('cr-outcome') || {}).textContent?.includes('cancelled')"
     )
     assert page.inner_text(".cr-status dd") == "Cancelled"
     [cancelled] = [b for b in _bookings(alpha_catalogue["tenant"]) if b.pk == booking.pk]
     assert cancelled.status == "cancelled"
+    assert csp_violations(page) == []  # the manage page runs under the same policy
+    page.close()
+
+
+def test_the_booking_page_refuses_scripts_it_did_not_ship(
+    browser: Any, live_site: dict, alpha_catalogue: dict
+) -> None:
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    watch_csp(page)
+    page.goto(live_site["alpha"] + "/book/")
+    page.get_by_role("button", name="Haircut").wait_for()  # its own scripts ran
+    assert csp_violations(page) == []
+    page.evaluate("""() => {
+        const inline = document.createElement("script");
+        inline.textContent = "window.__injected = 'inline'";
+        document.head.appendChild(inline);
+        const foreign = document.createElement("script");
+        foreign.src = "https://cdn.example.invalid/tracker.js";
+        document.head.appendChild(foreign);
+    }""")
+    page.wait_for_function("() => window.__cspViolations.length >= 2")
+    assert page.evaluate("window.__injected") is None
+    violations = csp_violations(page)
+    assert "script-src-elem inline" in violations
+    assert "script-src-elem https://cdn.example.invalid/tracker.js" in violations
     page.close()
 
 
@@ -373,7 +467,7 @@ def test_embed_page_builds_the_snippet_from_the_options(
         "async></script>"
     )
     page.click("#embed-copy")
-    page.wait_for_function("document.getElementById('embed-copied').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('embed-copied').textContent !== ''")
     screenshot(page, "embed-page")
 
 
@@ -421,7 +515,7 @@ def test_returning_from_a_payment_redirect_shows_the_confirmation(
     query = f"?reference={held['reference']}&token={held['manage_token']}"
     page.goto(live_site["alpha"] + "/book/" + query)
     page.wait_for_function(
-        "document.getElementById('cr-payment-message')?.textContent === "
+        "() => document.getElementById('cr-payment-message')?.textContent === "
         "'Waiting for the payment to be confirmed…'"
     )
     status, _ = _api(live_site, "POST", f"/widget/bookings/{held['reference']}/confirm/",

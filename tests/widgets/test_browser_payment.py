@@ -16,7 +16,7 @@ from scheduling.models import Booking
 from stripe_local.server import serve_in_thread
 from stripe_local.testing import TEST_RETRY_DELAYS, make_client, onboarded_account
 
-from .conftest import screenshot
+from .conftest import csp_violations, screenshot, watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +61,12 @@ def test_decline_then_success_on_the_payment_step(
     browser: Any, live_site: dict, alpha_catalogue: dict, payments_ready: dict
 ) -> None:
     page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
-    page.goto(live_site["alpha"] + f"/book/{alpha_catalogue['massage'].pk}/")
+    watch_csp(page)  # the page's CSP allows the local Stripe.js stand-in it loads
+    response = page.goto(live_site["alpha"] + f"/book/{alpha_catalogue['massage'].pk}/")
+    assert (
+        f"script-src 'self' {payments_ready['base_url'].rstrip('/')};"
+        in (response.headers["content-security-policy"])
+    )
     page.get_by_role("button", name="Anyone available").click()
     page.locator(".cr-day-open").first.click()
     page.locator(".cr-time").first.click()
@@ -74,12 +79,12 @@ def test_decline_then_success_on_the_payment_step(
     page.wait_for_selector("body[data-step='payment']")
     pay = page.locator("#cr-pay")
     pay.wait_for(state="visible")
-    page.wait_for_function("!document.getElementById('cr-pay').disabled")  # element ready
+    page.wait_for_function("() => !document.getElementById('cr-pay').disabled")  # element ready
     assert pay.inner_text() == "Pay €45.00"
     _fill_card(page, "4000 0000 0000 9995")
     pay.click()
     message = page.locator("#cr-payment-message")
-    page.wait_for_function("document.getElementById('cr-payment-message').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('cr-payment-message').textContent !== ''")
     assert message.inner_text() == "Your card has insufficient funds."
     with tenant_context(alpha_catalogue["tenant"]):
         booking = Booking.objects.get(customer__email="pat@example.test")
@@ -101,6 +106,7 @@ def test_decline_then_success_on_the_payment_step(
     connection.set_schema_to_public()
     assert booking.status == "confirmed"
     assert booking.reference in page.inner_text("body")
+    assert csp_violations(page) == []
     screenshot(page, "payment-paid")
     page.close()
 
@@ -116,13 +122,14 @@ def _to_payment_step(page: Any, live_site: dict, alpha_catalogue: dict, email: s
     page.click("button[type=submit]")
     page.click("#cr-submit")
     page.wait_for_selector("body[data-step='payment']")
-    page.wait_for_function("!document.getElementById('cr-pay').disabled")
+    page.wait_for_function("() => !document.getElementById('cr-pay').disabled")
 
 
 def test_3d_secure_challenge_is_passed_on_the_payment_step(
     browser: Any, live_site: dict, alpha_catalogue: dict, payments_ready: dict
 ) -> None:
     page = browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
+    watch_csp(page)
     _to_payment_step(page, live_site, alpha_catalogue, "secure.sam@example.test")
     assert page.inner_text("#cr-pay") == "Payer 45,00\u00a0€"
     assert "Numéro de carte" in page.inner_text("#cr-payment-element")  # Stripe's locale
@@ -135,6 +142,7 @@ def test_3d_secure_challenge_is_passed_on_the_payment_step(
     connection.set_schema_to_public()
     intent = payments_ready["sdk"].v1.payment_intents.retrieve(payment.payment_intent_id)
     assert intent.status == "succeeded"
+    assert csp_violations(page) == []
     screenshot(page, "payment-3ds-passed")
     page.close()
 
@@ -180,7 +188,7 @@ def test_stripe_unavailable_keeps_the_hold_and_try_again_recovers(
     assert page.locator("#cr-pay").count() == 0  # nothing to pay with until Stripe answers
     screenshot(page, "payment-unavailable")
     retry.click()
-    page.wait_for_function("document.getElementById('cr-pay')?.disabled === false")
+    page.wait_for_function("() => document.getElementById('cr-pay')?.disabled === false")
     _fill_card(page, "4242 4242 4242 4242")
     page.click("#cr-pay")
     page.wait_for_selector("body[data-step='done']")  # the server saw the payment
@@ -195,7 +203,7 @@ def test_reloading_during_payment_resumes_the_same_hold(
     _to_payment_step(page, live_site, alpha_catalogue, "reload.rita@example.test")
     page.reload()
     page.wait_for_selector("body[data-step='payment']")
-    page.wait_for_function("document.getElementById('cr-pay')?.disabled === false")
+    page.wait_for_function("() => document.getElementById('cr-pay')?.disabled === false")
     assert "reload.rita@example.test" in page.inner_text(".cr-summary")
     with tenant_context(alpha_catalogue["tenant"]):
         holds = list(Booking.objects.filter(customer__email="reload.rita@example.test"))

@@ -133,7 +133,7 @@ def test_a_wrong_promo_code_is_refused_then_the_right_one_discounts_the_payment(
     promo.fill("spring20")  # codes are case-insensitive
     page.click("#cr-submit")
     page.wait_for_selector("body[data-step='payment']")
-    page.wait_for_function("document.getElementById('cr-pay')?.disabled === false")
+    page.wait_for_function("() => document.getElementById('cr-pay')?.disabled === false")
     summary = _flat(page.inner_text(".cr-summary"))
     assert "Total€45.00" in summary
     assert _flat(page.inner_text(".cr-discount")) == "Promo code SPRING20-€9.00"
@@ -171,9 +171,11 @@ def test_promo_code_field_and_reasons_are_translated_and_absent_when_not_paid_on
         "Vous avez un code ? Saisissez-le ici : la réduction s’affiche avant le paiement."
     )
     page.fill("#cr-promo", "HIVER")
-    page.click("#cr-submit")
+    with page.expect_request("**/api/v1/bookings/") as sent:
+        page.click("#cr-submit")
+    assert sent.value.headers["accept-language"] == "fr"
     page.locator("#cr-promo-error").wait_for(state="visible")
-    # The API answers in English; the page shows the reasons it knows in its own language.
+    # The page has no copy of the reasons: the API answers in the language the page asked for.
     assert page.inner_text("#cr-promo-error") == "Ce code promo n’existe pas."
     assert page.get_attribute("body", "data-step") == "summary"
     _to_summary(page, live_site, alpha_catalogue["haircut"].pk, "venue.promo@example.test")

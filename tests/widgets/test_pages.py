@@ -7,10 +7,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from scheduling.models import Booking, Service, StaffMember, WorkingHours
+from scheduling.models import Booking, Occurrence, Service, StaffMember, WorkingHours
 from scheduling.services import booking_hold, customer_upsert
 from tests.factories import client_for
 from tests.widgets.conftest import build_widget_catalogue
@@ -64,17 +65,46 @@ def test_booking_page_carries_its_configuration(alpha, catalogue):
     assert "<script>" not in response.content.decode()  # no inline script: a strict CSP works
 
 
+STRIPE_HOSTED = {"STRIPE_JS_URL": "", "STRIPE_API_BASE": ""}
+
+
+@override_settings(**STRIPE_HOSTED)
 def test_booking_page_may_be_framed_only_by_allowed_websites(alpha, catalogue):
     response = alpha.get("/book/")
-    assert response["Content-Security-Policy"] == (
-        "frame-ancestors 'self'; object-src 'none'; base-uri 'none'"
-    )
+    assert response["Content-Security-Policy"].startswith("frame-ancestors 'self';")
     assert "X-Frame-Options" not in response
     branding_update(branding=Branding(), fields={"allowed_origins": ["https://salon.example"]})
     response = alpha.get("/book/")
     assert response["Content-Security-Policy"].startswith(
         "frame-ancestors 'self' https://salon.example;"
     )
+
+
+@pytest.mark.parametrize("path", ["/book/", "/manage/ANY-REF/?token=x"])
+@override_settings(**STRIPE_HOSTED)
+def test_customer_pages_run_only_their_own_scripts_and_stripe_js(alpha, catalogue, path):
+    assert alpha.get(path)["Content-Security-Policy"] == (
+        "frame-ancestors 'self'; "
+        "script-src 'self' https://js.stripe.com https://*.js.stripe.com; "
+        "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; "
+        "object-src 'none'; base-uri 'none'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stripe", "source"),
+    [
+        ({"STRIPE_API_BASE": "http://127.0.0.1:12111/", "STRIPE_JS_URL": ""},
+         "http://127.0.0.1:12111"),  # the local Stripe server's stand-in at /v3/
+        ({"STRIPE_API_BASE": "", "STRIPE_JS_URL": "https://stripe.internal.example:8443/v3/"},
+         "https://stripe.internal.example:8443"),
+    ],
+)  # fmt: skip
+def test_scripts_and_frames_follow_the_stripe_js_in_use(alpha, catalogue, stripe, source):
+    with override_settings(**stripe):
+        policy = alpha.get("/book/")["Content-Security-Policy"]
+    assert f"; script-src 'self' {source}; frame-src {source};" in policy
+    assert "stripe.com" not in policy
 
 
 def test_back_office_pages_keep_x_frame_options_deny(alpha, catalogue):
@@ -291,6 +321,26 @@ def test_days_are_counted_in_the_customer_zone(tenant_alpha):
         # Monday 08:00–20:00 in Paris (UTC+2) is Monday 20:00 – Tuesday 08:00 at UTC+14.
         kiritimati_days = days_with_availability(zone="Pacific/Kiritimati", **june)
         assert [d.day for d in kiritimati_days] == [3, 4, 10, 11, 17, 18, 24, 25]
+
+
+def test_days_of_a_group_service_follow_the_chosen_teacher(tenant_alpha):
+    with tenant_context(tenant_alpha):
+        ada = StaffMember.objects.create(display_name="Ada")
+        ben = StaffMember.objects.create(display_name="Ben")
+        service = Service.objects.create(
+            name="Pilates", duration_minutes=60, price_minor=0, payment_mode="free", capacity=8,
+            minimum_notice_minutes=0, maximum_advance_days=60,
+        )  # fmt: skip
+        service.staff.add(ada, ben)
+        for day, teacher in ((3, ada), (4, ben), (5, ada)):
+            start = datetime(2030, 6, day, 18, 0, tzinfo=PARIS)
+            Occurrence.objects.create(service=service, staff=teacher, starts_at=start,
+                                      ends_at=start + timedelta(hours=1), capacity=8)  # fmt: skip
+        june = dict(service=service, first_day=date(2030, 6, 1), last_day=date(2030, 6, 30),
+                    zone="Europe/Paris", now=datetime(2030, 6, 1, 9, 0, tzinfo=PARIS))  # fmt: skip
+        assert [d.day for d in days_with_availability(**june)] == [3, 4, 5]
+        assert [d.day for d in days_with_availability(staff_id=ada.pk, **june)] == [3, 5]
+        assert [d.day for d in days_with_availability(staff_id=ben.pk, **june)] == [4]
 
 
 # ---------------------------------------------------------------------------
