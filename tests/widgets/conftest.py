@@ -7,6 +7,7 @@ import os
 import threading
 import time as time_module
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import time
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -17,6 +18,7 @@ import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.wsgi import get_wsgi_application
 from django.db import connection, connections
+from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from scheduling.models import (
@@ -28,6 +30,8 @@ from scheduling.models import (
     StaffMember,
     WorkingHours,
 )
+from stripe_local.server import serve_in_thread
+from stripe_local.testing import TEST_RETRY_DELAYS, make_client
 from tenants.models import Tenant
 from tests.static_pages import static_pages
 from widgets.models import Branding
@@ -237,3 +241,27 @@ def watch_csp(page: Any) -> None:
 
 def csp_violations(page: Any) -> list[str]:
     return page.evaluate("window.__cspViolations || []")
+
+
+def fill_card(page: Any, number: str) -> None:
+    """Fill the Stripe.js stand-in's Payment Element (local Stripe) with a test card."""
+    page.fill("input[name='cardnumber']", number)
+    page.fill("input[name='exp-date']", "12 / 34")
+    page.fill("input[name='cvc']", "123")
+    page.fill("input[name='postal']", "75011")
+
+
+@contextmanager
+def local_stripe_settings(*, secret_key: str, publishable_key: str) -> Iterator[dict[str, Any]]:
+    """A local Stripe server and the settings pointing the product at it, for a test module."""
+    base_url, stop = serve_in_thread(retry_delays=TEST_RETRY_DELAYS)
+    overrides = override_settings(
+        STRIPE_API_BASE=base_url, STRIPE_SECRET_KEY=secret_key,
+        STRIPE_PUBLISHABLE_KEY=publishable_key, STRIPE_MAX_NETWORK_RETRIES=0, STRIPE_JS_URL="",
+    )  # fmt: skip
+    overrides.enable()
+    try:
+        yield {"sdk": make_client(base_url, api_key=secret_key), "base_url": base_url}
+    finally:
+        overrides.disable()
+        stop()

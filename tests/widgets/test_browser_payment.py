@@ -8,15 +8,13 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from connect_payments.models import BookingPayment, ConnectedAccount
 from scheduling.models import Booking
-from stripe_local.server import serve_in_thread
-from stripe_local.testing import TEST_RETRY_DELAYS, make_client, onboarded_account
+from stripe_local.testing import onboarded_account
 
-from .conftest import csp_violations, screenshot, watch_csp
+from .conftest import csp_violations, fill_card, local_stripe_settings, screenshot, watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +25,12 @@ PUBLISHABLE_KEY = "pk_test_CreneauWidgetTests00000000001"
 @pytest.fixture(scope="module")
 def payments_ready(alpha_catalogue: dict, django_db_blocker) -> Iterator[dict]:
     """Local Stripe, the settings pointing at it, and alpha's onboarded connected account."""
-    base_url, stop = serve_in_thread(retry_delays=TEST_RETRY_DELAYS)
-    overrides = override_settings(
-        STRIPE_API_BASE=base_url, STRIPE_SECRET_KEY=SECRET_KEY,
-        STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY, STRIPE_MAX_NETWORK_RETRIES=0, STRIPE_JS_URL="",
-    )  # fmt: skip
-    overrides.enable()
-    sdk = make_client(base_url, api_key=SECRET_KEY)
+    with local_stripe_settings(secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY) as stripe:
+        yield from _with_account(alpha_catalogue, django_db_blocker, stripe)
+
+
+def _with_account(alpha_catalogue: dict, django_db_blocker, stripe: dict) -> Iterator[dict]:
+    sdk, base_url = stripe["sdk"], stripe["base_url"]
     with django_db_blocker.unblock():
         account = ConnectedAccount.objects.create(
             tenant=alpha_catalogue["tenant"], account_id=onboarded_account(sdk, base_url),
@@ -46,15 +43,6 @@ def payments_ready(alpha_catalogue: dict, django_db_blocker) -> Iterator[dict]:
                 BookingPayment.objects.all().delete()
             connection.set_schema_to_public()
             account.delete()
-            overrides.disable()
-            stop()
-
-
-def _fill_card(page: Any, number: str) -> None:
-    page.fill("input[name='cardnumber']", number)
-    page.fill("input[name='exp-date']", "12 / 34")
-    page.fill("input[name='cvc']", "123")
-    page.fill("input[name='postal']", "75011")
 
 
 def test_decline_then_success_on_the_payment_step(
@@ -81,7 +69,7 @@ def test_decline_then_success_on_the_payment_step(
     pay.wait_for(state="visible")
     page.wait_for_function("() => !document.getElementById('cr-pay').disabled")  # element ready
     assert pay.inner_text() == "Pay €45.00"
-    _fill_card(page, "4000 0000 0000 9995")
+    fill_card(page, "4000 0000 0000 9995")
     pay.click()
     message = page.locator("#cr-payment-message")
     page.wait_for_function("() => document.getElementById('cr-payment-message').textContent !== ''")
@@ -91,7 +79,7 @@ def test_decline_then_success_on_the_payment_step(
         assert booking.status == "held"  # the hold stays while the customer tries another card
     connection.set_schema_to_public()
     screenshot(page, "payment-declined")
-    _fill_card(page, "4242 4242 4242 4242")
+    fill_card(page, "4242 4242 4242 4242")
     pay.click()
     # Paid: the page polls the booking (GET status re-reads the PaymentIntent) until the server
     # confirms it, then shows the confirmation.
@@ -133,7 +121,7 @@ def test_3d_secure_challenge_is_passed_on_the_payment_step(
     _to_payment_step(page, live_site, alpha_catalogue, "secure.sam@example.test")
     assert page.inner_text("#cr-pay") == "Payer 45,00\u00a0€"
     assert "Numéro de carte" in page.inner_text("#cr-payment-element")  # Stripe's locale
-    _fill_card(page, "4000 0025 0000 3155")
+    fill_card(page, "4000 0025 0000 3155")
     page.click("#cr-pay")
     page.click("#local-stripe-3ds-complete")
     page.wait_for_selector("body[data-step='done']")  # the server saw the payment
@@ -189,7 +177,7 @@ def test_stripe_unavailable_keeps_the_hold_and_try_again_recovers(
     screenshot(page, "payment-unavailable")
     retry.click()
     page.wait_for_function("() => document.getElementById('cr-pay')?.disabled === false")
-    _fill_card(page, "4242 4242 4242 4242")
+    fill_card(page, "4242 4242 4242 4242")
     page.click("#cr-pay")
     page.wait_for_selector("body[data-step='done']")  # the server saw the payment
     screenshot(page, "payment-after-retry")
@@ -209,7 +197,7 @@ def test_reloading_during_payment_resumes_the_same_hold(
         holds = list(Booking.objects.filter(customer__email="reload.rita@example.test"))
     connection.set_schema_to_public()
     assert [b.status for b in holds] == ["held"]  # the same hold, not a second one
-    _fill_card(page, "4242 4242 4242 4242")
+    fill_card(page, "4242 4242 4242 4242")
     page.click("#cr-pay")
     page.wait_for_selector("body[data-step='done']")  # the server saw the payment
     screenshot(page, "payment-resumed")

@@ -8,15 +8,13 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 from django_tenants.utils import tenant_context
 
 from connect_payments.models import BookingPayment, ConnectedAccount, PaymentRefund, PromoCode
 from scheduling.models import Booking
-from stripe_local.server import serve_in_thread
-from stripe_local.testing import TEST_RETRY_DELAYS, make_client, onboarded_account
+from stripe_local.testing import onboarded_account
 
-from .conftest import screenshot
+from .conftest import fill_card, local_stripe_settings, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +25,8 @@ PUBLISHABLE_KEY = "pk_test_CreneauWidgetPromo000000001"
 @pytest.fixture(scope="module")
 def local_stripe() -> Iterator[dict]:
     """Local Stripe and the settings pointing at it (no connected account yet)."""
-    base_url, stop = serve_in_thread(retry_delays=TEST_RETRY_DELAYS)
-    overrides = override_settings(
-        STRIPE_API_BASE=base_url, STRIPE_SECRET_KEY=SECRET_KEY,
-        STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY, STRIPE_MAX_NETWORK_RETRIES=0, STRIPE_JS_URL="",
-    )  # fmt: skip
-    overrides.enable()
-    try:
-        yield {"sdk": make_client(base_url, api_key=SECRET_KEY), "base_url": base_url}
-    finally:
-        overrides.disable()
-        stop()
+    with local_stripe_settings(secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY) as stripe:
+        yield stripe
 
 
 @pytest.fixture
@@ -73,13 +62,6 @@ def spring_promo(alpha_catalogue: dict, django_db_blocker) -> Iterator[PromoCode
                 promo.services.clear()
                 promo.delete()
             connection.set_schema_to_public()
-
-
-def _fill_card(page: Any, number: str) -> None:
-    page.fill("input[name='cardnumber']", number)
-    page.fill("input[name='exp-date']", "12 / 34")
-    page.fill("input[name='cvc']", "123")
-    page.fill("input[name='postal']", "75011")
 
 
 def _to_summary(page: Any, live_site: dict, service_id: int, email: str) -> None:
@@ -142,7 +124,7 @@ def test_a_wrong_promo_code_is_refused_then_the_right_one_discounts_the_payment(
     assert page.inner_text("#cr-pay") == "Pay €36.00"
     screenshot(page, "promo-payment")
 
-    _fill_card(page, "4242 4242 4242 4242")
+    fill_card(page, "4242 4242 4242 4242")
     page.click("#cr-pay")
     page.wait_for_selector("body[data-step='done']")
     [booking] = _bookings_of(tenant, email)
