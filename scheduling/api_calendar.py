@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from .api import API_TAG, ApiError, PublicApiView, _booking_for_token
-from .calendar_files import Business, booking_calendar, staff_feed_calendar
+from .calendar_files import Business, booking_calendar, business_of, staff_feed_calendar
 from .selectors_integrations import (
     booking_revision,
     staff_feed_bookings,
@@ -29,8 +29,7 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown booking or fee
 
 
 def current_business() -> Business:
-    tenant = connection.tenant
-    return Business(name=tenant.name, uid_domain=f"{tenant.schema_name}.creneau")
+    return business_of(connection.tenant)
 
 
 class CalendarFileView(PublicApiView):

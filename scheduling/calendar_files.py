@@ -35,6 +35,12 @@ class Business:
     uid_domain: str  # e.g. "alpha.creneau": the tenant's schema is stable where slugs may not be
 
 
+def business_of(tenant) -> Business:
+    """The calendar identity of a tenant, shared by `.ics` downloads, feeds and emails: the same
+    UIDs everywhere, so a calendar app replaces an event instead of showing it twice."""
+    return Business(name=tenant.name, uid_domain=f"{tenant.schema_name}.creneau")
+
+
 def booking_uid(booking: Booking, business: Business) -> str:
     return f"booking-{booking.pk}-{booking.reference}@{business.uid_domain}"
 

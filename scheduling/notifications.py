@@ -30,7 +30,7 @@ from tenants.models import Tenant
 from tenants.services import tenant_url
 from widgets.selectors import branding_get
 
-from .calendar_files import Business, booking_calendar
+from .calendar_files import Business, booking_calendar, business_of
 from .cancellation_policy import CancellationPolicy, InvalidPolicy, describe
 from .models import (
     Booking,
@@ -233,10 +233,7 @@ def current_tenant() -> Tenant:
 
 
 def calendar_business() -> Business:
-    # Same name and UID domain as the `.ics` download (scheduling.api_calendar), so a calendar app
-    # that imported one replaces the event with the other instead of showing it twice.
-    tenant = current_tenant()
-    return Business(name=tenant.name, uid_domain=f"{tenant.schema_name}.creneau")
+    return business_of(current_tenant())
 
 
 def manage_url(booking: Booking) -> str:

@@ -21,6 +21,7 @@ from django.db import connection, connections
 from django.test import override_settings
 from django_tenants.utils import tenant_context
 
+from connect_payments.models import ConnectedAccount
 from scheduling.models import (
     Booking,
     BookingEvent,
@@ -31,7 +32,7 @@ from scheduling.models import (
     WorkingHours,
 )
 from stripe_local.server import serve_in_thread
-from stripe_local.testing import TEST_RETRY_DELAYS, make_client
+from stripe_local.testing import TEST_RETRY_DELAYS, make_client, onboarded_account
 from tenants.models import Tenant
 from tests.static_pages import static_pages
 from widgets.models import Branding
@@ -265,3 +266,31 @@ def local_stripe_settings(*, secret_key: str, publishable_key: str) -> Iterator[
     finally:
         overrides.disable()
         stop()
+
+
+def book_to_summary(page: Any, site: str, *, service_id: int, name: str, email: str) -> None:
+    """Walk the booking page to its summary step: anyone, first open day, first time, details."""
+    page.goto(site + f"/book/{service_id}/")
+    page.click("[data-staff='anyone']")
+    page.locator(".cr-day-open").first.click()
+    page.locator(".cr-time").first.click()
+    page.fill("#cr-name", name)
+    page.fill("#cr-email", email)
+    page.check("#cr-consent")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-step='summary']")
+
+
+@contextmanager
+def onboarded_alpha(tenant: Any, stripe: dict[str, Any], django_db_blocker: Any) -> Iterator[Any]:
+    """Alpha's connected account in local Stripe, charges enabled; deleted at exit."""
+    account_id = onboarded_account(stripe["sdk"], stripe["base_url"])
+    with django_db_blocker.unblock():
+        account = ConnectedAccount.objects.create(
+            tenant=tenant, account_id=account_id,
+            charges_enabled=True, payouts_enabled=True, details_submitted=True,
+        )  # fmt: skip
+        try:
+            yield account
+        finally:
+            account.delete()

@@ -10,11 +10,18 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from connect_payments.models import BookingPayment, ConnectedAccount
+from connect_payments.models import BookingPayment
 from scheduling.models import Booking
-from stripe_local.testing import onboarded_account
 
-from .conftest import csp_violations, fill_card, local_stripe_settings, screenshot, watch_csp
+from .conftest import (
+    book_to_summary,
+    csp_violations,
+    fill_card,
+    local_stripe_settings,
+    onboarded_alpha,
+    screenshot,
+    watch_csp,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,19 +37,13 @@ def payments_ready(alpha_catalogue: dict, django_db_blocker) -> Iterator[dict]:
 
 
 def _with_account(alpha_catalogue: dict, django_db_blocker, stripe: dict) -> Iterator[dict]:
-    sdk, base_url = stripe["sdk"], stripe["base_url"]
-    with django_db_blocker.unblock():
-        account = ConnectedAccount.objects.create(
-            tenant=alpha_catalogue["tenant"], account_id=onboarded_account(sdk, base_url),
-            charges_enabled=True, payouts_enabled=True, details_submitted=True,
-        )  # fmt: skip
+    with onboarded_alpha(alpha_catalogue["tenant"], stripe, django_db_blocker) as account:
         try:
-            yield {"sdk": sdk, "account": account, "base_url": base_url}
+            yield {"sdk": stripe["sdk"], "account": account, "base_url": stripe["base_url"]}
         finally:
-            with tenant_context(alpha_catalogue["tenant"]):
+            with django_db_blocker.unblock(), tenant_context(alpha_catalogue["tenant"]):
                 BookingPayment.objects.all().delete()
             connection.set_schema_to_public()
-            account.delete()
 
 
 def test_decline_then_success_on_the_payment_step(
@@ -100,14 +101,8 @@ def test_decline_then_success_on_the_payment_step(
 
 
 def _to_payment_step(page: Any, live_site: dict, alpha_catalogue: dict, email: str) -> None:
-    page.goto(live_site["alpha"] + f"/book/{alpha_catalogue['massage'].pk}/")
-    page.click("[data-staff='anyone']")
-    page.locator(".cr-day-open").first.click()
-    page.locator(".cr-time").first.click()
-    page.fill("#cr-name", "Paying Pat")
-    page.fill("#cr-email", email)
-    page.check("#cr-consent")
-    page.click("button[type=submit]")
+    book_to_summary(page, live_site["alpha"], service_id=alpha_catalogue["massage"].pk,
+                    name="Paying Pat", email=email)  # fmt: skip
     page.click("#cr-submit")
     page.wait_for_selector("body[data-step='payment']")
     page.wait_for_function("() => !document.getElementById('cr-pay').disabled")

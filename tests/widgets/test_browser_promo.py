@@ -12,9 +12,14 @@ from django_tenants.utils import tenant_context
 
 from connect_payments.models import BookingPayment, ConnectedAccount, PaymentRefund, PromoCode
 from scheduling.models import Booking
-from stripe_local.testing import onboarded_account
 
-from .conftest import fill_card, local_stripe_settings, screenshot
+from .conftest import (
+    book_to_summary,
+    fill_card,
+    local_stripe_settings,
+    onboarded_alpha,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -32,16 +37,8 @@ def local_stripe() -> Iterator[dict]:
 @pytest.fixture
 def onboarded(alpha_catalogue: dict, local_stripe: dict, django_db_blocker) -> Iterator[Any]:
     """Alpha's connected account with charges enabled, for one test."""
-    sdk, base_url = local_stripe["sdk"], local_stripe["base_url"]
-    with django_db_blocker.unblock():
-        account = ConnectedAccount.objects.create(
-            tenant=alpha_catalogue["tenant"], account_id=onboarded_account(sdk, base_url),
-            charges_enabled=True, payouts_enabled=True, details_submitted=True,
-        )  # fmt: skip
-        try:
-            yield account
-        finally:
-            account.delete()
+    with onboarded_alpha(alpha_catalogue["tenant"], local_stripe, django_db_blocker) as account:
+        yield account
 
 
 @pytest.fixture
@@ -64,18 +61,6 @@ def spring_promo(alpha_catalogue: dict, django_db_blocker) -> Iterator[PromoCode
             connection.set_schema_to_public()
 
 
-def _to_summary(page: Any, live_site: dict, service_id: int, email: str) -> None:
-    page.goto(live_site["alpha"] + f"/book/{service_id}/")
-    page.click("[data-staff='anyone']")
-    page.locator(".cr-day-open").first.click()
-    page.locator(".cr-time").first.click()
-    page.fill("#cr-name", "Promo Paula")
-    page.fill("#cr-email", email)
-    page.check("#cr-consent")
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-step='summary']")
-
-
 def _flat(text: str) -> str:
     return text.replace("\n", "").replace("\t", "")
 
@@ -93,7 +78,8 @@ def test_a_wrong_promo_code_is_refused_then_the_right_one_discounts_the_payment(
 ) -> None:  # fmt: skip
     tenant, email = alpha_catalogue["tenant"], "promo.paula@example.test"
     page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
-    _to_summary(page, live_site, alpha_catalogue["massage"].pk, email)
+    book_to_summary(page, live_site["alpha"], service_id=alpha_catalogue["massage"].pk,
+                    name="Promo Paula", email=email)  # fmt: skip
     promo = page.get_by_label("Promo code (optional)")
     assert promo.get_attribute("aria-describedby") == "cr-promo-hint cr-promo-error"
     assert page.inner_text("#cr-promo-hint") == (
@@ -147,7 +133,8 @@ def test_promo_code_field_and_reasons_are_translated_and_absent_when_not_paid_on
     browser: Any, live_site: dict, alpha_catalogue: dict, onboarded: Any
 ) -> None:
     page = browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
-    _to_summary(page, live_site, alpha_catalogue["massage"].pk, "fr.promo@example.test")
+    book_to_summary(page, live_site["alpha"], service_id=alpha_catalogue["massage"].pk,
+                    name="Promo Paula", email="fr.promo@example.test")  # fmt: skip
     assert page.inner_text("label[for='cr-promo']") == "Code promo (facultatif)"
     assert page.inner_text("#cr-promo-hint") == (
         "Vous avez un code ? Saisissez-le ici : la réduction s’affiche avant le paiement."
@@ -160,7 +147,8 @@ def test_promo_code_field_and_reasons_are_translated_and_absent_when_not_paid_on
     # The page has no copy of the reasons: the API answers in the language the page asked for.
     assert page.inner_text("#cr-promo-error") == "Ce code promo n’existe pas."
     assert page.get_attribute("body", "data-step") == "summary"
-    _to_summary(page, live_site, alpha_catalogue["haircut"].pk, "venue.promo@example.test")
+    book_to_summary(page, live_site["alpha"], service_id=alpha_catalogue["haircut"].pk,
+                    name="Promo Paula", email="venue.promo@example.test")  # fmt: skip
     assert page.locator("#cr-submit").is_visible()
     assert page.locator("#cr-promo").count() == 0  # pay at the venue: nothing to discount online
     page.close()
