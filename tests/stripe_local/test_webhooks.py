@@ -119,6 +119,9 @@ def test_failed_deliveries_are_retried_until_the_endpoint_recovers(
         )
         assert event.data.object.id == product.id
         assert receiver.statuses[:3] == [500, 500, 200]
+        # The receiver records the body before its 200 reaches the server: wait until the
+        # server has booked the outcome of that last attempt.
+        assert local(stripe_base_url, "/_local/webhooks/wait", {"timeout": 10})["idle"]
         deliveries = local(stripe_base_url, f"/_local/webhooks/deliveries?event={event.id}")["data"]
         assert deliveries[0]["status"] == "succeeded"
         assert [a["status_code"] for a in deliveries[0]["attempts"]] == [500, 500, 200]
