@@ -1,7 +1,7 @@
 """Availability speed, engine and HTTP: 10 staff, 20 services, 2,000 bookings over 60 days.
 
 Run from the repository root: `.venv/bin/python bench/availability.py`. It creates its own
-database (a copy of the kept, migrated `creneau_bench_avail_base`), a tenant, the data, starts
+database (a copy of the kept, migrated `creneau_bench_http_base`), a tenant, the data, starts
 gunicorn on a free loopback port, and removes the copy at the end. Prints the median and p95 of:
 - the engine: `scheduling.selectors.available_slots` for 30 days, any staff and one staff member;
 - the endpoint `GET /api/v1/availability/` for the same queries, over HTTP;
@@ -125,55 +125,30 @@ def build_bookings(rng: random.Random, staff: list, services: list, now: datetim
 
 
 def where_the_time_goes(service, start_date, end_date, now: datetime) -> dict[str, list[float]]:
-    """The selector's parts measured apart (same window as `selectors.available_slots`), and the
-    bookings read as the selector does it against a read of plain numbers."""
-    from django.db.models.expressions import RawSQL
-
+    """The selector's parts measured apart, on the same window as `selectors.available_slots`."""
     from scheduling import slots
-    from scheduling.selectors import (
-        _blocking_bookings,
-        scheduling_calendar,
-        service_rules,
-        staff_schedules,
-    )
+    from scheduling.selectors import scheduling_calendar, service_rules, staff_schedules
 
     zone = ZoneInfo(TIME_ZONE)
     window_start = datetime.combine(start_date, time(0), zone) - timedelta(days=1)
     window_end = datetime.combine(end_date, time(0), zone) + timedelta(days=2)
-    ids = list(service.staff.values_list("pk", flat=True))
-    blocking = _blocking_bookings(now=now, start=window_start, end=window_end).filter(
-        staff_id__in=ids
-    )
     read, schedules = timed(
         lambda: staff_schedules(service=service, start=window_start, end=window_end, now=now),
         RUNS,
     )
-    calendar, rules = scheduling_calendar(), service_rules(service)
+    holidays, calendar = timed(scheduling_calendar, RUNS)
+    rules = service_rules(service)
     query = slots.SlotQuery(start_date=start_date, end_date=end_date, now=now)
     pure, _ = timed(
         lambda: slots.available_slots(calendar=calendar, service=rules, staff=schedules,
                                       query=query),
         RUNS,
     )  # fmt: skip
-    as_ranges, rows = timed(
-        lambda: list(blocking.values_list("staff_id", "occupied", "starts_at", "occurrence_id")),
-        RUNS,
-    )
-    as_numbers, _ = timed(
-        lambda: list(
-            blocking.annotate(
-                lower_epoch=RawSQL("extract(epoch from lower(occupied))::float8", ()),
-                upper_epoch=RawSQL("extract(epoch from upper(occupied))::float8", ()),
-                local_day=RawSQL("(starts_at at time zone %s)::date", (TIME_ZONE,)),
-            ).values_list("staff_id", "lower_epoch", "upper_epoch", "local_day", "occurrence_id")
-        ),
-        RUNS,
-    )
+    busy = sum(len(schedule.busy_seconds) for schedule in schedules)
     return {
-        "selectors.staff_schedules (DB reads -> engine inputs)": read,
+        f"selectors.staff_schedules (one query, {busy} busy ranges -> inputs)": read,
+        "selectors.scheduling_calendar (holidays)": holidays,
         "slots.available_slots on prebuilt inputs (pure engine)": pure,
-        f"bookings read as today: tstzrange + timestamptz ({len(rows)} rows)": as_ranges,
-        "same rows read as epoch floats + local date (proposal)": as_numbers,
     }
 
 

@@ -3,23 +3,19 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import (
     Case,
     Count,
-    DateTimeField,
     F,
-    FloatField,
-    Func,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 
 from . import slots
 from .cancellation_policy import (
@@ -34,7 +30,6 @@ from .models import (
     Booking,
     BookingStatus,
     DateOverride,
-    Occurrence,
     Service,
     StaffMember,
     TimeOff,
@@ -76,11 +71,49 @@ def _blocking_bookings(*, now: datetime, start: datetime, end: datetime) -> Quer
     )
 
 
-class _Epoch(Func):
-    """Seconds since 1970 of a timestamp, as a float (EXTRACT gives numeric: slow to read)."""
-
-    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
-    output_field = FloatField()
+# Everything `staff_schedules` needs in one round trip: seven ORM queries (each preceded by
+# django-tenants' `SET search_path`) took three times as long in bench/availability.py. Rows are
+# tagged by kind; occupied ranges come as UTC epoch seconds and the local date is computed here,
+# because parsing a thousand ranges and timestamps from text was most of the engine's time.
+_SCHEDULE_ROWS_SQL = """
+WITH member AS (
+    SELECT m.id FROM scheduling_staffmember m
+    JOIN scheduling_service_staff offered ON offered.staffmember_id = m.id
+    WHERE offered.service_id = %(service)s AND m.is_active
+      AND (%(staff)s::bigint IS NULL OR m.id = %(staff)s::bigint)
+)
+SELECT 'member', id, NULL::smallint, NULL::date, NULL::time, NULL::time,
+       NULL::float8, NULL::float8, NULL::bigint
+FROM member
+UNION ALL
+SELECT 'hours', staff_id, weekday, NULL, start, "end", NULL, NULL, NULL
+FROM scheduling_workinghours WHERE staff_id IN (SELECT id FROM member)
+UNION ALL
+SELECT 'override', staff_id, NULL, date, start, "end", NULL, NULL, NULL
+FROM scheduling_dateoverride
+WHERE staff_id IN (SELECT id FROM member) AND date BETWEEN %(first_date)s AND %(last_date)s
+UNION ALL
+SELECT 'time_off', staff_id, NULL, NULL, NULL, NULL,
+       EXTRACT(EPOCH FROM starts_at)::float8, EXTRACT(EPOCH FROM ends_at)::float8, NULL
+FROM scheduling_timeoff
+WHERE staff_id IN (SELECT id FROM member) AND ends_at > %(start)s AND starts_at < %(end)s
+UNION ALL
+SELECT 'booking', staff_id, NULL, (starts_at AT TIME ZONE %(zone)s)::date, NULL, NULL,
+       EXTRACT(EPOCH FROM lower(occupied))::float8, EXTRACT(EPOCH FROM upper(occupied))::float8,
+       occurrence_id
+FROM scheduling_booking
+WHERE staff_id IN (SELECT id FROM member)
+  AND occupied && tstzrange(%(start)s, %(end)s, '[)')
+  AND status = ANY(%(active)s)
+  AND NOT (status = %(held)s AND hold_expires_at <= %(now)s)
+  AND (%(exclude)s::bigint IS NULL OR id <> %(exclude)s::bigint)
+UNION ALL
+SELECT 'class', staff_id, NULL, NULL, NULL, NULL,
+       EXTRACT(EPOCH FROM starts_at)::float8, EXTRACT(EPOCH FROM ends_at)::float8, NULL
+FROM scheduling_occurrence
+WHERE staff_id IN (SELECT id FROM member) AND NOT is_cancelled
+  AND starts_at < %(end)s AND ends_at > %(start)s
+"""
 
 
 def staff_schedules(
@@ -92,58 +125,63 @@ def staff_schedules(
     staff_id: int | None = None,
     exclude_booking_id: int | None = None,
 ) -> list[slots.StaffSchedule]:
-    """Schedules of the active staff who offer `service`, with what occupies them in the window."""
-    members = list(service.staff.filter(is_active=True).order_by("pk"))
-    if staff_id is not None:
-        members = [m for m in members if m.pk == staff_id]
-    if not members:
-        return []
-    ids = [m.pk for m in members]
+    """Schedules of the active staff who offer `service`, with what occupies them in the window:
+    weekly hours, date overrides, time off, active bookings (holds past their expiry no longer
+    block) and the classes they teach (a class occupies its teacher before anyone takes a seat)."""
+    members: list[int] = []
     weekly: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for row in WorkingHours.objects.filter(staff_id__in=ids):
-        weekly[row.staff_id][row.weekday].append((row.start, row.end))
     overrides: dict[int, dict[date, list]] = defaultdict(lambda: defaultdict(list))
-    for row in DateOverride.objects.filter(staff_id__in=ids, date__gte=start.date() - timedelta(1),
-                                           date__lte=end.date() + timedelta(1)):  # fmt: skip
-        day = overrides[row.staff_id][row.date]
-        if not row.is_closed:
-            day.append((row.start, row.end or time(0)))
     time_off: dict[int, list[slots.TimeSpan]] = defaultdict(list)
-    for row in TimeOff.objects.filter(staff_id__in=ids, ends_at__gt=start, starts_at__lt=end):
-        time_off[row.staff_id].append(slots.TimeSpan(row.starts_at, row.ends_at))
-    # Occupied ranges as UTC epoch seconds; a set, because several seats of one session
-    # occupy the staff member once.
+    # A set, because several seats of one session occupy the staff member once.
     busy: dict[int, set[tuple[float, float]]] = defaultdict(set)
     counts: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    bookings = _blocking_bookings(now=now, start=start, end=end).filter(staff_id__in=ids)
-    if exclude_booking_id is not None:
-        bookings = bookings.exclude(pk=exclude_booking_id)
-    # Epoch seconds and the local date come from PostgreSQL: parsing ~1,000 ranges and
-    # timestamps from text was most of the engine's time in bench/availability.py.
-    rows = bookings.annotate(
-        lower_epoch=_Epoch(Func(F("occupied"), function="LOWER", output_field=DateTimeField())),
-        upper_epoch=_Epoch(Func(F("occupied"), function="UPPER", output_field=DateTimeField())),
-        local_date=RawSQL("(starts_at AT TIME ZONE %s)::date", [tenant_time_zone()]),
-    ).values_list("staff_id", "lower_epoch", "upper_epoch", "local_date", "occurrence_id")
-    for staff_pk, lower_epoch, upper_epoch, local_date, occurrence_id in rows:
-        busy[staff_pk].add((lower_epoch, upper_epoch))
-        if occurrence_id is None:
-            counts[staff_pk][local_date] += 1
-    # A class the staff member teaches occupies them even before anyone takes a seat.
-    for staff_pk, starts_at, ends_at in Occurrence.objects.filter(
-        staff_id__in=ids, is_cancelled=False, starts_at__lt=end, ends_at__gt=start
-    ).values_list("staff_id", "starts_at", "ends_at"):
-        busy[staff_pk].add((starts_at.timestamp(), ends_at.timestamp()))
+    params = {
+        "service": service.pk,
+        "staff": staff_id,
+        "first_date": start.date() - timedelta(days=1),
+        "last_date": end.date() + timedelta(days=1),
+        "start": start,
+        "end": end,
+        "now": now,
+        "zone": tenant_time_zone(),
+        "active": list(ACTIVE_STATUSES),
+        "held": BookingStatus.HELD.value,
+        "exclude": exclude_booking_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SCHEDULE_ROWS_SQL, params)
+        rows = cursor.fetchall()
+    for kind, staff_pk, weekday, day, wall_start, wall_end, lower, upper, occurrence in rows:
+        if kind == "booking":
+            busy[staff_pk].add((lower, upper))
+            if occurrence is None:
+                counts[staff_pk][day] += 1
+        elif kind == "class":
+            busy[staff_pk].add((lower, upper))
+        elif kind == "hours":
+            weekly[staff_pk][weekday].append((wall_start, wall_end))
+        elif kind == "override":
+            intervals = overrides[staff_pk][day]  # an empty start: closed that day
+            if wall_start is not None:
+                intervals.append((wall_start, wall_end or time(0)))
+        elif kind == "time_off":
+            time_off[staff_pk].append(
+                slots.TimeSpan(
+                    datetime.fromtimestamp(lower, UTC), datetime.fromtimestamp(upper, UTC)
+                )
+            )
+        else:
+            members.append(staff_pk)
     return [
         slots.StaffSchedule(
-            staff_id=member.pk,
-            weekly_hours={day: tuple(v) for day, v in weekly[member.pk].items()},
-            date_overrides={day: tuple(v) for day, v in overrides[member.pk].items()},
-            time_off=tuple(time_off[member.pk]),
-            busy_seconds=tuple(sorted(busy[member.pk])),
-            bookings_count_by_date=dict(counts[member.pk]),
+            staff_id=pk,
+            weekly_hours={day: tuple(v) for day, v in weekly[pk].items()},
+            date_overrides={day: tuple(v) for day, v in overrides[pk].items()},
+            time_off=tuple(time_off[pk]),
+            busy_seconds=tuple(sorted(busy[pk])),
+            bookings_count_by_date=dict(counts[pk]),
         )
-        for member in members
+        for pk in sorted(members)
     ]
 
 

@@ -101,6 +101,46 @@ def test_availability_shows_local_times_in_the_requested_zone(api, catalogue):
     assert {slot["staff_id"] for slot in body["slots"]} == {ada.pk}
 
 
+def test_availability_body_is_what_its_documented_serializer_renders(api, catalogue):
+    """The view writes its JSON by hand for speed; it must stay what the schema documents."""
+    from datetime import UTC, date
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+    from rest_framework.renderers import JSONRenderer
+
+    from scheduling.selectors import available_slots
+    from scheduling.serializers import AvailabilitySerializer
+
+    service = catalogue["service"]
+    response = api.get(
+        "/api/v1/availability/",
+        {"service": service.pk, "start": "2030-06-03", "end": "2030-06-09",
+         "tz": "America/New_York"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.json()
+
+    found = available_slots(
+        service=service, start_date=date(2030, 6, 3), end_date=date(2030, 6, 9),
+        now=timezone.now(),
+    )  # fmt: skip
+    assert len(found) > 20
+    new_york = ZoneInfo("America/New_York")
+    documented = AvailabilitySerializer(
+        {
+            "service": service.pk, "start": date(2030, 6, 3), "end": date(2030, 6, 9),
+            "time_zone": "America/New_York", "tenant_time_zone": "Europe/Paris",
+            "slots": [
+                {"start": slot.start_utc.astimezone(UTC), "end": slot.end_utc.astimezone(UTC),
+                 "local_start": slot.start_utc.astimezone(new_york).isoformat(),
+                 "staff_id": slot.staff_id}
+                for slot in found
+            ],
+        }
+    ).data  # fmt: skip
+    assert response.content == JSONRenderer().render(documented)
+
+
 def test_availability_defaults_to_the_business_zone_and_hides_held_times(api, catalogue):
     hold(api, catalogue, staff=catalogue["ada"].pk)
 
