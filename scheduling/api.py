@@ -51,6 +51,7 @@ from .serializers import (
 from .services import (
     CUSTOMER,
     booking_hold,
+    booking_move_seat,
     booking_reschedule,
     booking_take_seat,
     customer_upsert,
@@ -123,6 +124,9 @@ API_ERROR_MESSAGES: dict[str, tuple[str, ...]] = {
         gettext_noop("This booking can no longer be changed that way."),
         gettext_noop("Only an active appointment can be moved."),
         gettext_noop("This booking can no longer be moved."),
+        gettext_noop("Only an active seat in a session can be moved to another one."),
+        gettext_noop("A seat can only move to another session of the same class."),
+        gettext_noop("The booking is already in this session."),
     ),
     "invalid_customer": (
         gettext_noop("Please check your contact details."),
@@ -154,7 +158,13 @@ API_ERROR_MESSAGES: dict[str, tuple[str, ...]] = {
     ),
     "hold_expired": (gettext_noop("The time reserved for you ran out. Please pick a time again."),),
     "payment_required": (gettext_noop("This booking is confirmed once it is paid."),),
-    "missing": (gettext_noop("This field is required."),),
+    "missing": (
+        gettext_noop("This field is required."),
+        gettext_noop(
+            "This is a seat in a group session: choose the session to move to "
+            "(`occurrence_id` from availability)."
+        ),
+    ),
     "not_found": (
         gettext_noop("Not found."),
         gettext_noop("This service does not exist."),
@@ -518,21 +528,36 @@ class BookingCancelView(PublicApiView):
 class BookingRescheduleView(PublicApiView):
     @extend_schema(
         tags=[API_TAG],
-        summary="Move a booking to another time (by its customer)",
+        summary="Move a booking to another time or session (by its customer)",
+        description=(
+            "An appointment moves to another `start` (optionally with another `staff`); a seat "
+            "in a group session moves to another session of the same class (`occurrence`). "
+            "The payment stays with the booking."
+        ),
         request=BookingRescheduleSerializer,
         responses={
             200: BookingSerializer,
             **ERRORS,
-            409: OpenApiResponse(ErrorSerializer, description="The time was just taken"),
+            409: OpenApiResponse(ErrorSerializer, description="The time was just taken "
+                                 "(`slot_taken`) or the session is full (`session_full`)"),
         },
-    )
+    )  # fmt: skip
     def post(self, request: Request, reference: str) -> Response:
         booking = _booking_for_token(reference, _token_of(request))
         data = _validated(BookingRescheduleSerializer, request.data)
-        staff_id = data.get("staff")
-        _check_staff(booking.service, staff_id)
-        booking = booking_reschedule(booking=booking, new_start=data["start"], actor=CUSTOMER,
-                                     staff_id=staff_id)  # fmt: skip
+        if booking.occurrence_id is not None:
+            occurrence = session_of(booking.service, data, missing=(
+                "This is a seat in a group session: choose the session to move to "
+                "(`occurrence_id` from availability)."
+            ))  # fmt: skip
+            booking = booking_move_seat(booking=booking, occurrence=occurrence, actor=CUSTOMER)
+        else:
+            if "start" not in data:
+                raise ApiError(code="missing", field="start", message="This field is required.")
+            staff_id = data.get("staff")
+            _check_staff(booking.service, staff_id)
+            booking = booking_reschedule(booking=booking, new_start=data["start"],
+                                         actor=CUSTOMER, staff_id=staff_id)  # fmt: skip
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
         return Response(BookingSerializer(booking).data)
 

@@ -30,6 +30,7 @@ from .models import (
     Booking,
     BookingStatus,
     DateOverride,
+    Occurrence,
     Service,
     StaffMember,
     TimeOff,
@@ -253,6 +254,37 @@ def bookable_sessions(
         minimum_notice_minutes=service.minimum_notice_minutes,
         maximum_advance_days=service.maximum_advance_days,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SessionChoice:
+    """A session a seat could move to, with its free seats now."""
+
+    occurrence: Occurrence
+    seats_left: int
+
+
+def sessions_to_move_to(*, booking: Booking, now: datetime, limit: int = 60) -> list[SessionChoice]:
+    """Upcoming sessions of the seat's class other than its own, with free seats, soonest first
+    (the team is not bound by the online notice and horizon)."""
+    held = Q(bookings__status=BookingStatus.CONFIRMED) | Q(
+        bookings__status=BookingStatus.HELD, bookings__hold_expires_at__gt=now
+    )
+    sessions = (
+        Occurrence.objects.filter(service_id=booking.service_id, is_cancelled=False,
+                                  starts_at__gt=now)
+        .exclude(pk=booking.occurrence_id)
+        .select_related("staff")
+        .annotate(taken=Count("bookings", filter=held))
+        .order_by("starts_at", "pk")
+    )  # fmt: skip
+    choices = []
+    for session in sessions:
+        if session.taken < session.capacity:
+            choices.append(SessionChoice(session, session.capacity - session.taken))
+            if len(choices) == limit:
+                break
+    return choices
 
 
 def staff_for_user(user_id: int) -> StaffMember | None:

@@ -228,7 +228,11 @@ class BookingCancelSerializer(BookingTokenSerializer):
 
 
 class BookingRescheduleSerializer(BookingTokenSerializer):
-    start = AwareDateTimeField()
+    start = AwareDateTimeField(required=False, help_text="Appointments: the new start time")
+    occurrence = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False,
+        help_text="Seats in a group session: the session to move to (`occurrence_id`)",
+    )  # fmt: skip
     staff = serializers.IntegerField(min_value=1, max_value=ID_MAX, required=False,
                                      allow_null=True)  # fmt: skip
 

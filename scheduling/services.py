@@ -549,6 +549,66 @@ def booking_reschedule(
     return booking
 
 
+def booking_move_seat(
+    *,
+    booking: Booking,
+    occurrence: Occurrence,
+    actor: Actor,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a seat to another session of the same class ("I can't come Tuesday, put me on
+    Thursday"). The new session's row is locked while its seats are counted, as when a seat is
+    taken; one UPDATE moves the booking, so a full session leaves the seat where it was. The
+    payment, price and policy stay with the booking. Customers keep to the minimum notice; the
+    team may move anyone to any session that has not started."""
+    now = now or timezone.now()
+    if booking.status not in ACTIVE_STATUSES or booking.occurrence_id is None:
+        raise InvalidTransition("Only an active seat in a session can be moved to another one.")
+    if occurrence.service_id != booking.service_id:
+        raise InvalidTransition("A seat can only move to another session of the same class.")
+    if occurrence.pk == booking.occurrence_id:
+        raise InvalidTransition("The booking is already in this session.")
+    if occurrence.starts_at <= now:
+        raise slots.SlotInPast("This session has already started.")
+    if actor == CUSTOMER:
+        service = booking.service
+        if occurrence.starts_at < now + timedelta(minutes=service.minimum_notice_minutes):
+            raise slots.SlotTooSoon()
+        if occurrence.starts_at > now + timedelta(days=service.maximum_advance_days):
+            raise slots.SlotTooFarAhead()
+    with transaction.atomic():
+        locked = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
+        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        if current.status not in ACTIVE_STATUSES or current.starts_at <= now:
+            raise InvalidTransition("This booking can no longer be moved.")
+        if locked.is_cancelled:
+            raise SessionFull("This session was cancelled.")
+        _expire_overlapping_holds(now=now, overlap=Q(occurrence=locked))
+        taken = Booking.objects.filter(occurrence=locked, status__in=ACTIVE_STATUSES).count()
+        if taken >= locked.capacity:
+            raise SessionFull()
+        previous = {
+            "starts_at": current.starts_at.isoformat(),
+            "staff": current.staff_id,
+            "occurrence": current.occurrence_id,
+        }
+        Booking.objects.filter(pk=current.pk).update(
+            occurrence=locked,
+            staff_id=locked.staff_id,
+            starts_at=locked.starts_at,
+            ends_at=locked.ends_at,
+            occupied=DateTimeTZRange(locked.starts_at, locked.ends_at, "[)"),
+        )
+        _record(current, actor=actor, action="creneau.booking.rescheduled",
+                from_status=current.status, to_status=current.status,
+                data={"from": previous, "to": {"starts_at": locked.starts_at.isoformat(),
+                                               "staff": locked.staff_id,
+                                               "occurrence": locked.pk}})  # fmt: skip
+    booking_notify_after_commit(booking_id=booking.pk, kind=NotificationKind.RESCHEDULED)
+    booking.refresh_from_db()
+    return booking
+
+
 # ---------------------------------------------------------------------------
 # Catalogue: services, staff, hours, time off, resources, group sessions, settings
 #

@@ -51,7 +51,7 @@ from .forms_bookings import (
     BookingMoveForm,
     CalendarForm,
 )
-from .models import Booking, BookingSource, BookingStatus, StaffMember
+from .models import Booking, BookingSource, BookingStatus, Occurrence, StaffMember
 
 logger = logging.getLogger(__name__)
 
@@ -419,7 +419,10 @@ def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "confirm": can_manage and booking.status == BookingStatus.HELD,
                 "complete": can_manage and booking.status == BookingStatus.CONFIRMED and started,
                 "no_show": can_manage and booking.status == BookingStatus.CONFIRMED and started,
-                "move": can_manage and booking.is_active and booking.occurrence_id is None,
+                # A seat moves to another session only before its own one starts.
+                "move": can_manage
+                and booking.is_active
+                and (booking.occurrence_id is None or not started),
                 "cancel": can_manage and booking.is_active,
             },
             "hold_ran_out": booking.status == BookingStatus.HELD
@@ -596,9 +599,11 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
 @member_required(Permission.MANAGE_BOOKINGS)
 def booking_move(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _booking_or_404(request, reference)
-    if not booking.is_active or booking.occurrence_id is not None:
-        messages.error(request, "Only an upcoming appointment (held or confirmed) can be moved.")
+    if not booking.is_active:
+        messages.error(request, "Only an upcoming booking (held or confirmed) can be moved.")
         return _detail(booking)
+    if booking.occurrence_id is not None:
+        return _move_seat(request, booking)
     zone = _zone(request)
     now = _now()
     wants_times = "show_times" in request.POST
@@ -643,6 +648,49 @@ def booking_move(request: HttpRequest, reference: str) -> HttpResponse:
         "booking_move.html",
         {"booking": booking, "zone": zone, "form": form, "times": times, "day": day},
         status=status,
+    )
+
+
+def _move_seat(request: HttpRequest, booking: Booking) -> HttpResponse:
+    """A seat in a class moves to another session of the same class, chosen from a list."""
+    zone = _zone(request)
+    now = _now()
+    error = None
+    if request.method == "POST":
+        chosen = request.POST.get("occurrence", "")
+        occurrence = (
+            Occurrence.objects.filter(pk=int(chosen), service_id=booking.service_id).first()
+            if chosen.isdigit() and len(chosen) < 19
+            else None
+        )
+        if occurrence is None:
+            error = "Choose the session to move this seat to."
+        else:
+            try:
+                services.booking_move_seat(
+                    booking=booking, occurrence=occurrence, actor=_actor(request), now=now
+                )
+            except (slots.SlotError, BookingError) as refused:
+                error = str(refused)
+            else:
+                booking.refresh_from_db()
+                messages.success(
+                    request,
+                    f"Booking {booking.reference} moved to the session of "
+                    f"{booking.starts_at.astimezone(zone):%A %d %B at %H:%M} "
+                    f"with {booking.staff}.",
+                )
+                return _detail(booking)
+    return _render(
+        request,
+        "booking_move_seat.html",
+        {
+            "booking": booking,
+            "zone": zone,
+            "sessions": selectors.sessions_to_move_to(booking=booking, now=now),
+            "error": error,
+        },
+        status=400 if error else 200,
     )
 
 

@@ -301,8 +301,9 @@ class BookingPolicyView(PublicApiView):
                 "policy_text": _policy_text(booking.policy_snapshot, language),
                 "refund_percent_now": percent,
                 "changeable": changeable,
-                # A seat in a group session moves only by cancelling and booking another one.
-                "reschedulable": changeable and booking.occurrence_id is None,
+                "reschedulable": changeable,
+                # A seat moves to another session of its class (`occurrence` in reschedule).
+                "occurrence_id": booking.occurrence_id,
             }
         )
 

@@ -199,6 +199,8 @@
 
   Picker.prototype.drawTimes = function (slots, title) {
     var self = this, business = C.config.tenant.time_zone, seen = {};
+    var own = this.options.excludeOccurrence; /* a seat being moved: not its own session */
+    slots = slots.filter(function (slot) { return !own || slot.occurrence_id !== own; });
     if (!slots.length) {
       this.times.appendChild(el("p", {class: "cr-muted", text: t("no_times")}));
       return;

@@ -118,14 +118,18 @@
     panel.appendChild(title);
     panel.appendChild(holder);
     panel.appendChild(choice);
-    picker = new C.Picker(holder, {serviceId: extra.service_id, staffId: extra.staff_id, zone: zone,
+    /* A seat moves to any session of the same class, whoever leads it. */
+    var seat = Boolean(extra.occurrence_id);
+    picker = new C.Picker(holder, {serviceId: extra.service_id,
+      staffId: seat ? null : extra.staff_id, excludeOccurrence: extra.occurrence_id, zone: zone,
       onZone: function (chosen) { zone = chosen; },
       onSelect: function (slot) {
         choice.textContent = "";
         var move = C.button(t("manage.move_to", {time: whenText(slot.start)}), function () {
           move.disabled = true;
-          C.api(bookingUrl("reschedule/"), {method: "POST",
-            body: {token: token, start: slot.start, staff: extra.staff_id}}).then(function (result) {
+          var body = seat ? {token: token, occurrence: slot.occurrence_id} :
+            {token: token, start: slot.start, staff: extra.staff_id};
+          C.api(bookingUrl("reschedule/"), {method: "POST", body: body}).then(function (result) {
             if (result.ok) {
               var text = t("manage.moved", {time: whenText(result.data.starts_at)});
               C.notice("");
@@ -134,7 +138,8 @@
               return;
             }
             move.disabled = false;
-            var taken = result.status === 409 && result.error && result.error.code === "slot_taken";
+            var taken = result.status === 409 && result.error &&
+              (result.error.code === "slot_taken" || result.error.code === "session_full");
             C.notice(taken ? t("slot_taken") : (result.error && result.error.message) ||
               t("network_error"), taken ? "warning" : null);
             if (taken) { choice.textContent = ""; picker.refreshDay(); }

@@ -26,6 +26,8 @@ from scheduling.models import (
     Booking,
     BookingEvent,
     Customer,
+    GroupSchedule,
+    Occurrence,
     SchedulingSettings,
     Service,
     StaffMember,
@@ -100,6 +102,8 @@ def remove_widget_data() -> None:
     BookingEvent.objects.all().delete()
     Booking.objects.all().delete()
     Customer.objects.all().delete()
+    Occurrence.objects.all().delete()  # PROTECT-referenced by bookings; PROTECTs its service
+    GroupSchedule.objects.all().delete()
     for service in Service.objects.all():
         service.staff.clear()
     Service.objects.all().delete()
