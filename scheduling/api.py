@@ -50,6 +50,7 @@ from .serializers import (
 )
 from .services import (
     CUSTOMER,
+    Actor,
     booking_hold,
     booking_move_seat,
     booking_reschedule,
@@ -545,21 +546,26 @@ class BookingRescheduleView(PublicApiView):
     def post(self, request: Request, reference: str) -> Response:
         booking = _booking_for_token(reference, _token_of(request))
         data = _validated(BookingRescheduleSerializer, request.data)
-        if booking.occurrence_id is not None:
-            occurrence = session_of(booking.service, data, missing=(
-                "This is a seat in a group session: choose the session to move to "
-                "(`occurrence_id` from availability)."
-            ))  # fmt: skip
-            booking = booking_move_seat(booking=booking, occurrence=occurrence, actor=CUSTOMER)
-        else:
-            if "start" not in data:
-                raise ApiError(code="missing", field="start", message="This field is required.")
-            staff_id = data.get("staff")
-            _check_staff(booking.service, staff_id)
-            booking = booking_reschedule(booking=booking, new_start=data["start"],
-                                         actor=CUSTOMER, staff_id=staff_id)  # fmt: skip
+        booking = move_booking(booking, data, actor=CUSTOMER)
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
         return Response(BookingSerializer(booking).data)
+
+
+def move_booking(booking: Booking, data: dict, *, actor: Actor) -> Booking:
+    """A reschedule request of the public or staff API: an appointment moves to `start` (and
+    optionally `staff`), a seat in a class to another session (`occurrence`)."""
+    if booking.occurrence_id is not None:
+        occurrence = session_of(booking.service, data, missing=(
+            "This is a seat in a group session: choose the session to move to "
+            "(`occurrence_id` from availability)."
+        ))  # fmt: skip
+        return booking_move_seat(booking=booking, occurrence=occurrence, actor=actor)
+    if "start" not in data:
+        raise ApiError(code="missing", field="start", message="This field is required.")
+    staff_id = data.get("staff")
+    _check_staff(booking.service, staff_id)
+    return booking_reschedule(booking=booking, new_start=data["start"], actor=actor,
+                              staff_id=staff_id)  # fmt: skip
 
 
 def _token_of(request: Request) -> str | None:

@@ -37,4 +37,9 @@ urlpatterns = [
         staff_api.StaffBookingCancelView.as_view(),
         name="staff_booking_cancel",
     ),
+    path(
+        "staff/bookings/<str:reference>/reschedule/",
+        staff_api.StaffBookingRescheduleView.as_view(),
+        name="staff_booking_reschedule",
+    ),
 ]

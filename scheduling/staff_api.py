@@ -28,6 +28,7 @@ from .api import (
     _check_staff,
     _validated,
     api_exception_handler,
+    move_booking,
     session_of,
 )
 from .models import ApiKey, Booking, BookingSource, StaffMember
@@ -46,6 +47,7 @@ from .staff_serializers import (
     StaffBookingCreateSerializer,
     StaffBookingPageSerializer,
     StaffBookingQuerySerializer,
+    StaffBookingRescheduleSerializer,
     StaffBookingSerializer,
     StaffCancellationSerializer,
 )
@@ -301,3 +303,31 @@ class StaffBookingCancelView(StaffApiView):
             "refund_reason": str(decision.reason),
         }
         return Response(StaffCancellationSerializer(payload).data)
+
+
+class StaffBookingRescheduleView(StaffApiView):
+    @extend_schema(
+        tags=[STAFF_TAG],
+        summary="Move a booking to another time or session",
+        operation_id="staff_bookings_reschedule",
+        description=(
+            "An appointment moves to `start` (optionally with `staff`) under the same rules as "
+            "online booking; a seat in a class moves to another session of the class "
+            "(`occurrence`), into any session that has not started. One step: a refused move "
+            "leaves the booking as it was. The payment stays with the booking and the customer "
+            "gets the \"booking moved\" email."
+        ),
+        request=StaffBookingRescheduleSerializer,
+        responses={
+            200: StaffBookingSerializer,
+            **INPUT_ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="The time was just taken "
+                                 "(`slot_taken`), the session is full (`session_full`) or the "
+                                 "booking cannot move (`invalid_transition`)"),
+        },
+    )  # fmt: skip
+    def post(self, request: Request, reference: str) -> Response:
+        booking = _staff_booking(reference)
+        data = _validated(StaffBookingRescheduleSerializer, request.data)
+        move_booking(booking, data, actor=request.user.actor)
+        return Response(StaffBookingSerializer(_staff_booking(reference)).data)

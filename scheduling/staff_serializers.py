@@ -68,6 +68,18 @@ class StaffBookingCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class StaffBookingRescheduleSerializer(serializers.Serializer):
+    start = AwareDateTimeField(required=False, help_text="Appointments: the new start time")
+    staff = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False, allow_null=True,
+        help_text="Appointments: this staff member (default: a free one)",
+    )  # fmt: skip
+    occurrence = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False,
+        help_text="Seats in a group session: the session to move to",
+    )  # fmt: skip
+
+
 class StaffBookingCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 

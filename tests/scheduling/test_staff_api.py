@@ -339,13 +339,85 @@ def test_cancel_twice_answers_the_same_and_a_completed_booking_is_409(
     assert booking.events.filter(action="creneau.booking.cancelled").count() == 1
 
 
+def test_reschedule_moves_an_appointment_with_an_audit_trail(staff_api, catalogue, customer):
+    booking = row(catalogue, customer, starts_at=TEN_AM)
+    row(catalogue, customer, starts_at=paris(2030, 6, 5, 14), staff_key="ben")  # Ben is busy
+
+    moved = post(staff_api, f"{BOOKINGS}{booking.reference}/reschedule/",
+                 {"start": paris(2030, 6, 5, 14).isoformat()})  # fmt: skip
+    to_ben = {"start": paris(2030, 6, 5, 14).isoformat(), "staff": catalogue["ben"].pk}
+    taken = post(staff_api, f"{BOOKINGS}{booking.reference}/reschedule/", to_ben)
+
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["starts_at"] == "2030-06-05T12:00:00Z"
+    assert moved.json()["staff"]["id"] == catalogue["ada"].pk  # the free one
+    assert_error(taken, 409, code="slot_taken")
+    booking.refresh_from_db()
+    assert booking.starts_at == paris(2030, 6, 5, 14) and booking.staff == catalogue["ada"]
+    event = booking.events.get(action="creneau.booking.rescheduled")
+    assert "API key" in event.actor_label
+
+
+def test_reschedule_moves_a_seat_to_another_session(staff_api, alpha_schema, customer):
+    group = build_catalogue(capacity=2)
+    tuesday, thursday = (
+        Occurrence.objects.create(
+            service=group["service"],
+            staff=group[who],
+            starts_at=paris(2030, 6, day, 18),
+            ends_at=paris(2030, 6, day, 19),
+            capacity=2,
+        )  # fmt: skip
+        for day, who in ((4, "ada"), (6, "ben"))
+    )
+    made = post(staff_api, BOOKINGS, {
+        "service": group["service"].pk, "occurrence": tuesday.pk,
+        "customer": {"name": "Yogi", "email": "yogi@example.test"},
+    })  # fmt: skip
+    assert made.status_code == 201, made.json()
+    reference = made.json()["reference"]
+
+    moved = post(staff_api, f"{BOOKINGS}{reference}/reschedule/", {"occurrence": thursday.pk})
+    missing = post(staff_api, f"{BOOKINGS}{reference}/reschedule/",
+                   {"start": paris(2030, 6, 6, 18).isoformat()})  # fmt: skip
+
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["starts_at"] == "2030-06-06T16:00:00Z"
+    assert moved.json()["staff"]["id"] == group["ben"].pk
+    assert Booking.objects.get(reference=reference).occurrence_id == thursday.pk
+    assert_error(missing, 400, code="missing", field="occurrence")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({}, 400, "missing", "start"),
+        ({"start": "tomorrow"}, 400, "invalid", "start"),
+        ({"start": "2030-06-05T14:00:00"}, 400, "invalid", "start"),  # no offset
+        ({"start": "2030-06-09T14:00:00+02:00"}, 400, "outside_working_hours", None),  # Sunday
+    ],
+)
+def test_bad_reschedules_are_refused_and_change_nothing(staff_api, catalogue, customer, body,
+                                                        status, code, field):  # fmt: skip
+    booking = row(catalogue, customer, starts_at=TEN_AM)
+    response = post(staff_api, f"{BOOKINGS}{booking.reference}/reschedule/", body)
+    unknown = post(staff_api, f"{BOOKINGS}ALP-ZZZZ/reschedule/", {"start": TEN_AM.isoformat()})
+
+    assert_error(response, status, code=code, field=field)
+    assert_error(unknown, 404, code="not_found")
+    booking.refresh_from_db()
+    assert booking.starts_at == TEN_AM
+    assert not booking.events.filter(action="creneau.booking.rescheduled").exists()
+
+
 def test_schema_documents_the_staff_api_with_its_security_scheme(tenant_alpha):
     schema = json.loads(client_for(tenant_alpha).get("/api/schema/", {"format": "json"}).content)
 
     scheme = schema["components"]["securitySchemes"]["apiKey"]
     assert scheme == {**scheme, "type": "http", "scheme": "bearer"}
     for path, method in [("/api/v1/staff/bookings/", "get"), ("/api/v1/staff/bookings/", "post"),
-                         ("/api/v1/staff/bookings/{reference}/cancel/", "post")]:  # fmt: skip
+                         ("/api/v1/staff/bookings/{reference}/cancel/", "post"),
+                         ("/api/v1/staff/bookings/{reference}/reschedule/", "post")]:  # fmt: skip
         assert schema["paths"][path][method]["security"] == [{"apiKey": []}]
     assert "/api/v1/feeds/staff/{token}.ics" in schema["paths"]
     assert "/api/v1/bookings/{reference}/calendar.ics" in schema["paths"]
