@@ -36,7 +36,11 @@ def _admin_connection(url: str):
 
 def server_env(database_url: str) -> dict[str, str]:
     """What the bench server and this process run with: production-like (no DEBUG, persistent
-    database connections), Redis DB 13 (tasks queue there; no worker runs)."""
+    database connections), Redis DB 13 (tasks queue there; no worker runs), and no rate limits
+    on the public API: every bench client comes from 127.0.0.1 to one business (contention.py
+    sends hundreds of holds in seconds), which the limits exist to refuse. With `off`, DRF's
+    throttle returns before touching the cache: the timings leave out the one Redis read and
+    write that each public API request costs in production."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -44,6 +48,9 @@ def server_env(database_url: str) -> dict[str, str]:
         DJANGO_DEBUG="false",
         DATABASE_CONN_MAX_AGE="60",
         REDIS_URL=env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        API_THROTTLE_HOLD_RATE="off",
+        API_THROTTLE_TOKEN_RATE="off",
+        API_THROTTLE_BROWSE_RATE="off",
     )
     return env
 

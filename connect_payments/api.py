@@ -39,6 +39,8 @@ def _booking_for_token(reference: str, token: object) -> Booking:
 
 
 class BookingPaymentView(PublicApiView):
+    throttle_scope = "token"
+
     @extend_schema(
         tags=["booking"],
         summary="Start (or retry) the online payment of a held booking",

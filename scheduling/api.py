@@ -57,6 +57,7 @@ from .services import (
     booking_take_seat,
     customer_upsert,
 )
+from .throttling import THROTTLED_MESSAGE, PublicApiThrottle, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,8 @@ API_ERROR_MESSAGES: dict[str, tuple[str, ...]] = {
         gettext_noop("This session does not exist."),
         gettext_noop("No booking matches this reference and token."),
     ),
+    # Rate limits of the public endpoints (scheduling/throttling.py); the wait is in Retry-After.
+    "throttled": (THROTTLED_MESSAGE,),
 }
 
 
@@ -215,13 +218,22 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 class PublicApiView(APIView):
-    """Base of the customer endpoints: anonymous, errors through `api_exception_handler`."""
+    """Base of the customer endpoints: anonymous, errors through `api_exception_handler`.
+
+    Rate limited per business and client address; each view names its scope (`hold`, `token`,
+    `browse`; scheduling/throttling.py), `browse` unless it says otherwise.
+    """
 
     authentication_classes: list = []
     permission_classes: list = []
+    throttle_classes = [PublicApiThrottle]
+    throttle_scope = "browse"
 
     def get_exception_handler(self):
         return api_exception_handler
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise RateLimited(wait)
 
 
 ERRORS = {
@@ -381,6 +393,8 @@ def _session_slots(*, service: Service, start_date: date, end_date: date, staff_
 
 
 class BookingCreateView(PublicApiView):
+    throttle_scope = "hold"  # each hold blocks a time for 10 minutes
+
     @extend_schema(
         tags=[API_TAG],
         summary="Hold a time (or a seat in a group session) for a customer",
@@ -482,6 +496,8 @@ def _hold_session_seat(*, service: Service, data: dict) -> Booking:
 
 
 class BookingDetailView(PublicApiView):
+    throttle_scope = "token"
+
     @extend_schema(
         tags=[API_TAG],
         summary="A booking, for its customer",
@@ -500,6 +516,8 @@ class BookingDetailView(PublicApiView):
 
 
 class BookingCancelView(PublicApiView):
+    throttle_scope = "token"
+
     @extend_schema(
         tags=[API_TAG],
         summary="Cancel a booking (by its customer)",
@@ -527,6 +545,8 @@ class BookingCancelView(PublicApiView):
 
 
 class BookingRescheduleView(PublicApiView):
+    throttle_scope = "token"
+
     @extend_schema(
         tags=[API_TAG],
         summary="Move a booking to another time or session (by its customer)",

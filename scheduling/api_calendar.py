@@ -36,6 +36,7 @@ class CalendarFileView(PublicApiView):
     """Calendar apps send `Accept: text/calendar`; errors still answer in JSON instead of 406."""
 
     renderer_classes = [JSONRenderer]
+    throttle_scope = "token"  # reached with a manage token or a staff feed token
 
     def perform_content_negotiation(self, request: Request, force: bool = False):
         return super().perform_content_negotiation(request, force=True)

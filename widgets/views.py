@@ -215,6 +215,8 @@ def manage_page(request: HttpRequest, reference: str) -> HttpResponse:
 class DaysView(PublicApiView):
     """Days of a month with at least one free time, in the customer's zone."""
 
+    throttle_scope = "browse"  # counted with the API's services and availability
+
     @extend_schema(exclude=True)  # the widget's own helper, not the public API
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -256,6 +258,8 @@ class DaysView(PublicApiView):
 class BookingConfirmView(PublicApiView):
     """Confirm a held booking that needs no online payment (free or pay at the venue)."""
 
+    throttle_scope = "token"  # counted with the API's endpoints reached by manage token
+
     @extend_schema(exclude=True)  # the widget's own helper, not the public API
     def post(self, request: Request, reference: str) -> Response:
         token = request.data.get("token") if hasattr(request.data, "get") else None
@@ -270,6 +274,8 @@ class BookingConfirmView(PublicApiView):
 
 class BookingPolicyView(PublicApiView):
     """What the manage page needs besides the public booking: ids, policy, refund now."""
+
+    throttle_scope = "token"
 
     @extend_schema(exclude=True)  # the widget's own helper, not the public API
     def get(self, request: Request, reference: str) -> Response:

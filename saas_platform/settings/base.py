@@ -1,8 +1,10 @@
 """Settings shared by every environment; each environment module imports this and adjusts."""
 
+import re
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -230,10 +232,44 @@ CELERY_BEAT_SCHEDULE: dict = {
 # ---------------------------------------------------------------------------
 # REST framework
 # ---------------------------------------------------------------------------
+
+
+def throttle_rate(variable: str, default: str) -> str | None:
+    """A DRF rate ("20/hour": N per second, minute, hour or day) from the environment, checked
+    at start-up; `off` lifts that limit."""
+    rate = env(variable, default=default).strip().lower()
+    if rate == "off":
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(
+            f"{variable}={rate!r}: expected N/second, N/minute, N/hour, N/day or off."
+        )
+    return rate
+
+
+# Rate limits of the anonymous customer API and the widget's helpers, per business and client
+# address (scheduling/throttling.py; the choice of numbers: docs/configuration.md).
+API_THROTTLE_RATES = {
+    # POST /api/v1/bookings/: each call blocks a time for 10 minutes.
+    "hold": throttle_rate("API_THROTTLE_HOLD_RATE", "20/hour"),
+    # By manage token or feed token; the widget polls the booking ~40 times while a payment
+    # is being confirmed.
+    "token": throttle_rate("API_THROTTLE_TOKEN_RATE", "300/hour"),
+    # Services, availability, the widget's days of a month.
+    "browse": throttle_rate("API_THROTTLE_BROWSE_RATE", "300/minute"),
+}
+# Client address of a request: REMOTE_ADDR with 0, else the address the nearest of that many
+# trusted proxies appended to X-Forwarded-For (1 behind one proxy; docs/deployment.md). The same
+# proxies as AXES_PROXY_COUNT, hence its default.
+API_PROXY_COUNT = env.int("API_PROXY_COUNT", default=AXES_IPWARE_PROXY_COUNT)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
+    # Throttles are set on the views (scheduling.api.PublicApiView), not by default.
+    "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
+    "NUM_PROXIES": API_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Creneau API",

@@ -1,7 +1,7 @@
 """Test settings: production's security settings stay on, only what tests cannot use changes."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import API_THROTTLE_RATES, DATABASES, REST_FRAMEWORK, env
 
 SECRET_KEY = "test-only-key-" + "x" * 40
 DEBUG = False
@@ -20,3 +20,12 @@ AXES_FAILURE_LIMIT = 5
 MIGRATION_MODULES = {"djstripe": "saas_platform.testing_migrations.djstripe"}
 # Tasks run eagerly unless a test starts a real worker (tests/saas_platform/test_celery.py).
 CELERY_TASK_ALWAYS_EAGER = True
+# No rate limits: most tests call the public API from 127.0.0.1 of one business (a concurrency test
+# sends 20 holds at once, the browser tests book again and again), and with no rate DRF's
+# throttle does not even read the cache, so no counter is left behind for another test. The
+# throttle tests set small rates themselves (tests/scheduling/test_throttling.py); the deployed
+# rates stay readable as API_THROTTLE_RATES.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {scope: None for scope in API_THROTTLE_RATES},
+}

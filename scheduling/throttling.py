@@ -1,0 +1,89 @@
+"""Rate limits of the anonymous customer endpoints (`PublicApiView`): DRF's `ScopedRateThrottle`.
+
+Each view names a scope (`throttle_scope`); the rates come from `REST_FRAMEWORK
+["DEFAULT_THROTTLE_RATES"]` (environment variables, see docs/configuration.md):
+
+- `hold`: creating a hold (POST /api/v1/bookings/); each one blocks a time for 10 minutes.
+- `token`: everything reached with a booking's manage token or a staff feed token (lookups,
+  cancel, reschedule, payment retry, calendar files, the widget's confirm and policy helpers).
+- `browse`: services, availability and the widget's days of a month.
+
+Counters live in the default cache (Redis), one per scope, business and client address, so the
+customers of one business never use up another's budget. A refusal is a 429 with Retry-After,
+answered by `scheduling.api.api_exception_handler` before the view runs (nothing is written).
+"""
+
+import ipaddress
+import math
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.utils.translation import gettext_noop
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+
+THROTTLED_MESSAGE = gettext_noop(
+    "Too many requests from your connection. Please wait a while and try again."
+)
+
+
+class RateLimited(drf_exceptions.Throttled):
+    """DRF's 429 (code `throttled`) with one fixed, translatable text.
+
+    DRF's own `Throttled(wait)` appends "Expected available in N seconds." to its text, which no
+    translation table can hold; the wait goes in the Retry-After header instead.
+    """
+
+    def __init__(self, wait: float | None) -> None:
+        super().__init__(detail=THROTTLED_MESSAGE)
+        self.wait = math.ceil(wait) if wait is not None else None
+
+
+class PublicApiThrottle(ScopedRateThrottle):
+    """`ScopedRateThrottle` counting per business (tenant schema) and per client address."""
+
+    def get_rate(self) -> str | None:
+        # DRF binds `SimpleRateThrottle.THROTTLE_RATES` to the rates dict once, at import, so a
+        # settings change (override_settings in tests) would not reach it; `api_settings` is
+        # reloaded on `setting_changed`, so the rates are read from it on each request.
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(f"No throttle rate is set for the scope {self.scope!r}.")
+
+    def get_ident(self, request) -> str:
+        """DRF's client address (REMOTE_ADDR, or X-Forwarded-For per `NUM_PROXIES`), normalised.
+
+        An IPv6 client counts as its /64: one subscriber usually holds a whole /64 and could
+        otherwise take a fresh address for each request.
+        """
+        ident = super().get_ident(request)
+        try:
+            address = ipaddress.ip_address(ident)
+        except ValueError:
+            # Not an address: X-Forwarded-For held something else (more proxies configured than
+            # there are). The connection's own address is then the only one to trust.
+            return request.META.get("REMOTE_ADDR", "")
+        if address.version == 6:
+            if address.ipv4_mapped is not None:
+                return str(address.ipv4_mapped)
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        return str(address)
+
+    def get_cache_key(self, request, view) -> str:
+        # The tenant's schema is part of the key itself, whatever the cache's KEY_FUNCTION does
+        # (django_tenants' make_key prefixes it too; tests/scheduling/test_throttling.py checks
+        # both).
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": f"{connection.schema_name}:{self.get_ident(request)}",
+        }
+
+    def wait(self) -> float | None:
+        wait = super().wait()
+        if wait is None and self.history and self.num_requests:
+            # DRF gives no wait when the window already holds more requests than the rate allows
+            # (the rate was lowered): the time until enough of them have aged out.
+            wait = self.duration - (self.now - self.history[self.num_requests - 1])
+        return wait
