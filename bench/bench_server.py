@@ -110,8 +110,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 2, threads: int = 1):
-    """gunicorn on a free loopback port; yields its base URL and stops it by its own pid."""
+def running_server(database_url: str, *, workers: int = 2, threads: int = 1,
+                   environment: dict[str, str] | None = None):  # fmt: skip
+    """gunicorn on a free loopback port; yields its base URL and stops it by its own pid.
+    `environment` adds to (or overrides) `server_env`."""
     port = free_port()
     command = [
         PYTHON, "-m", "gunicorn", "saas_platform.wsgi:application",
@@ -122,7 +124,8 @@ def running_server(database_url: str, *, workers: int = 2, threads: int = 1):
           flush=True)  # fmt: skip
     # The server's log (a warning per 409, for one) goes to a temporary file, shown on failure.
     with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=server_env(database_url),
+        process = subprocess.Popen(command, cwd=ROOT,
+                                   env={**server_env(database_url), **(environment or {})},
                                    stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         failed = True
         try:
