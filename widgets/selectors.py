@@ -37,8 +37,10 @@ def days_with_availability(
     zone: str,
     staff_id: int | None = None,
     now: datetime | None = None,
+    exclude_occurrence_id: int | None = None,
 ) -> list[date]:
-    """Dates (in the customer's zone `zone`) between two dates that have at least one free time.
+    """Dates (in the customer's zone `zone`) between two dates that have at least one free time
+    (for a seat being moved, not counting its own session: `exclude_occurrence_id`).
 
     Dates of the business's zone and the customer's differ by up to a day either way, so the
     engine is asked for one day more on each side and its starts are re-dated in `zone`.
@@ -61,6 +63,7 @@ def days_with_availability(
                 ).values_list("pk", flat=True)
             )
             sessions = [session for session in sessions if session.occurrence_id in led]
+        sessions = [s for s in sessions if s.occurrence_id != exclude_occurrence_id]
         starts = [session.start_utc for session in sessions]
     else:
         starts = [

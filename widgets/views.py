@@ -241,8 +241,11 @@ class DaysView(PublicApiView):
             raise ApiError(code="invalid", message="Use a year between 2000 and 9000.",
                            field="month")  # fmt: skip
         last_day = date(year, month, monthrange(year, month)[1])
+        # The manage page moving a seat leaves its own session out.
         days = days_with_availability(service=service, first_day=first_day, last_day=last_day,
-                                      zone=zone, staff_id=staff_id)  # fmt: skip
+                                      zone=zone, staff_id=staff_id,
+                                      exclude_occurrence_id=_positive_int(
+                                          params.get("exclude_occurrence")))  # fmt: skip
         latest = timezone.now().date().toordinal() + service.maximum_advance_days + 1
         return Response(
             {

@@ -96,7 +96,8 @@
     this.monthNote.textContent = t("loading");
     var cached = this.cache[key];
     var request = cached ? Promise.resolve(cached) : C.api(C.config.urls.days + "?" + C.query({
-      service: this.options.serviceId, staff: this.options.staffId, month: key, tz: this.zone}));
+      service: this.options.serviceId, staff: this.options.staffId, month: key, tz: this.zone,
+      exclude_occurrence: this.options.excludeOccurrence}));
     request.then(function (result) {
       if (monthKey(self.year, self.month) !== key) return; /* the customer moved on */
       self.grid.removeAttribute("aria-busy");

@@ -43,8 +43,8 @@ def _confirmed_seat(occurrence: Occurrence, customer: Customer) -> Booking:
 
 @pytest.fixture
 def yoga_class(alpha_catalogue: dict) -> Iterator[dict[str, Any]]:
-    """A class of five places: a session led by Ada in three days, one led by Ben in five,
-    and a customer's confirmed seat in the first. Removed after the test."""
+    """A class of five places: a session led by Ada at least three days ahead, one led by Ben two
+    days later, and a customer's confirmed seat in the first. Removed after the test."""
     tenant = alpha_catalogue["tenant"]
     today = timezone.now().astimezone(PARIS).date()
     with tenant_context(tenant):
@@ -57,8 +57,13 @@ def yoga_class(alpha_catalogue: dict) -> Iterator[dict[str, Any]]:
         )  # fmt: skip
         yoga.staff.add(alpha_catalogue["ada"], alpha_catalogue["ben"])
         sessions = []
-        for days_ahead, leader in ((3, alpha_catalogue["ada"]), (5, alpha_catalogue["ben"])):
-            starts_at = datetime.combine(today + timedelta(days=days_ahead), time(18), PARIS)
+        # Both in one month: the move test looks for the first's day on the second's month grid.
+        first_day = today + timedelta(days=3)
+        if (first_day + timedelta(days=2)).month != first_day.month:
+            first_day = (first_day + timedelta(days=2)).replace(day=1)
+        for day, leader in ((first_day, alpha_catalogue["ada"]),
+                            (first_day + timedelta(days=2), alpha_catalogue["ben"])):  # fmt: skip
+            starts_at = datetime.combine(day, time(18), PARIS)
             sessions.append(Occurrence.objects.create(
                 service=yoga, staff=leader, starts_at=starts_at,
                 ends_at=starts_at + timedelta(minutes=60), capacity=5,
@@ -127,15 +132,11 @@ def test_customer_moves_a_seat_to_another_session_of_the_class(
     tenant, seat, second = alpha_catalogue["tenant"], yoga_class["booking"], yoga_class["second"]
     page = _open_manage_page(browser, live_site, seat)
     assert "Ada" in page.inner_text(".cr-summary")  # the first session's teacher
-    # Its own session is not offered: that day has nothing else.
-    page.click("#cr-reschedule")
-    _open_day(page, yoga_class["first"].starts_at.astimezone(PARIS).date().isoformat())
-    page.wait_for_function(
-        "() => (document.getElementById('cr-times') || {}).textContent?.includes("
-        "'No free times left on this day')"
-    )
-    assert page.locator(".cr-time").count() == 0
     button = _pick_session(page, second)
+    # Its own session is not offered: that day (same month) is not an open day.
+    own_day = yoga_class["first"].starts_at.astimezone(PARIS).date().isoformat()
+    assert page.locator(f".cr-day-open[data-date='{own_day}']").count() == 0
+    assert page.locator(".cr-day-open").count() == 1
     assert page.locator(".cr-time").count() == 1  # the day of the second session: just it
     assert "5 places left" in button.get_attribute("aria-label")
     button.click()

@@ -341,6 +341,42 @@ def test_days_of_a_group_service_follow_the_chosen_teacher(tenant_alpha):
         assert [d.day for d in days_with_availability(**june)] == [3, 4, 5]
         assert [d.day for d in days_with_availability(staff_id=ada.pk, **june)] == [3, 5]
         assert [d.day for d in days_with_availability(staff_id=ben.pk, **june)] == [4]
+        # A seat being moved from the session of the 3rd: its own day is not offered.
+        own = Occurrence.objects.get(service=service, starts_at__day=3)
+        assert [d.day for d in days_with_availability(exclude_occurrence_id=own.pk, **june)] == [
+            4,
+            5,
+        ]
+
+
+def test_days_endpoint_leaves_out_the_session_a_seat_moves_from(alpha, tenant_alpha):
+    with tenant_context(tenant_alpha):
+        ada = StaffMember.objects.create(display_name="Ada")
+        service = Service.objects.create(
+            name="Barre", duration_minutes=60, price_minor=0, payment_mode="free", capacity=8,
+            minimum_notice_minutes=0, maximum_advance_days=60,
+        )  # fmt: skip
+        service.staff.add(ada)
+        today = timezone.now().astimezone(PARIS).date()
+        sessions = []
+        for ahead in (3, 4):
+            start = datetime.combine(today + timedelta(days=ahead), time(18), PARIS)
+            sessions.append(Occurrence.objects.create(
+                service=service, staff=ada, starts_at=start, ends_at=start + timedelta(hours=1),
+                capacity=8,
+            ))  # fmt: skip
+    days = {}
+    for session in sessions:
+        month = session.starts_at.astimezone(PARIS).strftime("%Y-%m")
+        for exclude in ("", str(sessions[0].pk)):
+            response = alpha.get("/widget/days/", {"service": service.pk, "month": month,
+                                                   "tz": "Europe/Paris",
+                                                   "exclude_occurrence": exclude})  # fmt: skip
+            assert response.status_code == 200, response.content
+            days.setdefault(exclude, set()).update(response.json()["days"])
+    first, second = (s.starts_at.astimezone(PARIS).date().isoformat() for s in sessions)
+    assert {first, second} <= days[""]
+    assert second in days[str(sessions[0].pk)] and first not in days[str(sessions[0].pk)]
 
 
 # ---------------------------------------------------------------------------
