@@ -319,6 +319,19 @@ def _max_concurrent(ranges: Iterable[DateTimeTZRange], within: DateTimeTZRange) 
     return peak
 
 
+def _lock_session_with_a_free_seat(occurrence: Occurrence, *, now: datetime) -> Occurrence:
+    """Lock the session's row and make sure a seat is free (stale holds give theirs back); the
+    caller takes or moves a seat in the same transaction."""
+    locked = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
+    if locked.is_cancelled:
+        raise SessionFull("This session was cancelled.")
+    _expire_overlapping_holds(now=now, overlap=Q(occurrence=locked))
+    taken = Booking.objects.filter(occurrence=locked, status__in=ACTIVE_STATUSES).count()
+    if taken >= locked.capacity:
+        raise SessionFull()
+    return locked
+
+
 def booking_take_seat(
     *,
     occurrence: Occurrence,
@@ -334,13 +347,7 @@ def booking_take_seat(
     if occurrence.starts_at < now + timedelta(minutes=service.minimum_notice_minutes):
         raise slots.SlotTooSoon()
     with transaction.atomic():
-        locked = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
-        if locked.is_cancelled:
-            raise SessionFull("This session was cancelled.")
-        _expire_overlapping_holds(now=now, overlap=Q(occurrence=locked))
-        taken = Booking.objects.filter(occurrence=locked, status__in=ACTIVE_STATUSES).count()
-        if taken >= locked.capacity:
-            raise SessionFull()
+        locked = _lock_session_with_a_free_seat(occurrence, now=now)
         booking = Booking.objects.create(
             reference=_new_reference(),
             service=service,
@@ -577,16 +584,10 @@ def booking_move_seat(
         if occurrence.starts_at > now + timedelta(days=service.maximum_advance_days):
             raise slots.SlotTooFarAhead()
     with transaction.atomic():
-        locked = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
+        locked = _lock_session_with_a_free_seat(occurrence, now=now)
         current = Booking.objects.select_for_update().get(pk=booking.pk)
         if current.status not in ACTIVE_STATUSES or current.starts_at <= now:
             raise InvalidTransition("This booking can no longer be moved.")
-        if locked.is_cancelled:
-            raise SessionFull("This session was cancelled.")
-        _expire_overlapping_holds(now=now, overlap=Q(occurrence=locked))
-        taken = Booking.objects.filter(occurrence=locked, status__in=ACTIVE_STATUSES).count()
-        if taken >= locked.capacity:
-            raise SessionFull()
         previous = {
             "starts_at": current.starts_at.isoformat(),
             "staff": current.staff_id,
