@@ -14,6 +14,7 @@ answered by `scheduling.api.api_exception_handler` before the view runs (nothing
 """
 
 import ipaddress
+import logging
 import math
 
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +23,8 @@ from django.utils.translation import gettext_noop
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+
+logger = logging.getLogger(__name__)
 
 THROTTLED_MESSAGE = gettext_noop(
     "Too many requests from your connection. Please wait a while and try again."
@@ -79,6 +82,15 @@ class PublicApiThrottle(ScopedRateThrottle):
             "scope": self.scope,
             "ident": f"{connection.schema_name}:{self.get_ident(request)}",
         }
+
+    def throttle_failure(self) -> bool:
+        # One warning per refusal: "customers cannot book" at 3 a.m. is then one grep away
+        # (a script hammering one business, or API_PROXY_COUNT left at 0 behind a proxy).
+        logger.warning(
+            "api.throttled",
+            extra={"scope": self.scope, "schema": connection.schema_name, "client": self.key},
+        )
+        return super().throttle_failure()
 
     def wait(self) -> float | None:
         wait = super().wait()

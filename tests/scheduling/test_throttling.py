@@ -163,14 +163,20 @@ def rows(tenant) -> tuple[int, int]:
 # Holds
 # ---------------------------------------------------------------------------
 def test_the_hold_after_the_limit_is_429_with_retry_after_and_writes_nothing(
-    rates, catalogue, tenant_alpha
+    rates, catalogue, tenant_alpha, caplog
 ):
     alice = client(tenant_alpha, ALICE)
     use_up_holds(alice, catalogue)
     before = rows(tenant_alpha)
     start = next_start()
 
-    refused = hold(alice, catalogue, email="fourth@example.test", start=start)
+    with caplog.at_level("WARNING", logger="scheduling.throttling"):
+        refused = hold(alice, catalogue, email="fourth@example.test", start=start)
+
+    # The operator's log says which business, which limit and which address.
+    [record] = [r for r in caplog.records if r.getMessage() == "api.throttled"]
+    assert (record.scope, record.schema) == ("hold", tenant_alpha.schema_name)
+    assert ALICE in record.client
 
     # The oldest of the three holds leaves the hour's window in just under an hour.
     assert assert_throttled(refused, longest=3600) > 3500
