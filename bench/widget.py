@@ -150,7 +150,7 @@ def main() -> None:
             page = context.new_page()
             page.add_init_script(OBSERVER)
             page.goto(booking_url)
-            page.wait_for_function("window.__firstOption")
+            page.wait_for_function("() => window.__firstOption")
             list_times.append(page.evaluate("window.__firstOption"))
             context.close()
         page = browser.new_page()
@@ -163,7 +163,7 @@ def main() -> None:
             page.evaluate("""i => { window.__timesAt = 0; window.__dayClickedAt = performance.now();
                                     document.querySelectorAll('.cr-day-open')[i].click(); }""",
                           index)  # fmt: skip
-            page.wait_for_function("window.__timesAt")
+            page.wait_for_function("() => window.__timesAt")
             day_times.append(page.evaluate("window.__timesAt - window.__dayClickedAt"))
         browser.close()
     server.shutdown()
