@@ -694,6 +694,21 @@ def test_pages_fit_a_360_pixel_phone_without_sideways_scrolling(desk, catalogue,
         catalogue["service"].staff.add(extra)
     booking = book(catalogue, customer, paris(2030, 6, 4, 10))
     book(catalogue, customer, paris(2030, 6, 5, 11), staff="ben")
+    yoga = Service.objects.create(
+        name="Evening yoga with a long name", duration_minutes=60, price_minor=1500, capacity=8,
+        payment_mode="pay_at_venue",
+    )  # fmt: skip
+    sessions = [
+        Occurrence.objects.create(
+            service=yoga,
+            staff=catalogue["ada"],
+            capacity=8,
+            starts_at=paris(2030, 6, day, 18),
+            ends_at=paris(2030, 6, day, 19),
+        )  # fmt: skip
+        for day in (4, 6, 11, 13)
+    ]
+    seat = services.booking_take_seat(occurrence=sessions[0], customer=customer, now=NOW)
     pages = {
         name: _standalone(desk.get(url).content.decode())
         for name, url in {
@@ -703,6 +718,7 @@ def test_pages_fit_a_360_pixel_phone_without_sideways_scrolling(desk, catalogue,
             "detail": f"/bookings/{booking.reference}/",
             "new": f"/bookings/new/?date=2030-06-04&service={catalogue['service'].pk}",
             "cancel": f"/bookings/{booking.reference}/cancel/",
+            "move-seat": f"/bookings/{seat.reference}/move/",
         }.items()
     }
     if not os.path.exists(CHROMIUM):
