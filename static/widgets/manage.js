@@ -56,8 +56,8 @@
     }
     var panel = el("div", {id: "cr-panel"});
     box.appendChild(el("div", {class: "cr-actions"}, [
-      extra.reschedulable ? C.button(t("manage.reschedule"), function () { openReschedule(panel); },
-        {id: "cr-reschedule"}) : null,
+      extra.reschedulable ? C.button(t(extra.occurrence_id ? "manage.reschedule_seat" :
+        "manage.reschedule"), function () { openReschedule(panel); }, {id: "cr-reschedule"}) : null,
       C.button(t("manage.cancel"), function () { openCancel(panel); },
         {id: "cr-cancel", class: "cr-button cr-danger-button"})
     ]));
@@ -113,13 +113,14 @@
 
   function openReschedule(panel) {
     panel.textContent = "";
-    var title = el("h2", {class: "cr-step-title", tabindex: "-1", text: t("manage.pick_new_time")});
+    var seat = Boolean(extra.occurrence_id);
+    var question = t(seat ? "manage.pick_new_session" : "manage.pick_new_time");
+    var title = el("h2", {class: "cr-step-title", tabindex: "-1", text: question});
     var holder = el("div"), choice = el("div", {class: "cr-actions", id: "cr-move"});
     panel.appendChild(title);
     panel.appendChild(holder);
     panel.appendChild(choice);
     /* A seat moves to any session of the same class, whoever leads it. */
-    var seat = Boolean(extra.occurrence_id);
     picker = new C.Picker(holder, {serviceId: extra.service_id,
       staffId: seat ? null : extra.staff_id, excludeOccurrence: extra.occurrence_id, zone: zone,
       onZone: function (chosen) { zone = chosen; },
@@ -150,7 +151,7 @@
         C.reportHeight();
       }});
     title.focus();
-    C.announce(t("manage.pick_new_time"));
+    C.announce(question);
   }
 
   load();

@@ -132,7 +132,9 @@ def test_customer_moves_a_seat_to_another_session_of_the_class(
     tenant, seat, second = alpha_catalogue["tenant"], yoga_class["booking"], yoga_class["second"]
     page = _open_manage_page(browser, live_site, seat)
     assert "Ada" in page.inner_text(".cr-summary")  # the first session's teacher
+    assert page.inner_text("#cr-reschedule") == "Change session"
     button = _pick_session(page, second)
+    assert page.inner_text("#cr-panel h2") == "Pick another session of this class"
     # Its own session is not offered: that day (same month) is not an open day.
     own_day = yoga_class["first"].starts_at.astimezone(PARIS).date().isoformat()
     assert page.locator(f".cr-day-open[data-date='{own_day}']").count() == 0
