@@ -18,8 +18,7 @@ from scheduling.models import Booking, BookingStatus
 from scheduling.services import booking_hold, customer_upsert
 from stripe_local.testing import onboarded_account
 from tenants.models import Tenant
-from tests.scheduling.conftest import build_catalogue, paris
-from tests.scheduling.test_races import truncate_tenant_tables
+from tests.scheduling.conftest import build_catalogue, paris, truncate_tenant_tables
 
 THREADS = 10
 

@@ -5,10 +5,12 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django_tenants.utils import tenant_context
 
 from scheduling.models import Service, StaffMember, WorkingHours
 from scheduling.services import customer_upsert
+from tenants.models import Tenant
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Monday; bookings in tests are on Tuesday 2030-06-04 and later.
@@ -60,3 +62,25 @@ def catalogue(alpha_schema):
 @pytest.fixture
 def customer(alpha_schema):
     return customer_upsert(name="Chloé Client", email="chloe@example.test", phone="+33612345678")
+
+
+# Race tests: real threads need committed rows, emptied before and after.
+def truncate_tenant_tables(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name <> 'django_migrations'",
+            [schema],
+        )
+        tables = ", ".join(f'"{schema}"."{row[0]}"' for row in cursor.fetchall())
+        if tables:
+            cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def alpha_committed(committed_db):
+    tenant = Tenant.objects.get(slug="alpha")
+    truncate_tenant_tables(tenant.schema_name)
+    yield tenant
+    connection.set_schema_to_public()
+    truncate_tenant_tables(tenant.schema_name)

@@ -6,16 +6,14 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django_tenants.utils import tenant_context
 
 from scheduling.models import Booking, Customer, Occurrence, PaymentMode
-from tenants.models import Tenant
 from tests.factories import client_for
 
 from .conftest import build_catalogue as build_paid_catalogue
 from .conftest import paris
-from .test_races import truncate_tenant_tables
 
 TUESDAY = "2030-06-04"
 
@@ -279,15 +277,6 @@ def test_schema_documents_occurrence_and_seats(api):
 # ---------------------------------------------------------------------------
 # Concurrency over HTTP
 # ---------------------------------------------------------------------------
-@pytest.fixture
-def alpha_committed(committed_db):
-    tenant = Tenant.objects.get(slug="alpha")
-    truncate_tenant_tables(tenant.schema_name)
-    yield tenant
-    connection.set_schema_to_public()
-    truncate_tenant_tables(tenant.schema_name)
-
-
 def test_twenty_concurrent_http_seat_takers_on_capacity_five_get_exactly_five(alpha_committed):
     with tenant_context(alpha_committed):
         group = build_catalogue(capacity=5)

@@ -4,37 +4,14 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-import pytest
-from django.db import connection, connections
+from django.db import connections
 from django_tenants.utils import tenant_context
 
 from scheduling import services, slots
 from scheduling.exceptions import BookingError
 from scheduling.models import Booking, Occurrence
-from tenants.models import Tenant
 
 from .conftest import NOW, build_catalogue, paris
-
-
-def truncate_tenant_tables(schema: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "AND table_name <> 'django_migrations'",
-            [schema],
-        )
-        tables = ", ".join(f'"{schema}"."{row[0]}"' for row in cursor.fetchall())
-        if tables:
-            cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-
-
-@pytest.fixture
-def alpha_committed(committed_db):
-    tenant = Tenant.objects.get(slug="alpha")
-    truncate_tenant_tables(tenant.schema_name)
-    yield tenant
-    connection.set_schema_to_public()
-    truncate_tenant_tables(tenant.schema_name)
 
 
 def run_concurrently(count: int, action) -> Counter:

@@ -8,18 +8,16 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django_tenants.utils import tenant_context
 
 from scheduling import services, slots, views_calendar
 from scheduling.exceptions import InvalidTransition, SessionFull
 from scheduling.models import Booking, BookingEvent, BookingStatus, Occurrence, PaymentMode
 from scheduling.services import CUSTOMER, Actor
-from tenants.models import Tenant
 from tests.factories import client_for, make_member, member_client
 
 from .conftest import NOW, build_catalogue, paris
-from .test_races import truncate_tenant_tables
 
 FRONT_DESK = Actor("Fran Desk")
 
@@ -331,15 +329,6 @@ def test_staff_members_cannot_move_seats(tenant_alpha, group, customer):
 # ---------------------------------------------------------------------------
 # Contention: real threads, real PostgreSQL
 # ---------------------------------------------------------------------------
-@pytest.fixture
-def alpha_committed(committed_db):
-    tenant = Tenant.objects.get(slug="alpha")
-    truncate_tenant_tables(tenant.schema_name)
-    yield tenant
-    connection.set_schema_to_public()
-    truncate_tenant_tables(tenant.schema_name)
-
-
 def test_ten_seats_racing_into_two_free_seats_move_exactly_two(alpha_committed):
     with tenant_context(alpha_committed):
         group = build_catalogue(capacity=12)
