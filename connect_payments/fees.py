@@ -1,7 +1,7 @@
 """Platform fee and deposit arithmetic, in integer minor units (pure module: no Django).
 
 Rounding is explicit and half-up in minor units; a fee never exceeds the amount charged and is
-never negative. `saas_platform.money.percent_of` follows the same rule (a test checks they agree);
+never negative. `common.money.percent_of` follows the same rule (a test checks they agree);
 it is not imported because importing `saas_platform` loads Django and Celery.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models.functions import Upper
 
-from saas_platform.money import MoneyError, parse_major_units
+from common.money import MoneyError, parse_major_units
 from scheduling.models import Service
 
 from .models import PromoCode, PromoKind

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from saas_platform.money import Money, MoneyError, format_money, parse_major_units
+from common.money import Money, MoneyError, format_money, parse_major_units
 from scheduling.exceptions import BookingError
 from scheduling.services import Actor
 from tenants.access import member_required

@@ -90,8 +90,8 @@ def tenant_set_status(request: HttpRequest, slug: str, action: str) -> HttpRespo
 
 def _tenant_fee_override(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """Set or remove the tenant's booking-payment fee rate (percent + fixed), audited."""
+    from common.money import MoneyError, parse_major_units
     from connect_payments.services import fee_override_set
-    from saas_platform.money import MoneyError, parse_major_units
 
     percent = request.POST.get("fee_percent", "").strip()
     try:

@@ -225,7 +225,7 @@ def _hours(count: int, phrases: Mapping[str, str]) -> str:
 
 
 def _percent_half_up(amount_minor: int, percent: int) -> int:
-    # Same rule as saas_platform.money.percent_of (a test checks they agree). Not imported from
+    # Same rule as common.money.percent_of (a test checks they agree). Not imported from
     # there because importing the saas_platform package loads Celery and Django, and this module
     # must stay importable without them.
     quotient, remainder = divmod(amount_minor * percent, 100)

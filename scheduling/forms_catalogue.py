@@ -1,7 +1,7 @@
 """Forms of the catalogue pages: they parse what a manager types; the services hold the rules.
 
 Amounts are typed in major units of the business's currency ("45.50") and become minor units
-here, through saas_platform.money. Dates and times are the business's wall-clock time.
+here, through common.money. Dates and times are the business's wall-clock time.
 """
 
 import zoneinfo
@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.forms import formset_factory
 from django.utils import timezone
 
-from saas_platform.money import InvalidAmount, currency_exponent, parse_major_units
+from common.money import InvalidAmount, currency_exponent, parse_major_units
 
 from .cancellation_policy import CancellationPolicy, InvalidPolicy
 from .models import PaymentMode, Resource, Service, StaffMember

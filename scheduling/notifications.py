@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from saas_platform.money import Money, format_money
+from common.money import Money, format_money
 from tenants.models import Tenant
 from tenants.services import tenant_url
 from widgets.selectors import branding_get

@@ -23,10 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common.money import Money, format_money
 from connect_payments.booking_hooks import booking_cancel_with_refund
 from connect_payments.selectors import payment_of, payment_summary_for_staff
 from connect_payments.services import cancellation_amounts_of
-from saas_platform.money import Money, format_money
 from tenants.access import member_required
 from tenants.roles import Permission, role_allows
 

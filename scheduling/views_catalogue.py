@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from saas_platform.money import Money, format_money
+from common.money import Money, format_money
 from tenants.access import member_required
 from tenants.roles import Permission
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saas_platform.money import (
+from common.money import (
     CURRENCY_EXPONENTS,
     CurrencyMismatch,
     InvalidAmount,

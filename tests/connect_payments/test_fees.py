@@ -2,6 +2,7 @@
 
 import pytest
 
+from common.money import percent_of
 from connect_payments.fees import (
     FeeRate,
     application_fee_minor,
@@ -9,7 +10,6 @@ from connect_payments.fees import (
     deposit_minor,
     half_up_ratio,
 )
-from saas_platform.money import percent_of
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saas_platform.money import percent_of
+from common.money import percent_of
 from scheduling.cancellation_policy import (
     CancellationPolicy,
     InvalidPolicy,

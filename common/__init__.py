@@ -1,0 +1,1 @@
+"""Helpers every app may use: pure functions with no Django app of their own (money)."""

@@ -1,0 +1,141 @@
+"""What scheduling asks of the apps above it, without importing them.
+
+Scheduling sits below payments and branding (docs/decisions/0012-layout-and-layers.md): it may
+not import `connect_payments` or `widgets`. Where a booking needs them (the price actually paid
+when it is cancelled, the payment object of the public API, the business's contact lines in an
+email), scheduling calls a *port* defined here. The app that can answer registers its
+implementation once, in its `AppConfig.ready()` (pretix's signals pattern, with one answer per
+question instead of a list of receivers):
+
+    from scheduling import ports
+    ports.register_payments(ConnectPayments())
+
+Without a registration (an installation without payments, or a test that runs scheduling alone),
+the defaults answer: nothing is paid online and nothing is refunded; the business has no contact
+lines. The defaults never pretend money moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .cancellation_policy import RefundDecision
+    from .models import Booking, Service
+    from .services.bookings import Actor
+
+
+class Payments(Protocol):
+    """Money of a booking, answered by connect_payments (connect_payments/booking_port.py)."""
+
+    def check_before_hold(
+        self, *, service: Service, promo_code: object = None, customer_email: str = ""
+    ) -> Any:
+        """Before a hold: raise the app's 409 (`payments_unavailable`) or 400
+        (`promo_code_invalid`) API error, else return what `after_hold` needs (a promo code)."""
+
+    def after_hold(self, *, booking: Booking, promo: Any = None) -> dict[str, Any] | None:
+        """Once the hold is committed (never inside its transaction): the `payment` object."""
+
+    def on_status(self, *, booking: Booking) -> dict[str, Any] | None:
+        """The customer's return path: re-read and confirm, then the `payment` object."""
+
+    def cancellation_amounts(self, *, booking: Booking) -> tuple[int, int]:
+        """(paid, already refunded), in minor units, that the cancellation policy applies to."""
+
+    def refund_for_cancellation(
+        self, *, booking: Booking, decision: RefundDecision, actor: Actor
+    ) -> None:
+        """After a cancellation: refund what the decision grants, through Stripe."""
+
+    def online_payment_check(self) -> Callable[[Service], bool]:
+        """A per-request check "can this service be booked online right now" (one query)."""
+
+    def staff_summary(self, *, booking: Booking, with_money: bool) -> dict[str, Any]:
+        """What the staff calendar shows: label, due_minor, currency, and `detail_url` (the
+        money record's page) when `with_money`."""
+
+    def receipt(self, *, booking: Booking) -> dict[str, Any] | None:
+        """What the customer paid online: paid_minor, discount_minor, promo_code,
+        balance_due_minor (0 once paid), currency; None when nothing was paid online."""
+
+
+class NoPayments:
+    """The answer when no payments app registered: pay at the venue, nothing to refund."""
+
+    def check_before_hold(
+        self, *, service: Service, promo_code: object = None, customer_email: str = ""
+    ) -> Any:
+        return None
+
+    def after_hold(self, *, booking: Booking, promo: Any = None) -> dict[str, Any] | None:
+        return None
+
+    def on_status(self, *, booking: Booking) -> dict[str, Any] | None:
+        return None
+
+    def cancellation_amounts(self, *, booking: Booking) -> tuple[int, int]:
+        return 0, 0
+
+    def refund_for_cancellation(
+        self, *, booking: Booking, decision: RefundDecision, actor: Actor
+    ) -> None:
+        return None
+
+    def online_payment_check(self) -> Callable[[Service], bool]:
+        # Without payments, a service paid online cannot be booked online.
+        online = ("online_full", "online_deposit")
+        return lambda service: service.payment_mode not in online or service.price_minor == 0
+
+    def staff_summary(self, *, booking: Booking, with_money: bool) -> dict[str, Any]:
+        due = 0 if booking.payment_mode == "free" else booking.price_minor
+        label = "Free" if booking.payment_mode == "free" else "To pay at the venue"
+        return {"label": label, "due_minor": due, "currency": booking.currency, "detail_url": ""}
+
+    def receipt(self, *, booking: Booking) -> dict[str, Any] | None:
+        return None
+
+
+@dataclass(frozen=True)
+class BusinessContact:
+    """The lines a customer's email ends with (from the business's branding)."""
+
+    address: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+
+
+class Branding(Protocol):
+    """The business's public face, answered by widgets (widgets/apps.py)."""
+
+    def contact(self) -> BusinessContact:
+        """The current tenant's contact lines."""
+
+
+class NoBranding:
+    def contact(self) -> BusinessContact:
+        return BusinessContact()
+
+
+_payments: Payments = NoPayments()
+_branding: Branding = NoBranding()
+
+
+def register_payments(implementation: Payments) -> None:
+    global _payments
+    _payments = implementation
+
+
+def register_branding(implementation: Branding) -> None:
+    global _branding
+    _branding = implementation
+
+
+def payments() -> Payments:
+    return _payments
+
+
+def branding() -> Branding:
+    return _branding
