@@ -66,15 +66,15 @@ class EmbeddableCustomerPagesMiddleware:
             or not request.path_info.startswith(FRAMEABLE_PREFIXES)
         ):
             return response
+        from .page_context import customer_page_context, widget_language
         from .selectors import branding_get  # the app registry is ready by the first request
-        from .views import _customer_page_context, widget_language
 
         # The customer page's view already read it; the suspended page never reached a view.
         branding = getattr(request, "widget_branding", None) or branding_get()
         if response.status_code == 503 and tenant.is_suspended:
             language = widget_language(request, branding)
             with translation.override(language):
-                context = _customer_page_context(request, branding, language)
+                context = customer_page_context(request, branding, language)
                 context["base_config"]["page"] = "unavailable"
                 response = render(request, "widgets/unavailable.html", context, status=503)
             response["Content-Language"] = language

@@ -3,7 +3,6 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.utils import timezone
 
 from scheduling.models import Occurrence, SchedulingSettings, Service
@@ -23,10 +22,6 @@ def branding_allowed_origins() -> list[str]:
 
 def phone_required() -> bool:
     return bool(SchedulingSettings.objects.values_list("require_phone", flat=True).first() or False)
-
-
-def current_tenant():
-    return getattr(connection, "tenant", None)
 
 
 def days_with_availability(

@@ -58,8 +58,8 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
-PUBLIC_SCHEMA_URLCONF = "saas_platform.urls_public"
-ROOT_URLCONF = "saas_platform.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "saas_platform.urls.public"
+ROOT_URLCONF = "saas_platform.urls.tenant"
 # New tenants are cloned from this migrated schema (see docs/decisions/0002-template-schema.md).
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True

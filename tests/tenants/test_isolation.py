@@ -33,7 +33,7 @@ def _sample(match: re.Match) -> str:
 
 def _back_office_paths() -> list[str]:
     """Tenant-host paths that need a membership: all but customer and account paths."""
-    every_path = _flat_paths(get_resolver("saas_platform.urls_tenant").url_patterns)
+    every_path = _flat_paths(get_resolver("saas_platform.urls.tenant").url_patterns)
     return sorted(
         path
         for path in every_path
@@ -46,7 +46,7 @@ BACK_OFFICE_PAGES = _back_office_paths()
 
 def test_the_route_walk_finds_pages_inside_includes():
     assert set(TENANT_PAGES) - {"/account/two_factor/"} <= set(BACK_OFFICE_PAGES)
-    every_path = _flat_paths(get_resolver("saas_platform.urls_tenant").url_patterns)
+    every_path = _flat_paths(get_resolver("saas_platform.urls.tenant").url_patterns)
     assert "/api/v1/services/" in every_path
     assert "/api/v1/bookings/sample/cancel/" in every_path
 

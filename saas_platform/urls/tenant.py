@@ -7,7 +7,7 @@ from two_factor.urls import urlpatterns as two_factor_urls
 
 from tenants import views as tenant_views
 
-from . import health
+from .. import health
 
 # Public, like the API itself (/api/ is a customer path in tenants.middleware).
 api_documentation = [
@@ -22,7 +22,7 @@ urlpatterns = [
     path("", include("scheduling.urls_catalogue")),
     path("", include("scheduling.urls_integrations")),
     path("", include("connect_payments.urls")),
-    path("", include("widgets.urls")),
+    path("", include("widgets.urls.tenant")),
     path("", include("billing.urls")),
     path("team/", tenant_views.team, name="team"),
     path("invite/<str:token>/", tenant_views.invitation_accept, name="invitation_accept"),

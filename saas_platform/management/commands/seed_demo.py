@@ -1,10 +1,13 @@
 """Demo data for `make run`: the Studio Zen tenant with its catalogue, its owner and an operator.
 
+In the project package because it wires every app (tenants, scheduling, payments).
+
 Idempotent."""
 
 from django.core.management.base import BaseCommand
 from django_tenants.utils import tenant_context
 
+from connect_payments.demo import demo_connected_account_ensure
 from scheduling.demo import demo_catalogue_seed
 from tenants.models import Tenant, User
 from tenants.services import operator_create, tenant_provision, tenant_url
@@ -36,8 +39,6 @@ class Command(BaseCommand):
             if demo_catalogue_seed():
                 self.stdout.write("Added demo staff, hours, services and bookings to Studio Zen.")
         # Online payments in development: an onboarded account in local Stripe (not real Stripe).
-        from connect_payments.demo import demo_connected_account_ensure
-
         if demo_connected_account_ensure(tenant=tenant, email=DEMO_OWNER_EMAIL):
             self.stdout.write("Connected Studio Zen to local Stripe: online payments are on.")
         if not User.objects.filter(email=DEMO_OPERATOR_EMAIL).exists():

@@ -6,7 +6,7 @@ from two_factor.urls import urlpatterns as two_factor_urls
 
 from tenants.views import verify_second_factor
 
-from . import console, health, views
+from .. import console, health, views
 
 console_patterns = (
     [
@@ -28,7 +28,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("console/", include(console_patterns)),
     path("stripe/", include("connect_payments.urls_public")),
-    path("", include("widgets.urls_public")),
+    path("", include("widgets.urls.public")),
     path("", include(two_factor_urls)),
     path("account/verify/", verify_second_factor, name="account_verify"),
     path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),

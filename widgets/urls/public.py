@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import public_views
+from ..views import loader
 
 urlpatterns = [
-    path("widget.js", public_views.widget_js, name="widget_js"),
+    path("widget.js", loader.widget_js, name="widget_js"),
 ]

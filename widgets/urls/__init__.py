@@ -1,0 +1,1 @@
+"""URLconfs of the widget: tenant hosts (tenant.py) and the platform host (public.py)."""
