@@ -11,6 +11,7 @@ from tenants import selectors, services
 from tenants.access import operator_required
 from tenants.exceptions import TenancyError
 from tenants.forms import ReasonForm
+from tenants.http import SignedInRequest
 from tenants.models import Tenant, TenantStatus
 
 from .tenant_stats import booking_counts
@@ -59,7 +60,7 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @operator_required
 @require_POST
-def tenant_set_status(request: HttpRequest, slug: str, action: str) -> HttpResponse:
+def tenant_set_status(request: SignedInRequest, slug: str, action: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
     if action == "fee":
         return _tenant_fee_override(request, tenant)

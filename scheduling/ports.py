@@ -1,6 +1,6 @@
 """What scheduling asks of the apps above it, without importing them.
 
-Scheduling sits below payments and branding (docs/decisions/0012-layout-and-layers.md): it may
+Scheduling sits below payments and branding (docs/decisions/0006-layout-and-layers.md): it may
 not import `connect_payments` or `widgets`. Where a booking needs them (the price actually paid
 when it is cancelled, the payment object of the public API, the business's contact lines in an
 email), scheduling calls a *port* defined here. The app that can answer registers its

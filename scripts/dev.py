@@ -170,7 +170,7 @@ def test(pytest_args: list[str]) -> int:
     say("ruff check")
     if subprocess.run([PYTHON, "-m", "ruff", "check", "."], cwd=ROOT).returncode:
         return 1
-    # The layout guards (docs/decisions/0012-layout-and-layers.md): imports point down the
+    # The layout guards (docs/decisions/0006-layout-and-layers.md): imports point down the
     # layers with no cycles, the product apps type-check, and the models match the migrations.
     guards = [
         ("lint-imports", [str(Path(PYTHON).parent / "lint-imports"), "--no-cache"]),
@@ -180,7 +180,7 @@ def test(pytest_args: list[str]) -> int:
     for name, command in guards:
         say(name)
         if subprocess.run(command, cwd=ROOT, env=env).returncode:
-            say(f"{name} failed: see docs/decisions/0012-layout-and-layers.md")
+            say(f"{name} failed: see docs/decisions/0006-layout-and-layers.md")
             return 1
     say("pytest")
     return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode

@@ -80,7 +80,7 @@ class SignupForm(forms.Form):
         return email
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         password = cleaned.get("password")
         if password:
             probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("owner_name", ""))
@@ -101,8 +101,10 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args, granter_role: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _role_choices(granter_role)
-        self.fields["role"].initial = Role.STAFF.value
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = _role_choices(granter_role)
+        role.initial = Role.STAFF.value
 
 
 class RoleChangeForm(forms.Form):
@@ -111,8 +113,11 @@ class RoleChangeForm(forms.Form):
 
     def __init__(self, *args, granter_role: str, team, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["membership"].queryset = team
-        self.fields["role"].choices = _role_choices(granter_role)
+        membership, role = self.fields["membership"], self.fields["role"]
+        assert isinstance(membership, forms.ModelChoiceField)
+        assert isinstance(role, forms.ChoiceField)
+        membership.queryset = team
+        role.choices = _role_choices(granter_role)
 
 
 class AcceptInvitationForm(forms.Form):

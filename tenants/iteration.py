@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from django_tenants.utils import tenant_context
 
+from .context import use_public_schema
 from .models import Tenant
 
 
@@ -29,4 +29,4 @@ def each_tenant(tenants: QuerySet[Tenant] | None = None) -> Iterator[Tenant]:
             with tenant_context(tenant):
                 yield tenant
     finally:
-        connection.set_schema_to_public()
+        use_public_schema()

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from .http import TenantRequest
 from .selectors import membership_for
 
 SESSION_SCHEMA_KEY = "_creneau_schema"
@@ -66,7 +67,7 @@ class TenantAccessMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: TenantRequest) -> HttpResponse:
         request.membership = None
         if not _is_tenant_request(request):
             return self.get_response(request)

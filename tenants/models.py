@@ -3,6 +3,9 @@
 All of these live in the public schema: one user table for operators and business teams alike.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -48,6 +51,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
+
+    # Not columns: django-otp's OTPMiddleware sets these on request.user.
+    is_verified: Callable[[], bool]
+    otp_device: Any
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -4,10 +4,10 @@ import logging
 
 from celery import shared_task
 from django.core.mail import send_mail
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .context import active_schema, current_tenant
 from .exceptions import TenancyError
 from .models import Invitation
 
@@ -22,17 +22,17 @@ class WrongSchema(TenancyError):
 def send_invitation_email(self, invitation_id: int, accept_url: str) -> str:
     """Send the invitation; returns the schema it ran in (the tenant's, never public)."""
     invitation = Invitation.objects.select_related("tenant", "invited_by").get(pk=invitation_id)
-    if connection.schema_name != invitation.tenant.schema_name:
+    if active_schema() != invitation.tenant.schema_name:
         raise WrongSchema(
-            f"invitation of {invitation.tenant.schema_name} processed in {connection.schema_name}"
+            f"invitation of {invitation.tenant.schema_name} processed in {active_schema()}"
         )
-    context = {"invitation": invitation, "tenant": connection.tenant, "accept_url": accept_url}
+    context = {"invitation": invitation, "tenant": current_tenant(), "accept_url": accept_url}
     send_mail(
-        subject=f"{invitation.invited_by.full_name} invited you to {connection.tenant.name}",
+        subject=f"{invitation.invited_by.full_name} invited you to {current_tenant().name}",
         message=render_to_string("team/invitation_email.txt", context),
         from_email=None,
         recipient_list=[invitation.email],
     )
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
-    logger.info("team.invitation_sent", extra={"tenant": connection.schema_name})
-    return connection.schema_name
+    logger.info("team.invitation_sent", extra={"tenant": active_schema()})
+    return active_schema()

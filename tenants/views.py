@@ -14,6 +14,7 @@ from . import selectors, services
 from .access import member_required
 from .exceptions import TenancyError
 from .forms import AcceptInvitationForm, InvitationForm, RoleChangeForm
+from .http import MemberRequest, TenantRequest
 from .models import Membership
 from .roles import ROLE_LABELS, Permission, role_allows
 from .tasks import send_invitation_email
@@ -24,7 +25,7 @@ def _login_on_this_host(request: HttpRequest, user) -> None:
 
 
 @member_required()
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: MemberRequest) -> HttpResponse:
     membership = request.membership
     sections = [
         (permission, label, url)
@@ -63,14 +64,14 @@ def section_page(permission: Permission, title: str, text: str):
     """A placeholder page behind `permission`, for sections whose pages are still to come."""
 
     @member_required(permission)
-    def view(request: HttpRequest) -> HttpResponse:
+    def view(request: MemberRequest) -> HttpResponse:
         return render(request, "tenant/section.html", {"title": title, "text": text})
 
     return view
 
 
 @member_required(Permission.MANAGE_TEAM)
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: MemberRequest) -> HttpResponse:
     membership: Membership = request.membership
     tenant = request.tenant
     invite_form = InvitationForm(granter_role=membership.role)
@@ -130,7 +131,7 @@ def team(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _invite(request: HttpRequest, form: InvitationForm) -> None:
+def _invite(request: MemberRequest, form: InvitationForm) -> None:
     invitation = services.invitation_create(
         tenant=request.tenant,
         actor_membership=request.membership,
@@ -143,7 +144,7 @@ def _invite(request: HttpRequest, form: InvitationForm) -> None:
     messages.success(request, f"Invitation sent to {invitation.email}.")
 
 
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: TenantRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_from_token(token=token, tenant=request.tenant)
     except TenancyError as error:
@@ -183,7 +184,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def login_handoff(request: HttpRequest) -> HttpResponse:
+def login_handoff(request: TenantRequest) -> HttpResponse:
     """Land a new owner, signed in, on their dashboard after signing up on the platform host."""
     try:
         user = services.login_handoff_consume(

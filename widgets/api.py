@@ -40,7 +40,9 @@ class DaysView(PublicApiView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         service_id = positive_int(params.get("service"))
-        service = Service.objects.filter(pk=service_id, is_active=True).first()
+        service = (
+            Service.objects.filter(pk=service_id, is_active=True).first() if service_id else None
+        )
         if service is None:
             raise ApiError(code="not_found", message="This service does not exist.",
                            http_status=404, field="service")  # fmt: skip

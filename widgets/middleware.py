@@ -66,11 +66,11 @@ class EmbeddableCustomerPagesMiddleware:
             or not request.path_info.startswith(FRAMEABLE_PREFIXES)
         ):
             return response
-        from .page_context import customer_page_context, widget_language
+        from .page_context import BRANDING_ATTRIBUTE, customer_page_context, widget_language
         from .selectors import branding_get  # the app registry is ready by the first request
 
         # The customer page's view already read it; the suspended page never reached a view.
-        branding = getattr(request, "widget_branding", None) or branding_get()
+        branding = getattr(request, BRANDING_ATTRIBUTE, None) or branding_get()
         if response.status_code == 503 and tenant.is_suspended:
             language = widget_language(request, branding)
             with translation.override(language):

@@ -22,6 +22,8 @@ from .origins import InvalidOrigin, normalise_origin
 
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 EMBED_MODES = ("inline", "popup")
+# The branding a customer page read, kept on its request for the middleware's CSP header.
+BRANDING_ATTRIBUTE = "widget_branding"
 
 
 # ---------------------------------------------------------------------------
@@ -69,7 +71,7 @@ def policy_text(policy_json: object, language: str) -> str:
 
 
 def customer_page_context(request: HttpRequest, branding: Branding, language: str) -> dict:
-    request.widget_branding = branding  # for EmbeddableCustomerPagesMiddleware's header
+    setattr(request, BRANDING_ATTRIBUTE, branding)  # for EmbeddableCustomerPagesMiddleware
     tenant = current_tenant()
     mode = request.GET.get("mode", "")
     return {

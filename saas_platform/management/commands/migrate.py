@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 from django_tenants.utils import schema_exists
 
+from tenants.context import use_public_schema
 from tenants.models import Tenant
 from tenants.services import ensure_public_tenant
 
@@ -47,7 +48,7 @@ def migrate_tenant_schema(schema_name: str, *, verbosity: int) -> None:
             interactive=False,
             verbosity=verbosity,
         )
-    connection.set_schema_to_public()
+    use_public_schema()
 
 
 class Command(MigrateSchemasCommand):
