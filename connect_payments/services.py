@@ -28,7 +28,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from psycopg import errors as pg_errors
 
-from billing.models import Plan
+from billing.selectors import fee_rate_of
 from scheduling.cancellation_policy import RefundDecision
 from scheduling.exceptions import BookingError, InvalidTransition
 from scheduling.models import (
@@ -46,13 +46,12 @@ from scheduling.services import SYSTEM, Actor, booking_cancel, booking_confirm, 
 from tenants.models import Tenant
 
 from . import gateway
-from .fees import FeeRate, application_fee_minor, deposit_minor, discount_minor
+from .fees import application_fee_minor, deposit_minor, discount_minor
 from .gateway import PaymentProviderUnavailable
 from .models import (
     PAID_STATUSES,
     BookingPayment,
     ConnectedAccount,
-    FeeOverride,
     PaymentEvent,
     PaymentKind,
     PaymentRefund,
@@ -120,17 +119,6 @@ def connected_account_of(tenant: Tenant) -> ConnectedAccount | None:
 
 def online_payment_available(tenant: Tenant) -> bool:
     return ConnectedAccount.objects.filter(tenant_id=tenant.pk, charges_enabled=True).exists()
-
-
-def fee_rate_of(tenant: Tenant) -> FeeRate:
-    """The operator's override, else the tenant's plan, else the default plan, else no fee."""
-    override = FeeOverride.objects.filter(tenant_id=tenant.pk).first()
-    if override is not None:
-        return FeeRate(override.fee_basis_points, override.fee_fixed_minor)
-    plan = tenant.plan or Plan.objects.filter(is_default=True).first()
-    if plan is None:
-        return FeeRate(0, 0)
-    return FeeRate(plan.fee_basis_points, plan.fee_fixed_minor)
 
 
 def service_needs_online_payment(service: Service) -> bool:
@@ -1094,60 +1082,6 @@ def account_link_url(*, account: ConnectedAccount, return_url: str, refresh_url:
 def dashboard_login_url(*, account: ConnectedAccount) -> str:
     link = gateway.stripe_client().v1.accounts.login_links.create(account.account_id)
     return link.url
-
-
-def fee_override_set(
-    *,
-    tenant: Tenant,
-    basis_points: int | None,
-    fixed_minor: int,
-    reason: str,
-    operator: Any,
-    ip_address: str | None = None,
-) -> FeeOverride | None:
-    """An operator sets (or, with `basis_points=None`, removes) a tenant's fee rate; audited.
-
-    Applies to payments reserved from now on; existing payments keep the fee they were made with.
-    """
-    from tenants.services import audit_record
-
-    reason = reason.strip()
-    if not reason:
-        raise ValueError("Give a reason: it is written to the audit log.")
-    previous = FeeOverride.objects.filter(tenant_id=tenant.pk).first()
-    before = (
-        {"basis_points": previous.fee_basis_points, "fixed_minor": previous.fee_fixed_minor}
-        if previous
-        else None
-    )
-    with transaction.atomic():
-        if basis_points is None:
-            FeeOverride.objects.filter(tenant_id=tenant.pk).delete()
-            override = None
-        else:
-            FeeRate(basis_points, fixed_minor)  # validates: 0–100 %, no negative amount
-            override, _ = FeeOverride.objects.update_or_create(
-                tenant=tenant,
-                defaults={
-                    "fee_basis_points": basis_points,
-                    "fee_fixed_minor": fixed_minor,
-                    "reason": reason,
-                    "set_by": operator,
-                    "set_at": timezone.now(),
-                },
-            )
-        after = {"basis_points": basis_points, "fixed_minor": fixed_minor} if override else None
-        audit_record(
-            actor=operator,
-            action="creneau.console.tenant.fee_override_set"
-            if override
-            else "creneau.console.tenant.fee_override_removed",
-            tenant=tenant,
-            reason=reason,
-            data={"before": before, "after": after},
-            ip_address=ip_address,
-        )
-    return override
 
 
 # ---------------------------------------------------------------------------
