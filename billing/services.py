@@ -1,4 +1,4 @@
-"""Writes of billing: the operator's fee overrides."""
+"""Writes of billing: the default plan of a new business, the operator's fee overrides."""
 
 from __future__ import annotations
 
@@ -12,6 +12,27 @@ from tenants.services import audit_record
 
 from .models import FeeOverride
 from .rates import FeeRate
+from .selectors import default_plan
+
+
+def tenant_default_plan_assign(*, tenant: Tenant) -> None:
+    """A new business without a chosen plan gets the default plan (when there is one).
+
+    Called by `on_tenant_created` inside `tenant_provision`'s transaction: a failure here
+    rolls the whole provisioning back.
+    """
+    if tenant.plan_id is not None:
+        return
+    plan = default_plan()
+    if plan is None:
+        return
+    Tenant.objects.filter(pk=tenant.pk).update(plan=plan)
+    tenant.plan = plan
+
+
+def on_tenant_created(sender: Any, *, tenant: Tenant, **kwargs: Any) -> None:
+    """Receiver of `tenants.signals.tenant_created` (connected in `BillingConfig.ready`)."""
+    tenant_default_plan_assign(tenant=tenant)
 
 
 def fee_override_set(
