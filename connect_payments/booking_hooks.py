@@ -12,20 +12,25 @@ from typing import Any
 from scheduling.cancellation_policy import RefundDecision
 from scheduling.models import Booking, Service
 from scheduling.services import Actor, booking_cancel
+from tenants.context import current_tenant
 
 from .models import PromoCode
-from .selectors import payment_for_booking_status, payment_for_new_booking
-from .services import (
-    booking_payment_check_available,
-    booking_payment_on_return,
-    booking_payment_refund_for_cancellation,
-    booking_payment_start,
-    cancellation_amounts_of,
-    current_tenant,
+from .selectors import (
     online_payment_available,
-    promo_code_for_hold,
+    payment_for_booking_status,
+    payment_for_new_booking,
     service_needs_online_payment,
 )
+from .services.booking_payments import (
+    booking_payment_check_available,
+    booking_payment_on_return,
+    booking_payment_start,
+)
+from .services.cancellation import (
+    booking_payment_refund_for_cancellation,
+    cancellation_amounts_of,
+)
+from .services.promo_codes import promo_code_for_hold
 
 
 def payments_check_before_hold(

@@ -5,7 +5,7 @@ from django_tenants.utils import tenant_context
 
 from billing.models import FeeOverride
 from billing.selectors import fee_rate_of
-from connect_payments.services import booking_payment_start
+from connect_payments.services.booking_payments import booking_payment_start
 from tenants.models import AuditEntry
 from tests.factories import client_for, make_user, signed_in
 
