@@ -26,7 +26,7 @@ from tenants.models import Tenant
 
 from ..exceptions import InvalidWebhook
 from ..models import StripeEvent, StripeEventOutcome
-from . import registry
+from .registry import ReceivedEvent, handler_for, schema_resolver_for
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def _schema_from_metadata(event: Mapping[str, Any]) -> str:
 def _schema_for_event(event: Mapping[str, Any]) -> str:
     """The tenant schema an event concerns: its type's resolver (the account map for
     `account.*`), else the object's metadata."""
-    resolver = registry.schema_resolver_for(str(event.get("type") or ""))
+    resolver = schema_resolver_for(str(event.get("type") or ""))
     if resolver is not None:
         return resolver(event)
     return _schema_from_metadata(event)
@@ -88,7 +88,7 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | Non
             _queue_processing(known)
         return None
     event_type = str(event.get("type") or "")[:80]
-    handled = registry.handler_for(event_type) is not None
+    handled = handler_for(event_type) is not None
     try:
         with transaction.atomic():
             stored = StripeEvent.objects.create(
@@ -123,9 +123,9 @@ def stripe_event_process(*, event_pk: int) -> str:
     if event.outcome in (StripeEventOutcome.PROCESSED, StripeEventOutcome.IGNORED):
         return event.outcome
     StripeEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
-    handler = registry.handler_for(event.type)
+    handler = handler_for(event.type)
     outcome = StripeEventOutcome.IGNORED
-    received = registry.ReceivedEvent(
+    received = ReceivedEvent(
         event_id=event.event_id,
         type=event.type,
         account_id=event.account_id,
