@@ -51,7 +51,7 @@ def make_bookings(count: int, sdk) -> tuple[list[str], list[str]]:
     import stripe
     from django.db import IntegrityError
 
-    from connect_payments.services import booking_payment_start
+    from connect_payments.services.booking_payments import booking_payment_start
     from scheduling.models import SchedulingSettings, Service, StaffMember, WorkingHours
     from scheduling.services import booking_hold, customer_upsert
 
@@ -179,7 +179,7 @@ def main() -> None:
         from django_tenants.utils import tenant_context
 
         from connect_payments.models import ConnectedAccount, StripeEvent
-        from connect_payments.services import connected_account_refresh
+        from connect_payments.services.accounts import connected_account_refresh
         from scheduling.models import Booking, BookingEvent
         from stripe_local.testing import make_client, onboarded_account
 

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Platform plans and subscriptions"
+
+    def ready(self) -> None:
+        from tenants.signals import tenant_created
+
+        from .services import on_tenant_created
+
+        # A new business gets the default plan, inside tenant_provision's transaction.
+        tenant_created.connect(on_tenant_created, dispatch_uid="billing.default_plan")

@@ -1,6 +1,13 @@
-"""Platform plans. Subscriptions through Stripe Billing come with the billing issue."""
+"""Platform plans and the operator's fee overrides. Subscriptions through Stripe Billing come
+with the billing issue.
 
+Public schema only (billing is a shared app, not a tenant app).
+"""
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 
 class Plan(models.Model):
@@ -27,3 +34,30 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FeeOverride(models.Model):
+    """An operator's fee rate for one tenant, replacing its plan's rate."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="fee_override"
+    )
+    fee_basis_points = models.PositiveIntegerField()
+    fee_fixed_minor = models.PositiveIntegerField(default=0)
+    reason = models.TextField(blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # Moved from connect_payments (state only, see migrations/0003): the table keeps its name.
+        db_table = "connect_payments_feeoverride"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fee_basis_points__lte=10_000), name="fee_override_at_most_100_percent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Fee override of {self.tenant_id}"

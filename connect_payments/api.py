@@ -5,8 +5,6 @@
 the same idempotency key, so retries never create a second one.
 """
 
-import secrets
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,22 +12,16 @@ from rest_framework.response import Response
 from scheduling.api import ERRORS, ApiError, PublicApiView
 from scheduling.models import Booking
 from scheduling.serializers import BookingTokenSerializer, ErrorSerializer, HoldPaymentSerializer
+from scheduling.tokens import booking_by_token
 
 from .gateway import PaymentProviderUnavailable
 from .selectors import payment_for_new_booking
-from .services import booking_payment_retry
+from .services.booking_payments import booking_payment_retry
 
 
 def _booking_for_token(reference: str, token: object) -> Booking:
-    booking = (
-        Booking.objects.select_related("service", "customer").filter(reference=reference).first()
-    )
-    if (
-        booking is None
-        or not isinstance(token, str)
-        or not token
-        or not secrets.compare_digest(booking.manage_token.encode(), token.encode())
-    ):
+    booking = booking_by_token(reference, token, related=("service", "customer"))
+    if booking is None:
         raise ApiError(
             code="not_found",
             message="No booking matches this reference and token.",

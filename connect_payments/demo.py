@@ -10,8 +10,9 @@ from django.conf import settings
 
 from tenants.models import Tenant
 
-from . import services
 from .models import ConnectedAccount
+from .selectors import connected_account_of
+from .services.accounts import connected_account_create, connected_account_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -21,17 +22,17 @@ def demo_connected_account_ensure(*, tenant: Tenant, email: str) -> bool:
     base = settings.STRIPE_API_BASE.rstrip("/")
     if not base:
         return False
-    existing = services.connected_account_of(tenant)
+    existing = connected_account_of(tenant)
     if existing is not None:
         try:
-            refreshed = services.connected_account_refresh(account_id=existing.account_id)
+            refreshed = connected_account_refresh(account_id=existing.account_id)
         except stripe.InvalidRequestError:
             # Local Stripe's state file was removed: this account no longer exists there.
             ConnectedAccount.objects.filter(pk=existing.pk).delete()
         else:
             if refreshed is not None and refreshed.charges_enabled:
                 return False
-    account = services.connected_account_create(tenant=tenant, email=email)
+    account = connected_account_create(tenant=tenant, email=email)
     request = urllib.request.Request(  # noqa: S310 - the local Stripe server's URL
         f"{base}/_local/accounts/{account.account_id}/complete_onboarding",
         data=json.dumps({}).encode(),
@@ -40,5 +41,5 @@ def demo_connected_account_ensure(*, tenant: Tenant, email: str) -> bool:
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local server
         response.read()
-    services.connected_account_refresh(account_id=account.account_id)
+    connected_account_refresh(account_id=account.account_id)
     return True

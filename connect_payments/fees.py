@@ -1,16 +1,16 @@
 """Platform fee and deposit arithmetic, in integer minor units (pure module: no Django).
 
 Rounding is explicit and half-up in minor units; a fee never exceeds the amount charged and is
-never negative. `common.money.percent_of` follows the same rule (a test checks they agree);
-it is not imported because importing `saas_platform` loads Django and Celery.
+never negative. The rate itself is billing's (`billing.selectors.fee_rate_of`, a
+`billing.rates.FeeRate`); its percentage is `common.money.percent_of`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from billing.rates import FeeRate
+from common.money import percent_of
 
 __all__ = [
-    "FeeRate",
     "application_fee_minor",
     "application_fee_refund_minor",
     "deposit_minor",
@@ -35,27 +35,13 @@ def _check_minor(name: str, value: object) -> int:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class FeeRate:
-    """`basis_points` / 10 000 of the amount (1 bp = 0.01 %), plus `fixed_minor`."""
-
-    basis_points: int
-    fixed_minor: int
-
-    def __post_init__(self) -> None:
-        _check_minor("basis_points", self.basis_points)
-        _check_minor("fixed_minor", self.fixed_minor)
-        if self.basis_points > 10_000:
-            raise ValueError("A fee rate cannot exceed 100 %.")
-
-
 def application_fee_minor(*, amount_minor: int, rate: FeeRate) -> int:
     """The platform's fee on a charge of `amount_minor`: percentage (half-up) + fixed, capped.
 
     Zero-decimal currencies (JPY) need nothing special: minor units are yen.
     """
     _check_minor("amount_minor", amount_minor)
-    percentage = half_up_ratio(amount_minor * rate.basis_points, 10_000)
+    percentage = percent_of(amount_minor=amount_minor, basis_points=rate.basis_points)
     return min(percentage + rate.fixed_minor, amount_minor)
 
 

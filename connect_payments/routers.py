@@ -1,15 +1,17 @@
 """Which schema each payments table lives in (a database router, before django-tenants' own).
 
-`connect_payments` is both a shared and a tenant app: its account map, fee overrides and event
-store live in public, booking payments in each tenant. Left to django-tenants, every table would
-be created in every schema: a tenant copy of a public table would shadow the public one (the
-search path is "tenant, public"), and booking payments cannot exist in public (they point at
-bookings, a tenant table).
+`connect_payments` is both a shared and a tenant app: its account map and event store (and the
+table of billing's fee overrides, created by its first migration) live in public, booking
+payments in each tenant. Left to django-tenants, every table would be created in every schema:
+a tenant copy of a public table would shadow the public one (the search path is "tenant,
+public"), and booking payments cannot exist in public (they point at bookings, a tenant table).
 """
 
 from django.conf import settings
 from django.db import connections
 
+# "feeoverride": billing's model since billing 0003 (state only), but connect_payments 0001 still
+# creates its table, which belongs in public.
 PUBLIC_MODELS = frozenset({"connectedaccount", "feeoverride", "stripeevent"})
 
 

@@ -1,4 +1,5 @@
-"""Reads of payments: what the booking API shows a customer, and the money pages' queries."""
+"""Reads of payments: whether a business can take payments, what the booking API shows a
+customer, the money pages' queries and the staff calendar's summary."""
 
 from __future__ import annotations
 
@@ -8,10 +9,25 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from scheduling.models import Booking
+from scheduling.models import Booking, PaymentMode, Service
+from tenants.models import Tenant
 
 from . import gateway
-from .models import BookingPayment, PaymentStatus
+from .models import BookingPayment, ConnectedAccount, PaymentStatus
+
+ONLINE_MODES = (PaymentMode.ONLINE_FULL, PaymentMode.ONLINE_DEPOSIT)
+
+
+def connected_account_of(tenant: Tenant) -> ConnectedAccount | None:
+    return ConnectedAccount.objects.filter(tenant_id=tenant.pk).first()
+
+
+def online_payment_available(tenant: Tenant) -> bool:
+    return ConnectedAccount.objects.filter(tenant_id=tenant.pk, charges_enabled=True).exists()
+
+
+def service_needs_online_payment(service: Service) -> bool:
+    return service.payment_mode in ONLINE_MODES and service.price_minor > 0
 
 
 def payment_of(booking: Booking) -> BookingPayment | None:
@@ -103,7 +119,11 @@ def payment_summary_for_staff(booking: Booking) -> dict[str, Any]:
     `due_minor` (to collect at the venue) is shown to front desk too; amounts moved to the
     business (fee, net) are only on the money pages.
     """
-    payment = payment_of(booking)
+    return staff_summary_of(booking, payment_of(booking))
+
+
+def staff_summary_of(booking: Booking, payment: BookingPayment | None) -> dict[str, Any]:
+    """`payment_summary_for_staff` of a payment already read (`payment_of(booking)`)."""
     if payment is None:
         if booking.payment_mode == "free":
             return {"label": "Free", "due_minor": 0, "currency": booking.currency}

@@ -6,7 +6,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from connect_payments.models import ConnectedAccount, FeeOverride
+from billing.models import FeeOverride
+from connect_payments.models import ConnectedAccount
 from tenants import selectors, services
 from tenants.access import operator_required
 from tenants.exceptions import TenancyError
@@ -91,8 +92,8 @@ def tenant_set_status(request: SignedInRequest, slug: str, action: str) -> HttpR
 
 def _tenant_fee_override(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """Set or remove the tenant's booking-payment fee rate (percent + fixed), audited."""
+    from billing.services import fee_override_set
     from common.money import MoneyError, parse_major_units
-    from connect_payments.services import fee_override_set
 
     percent = request.POST.get("fee_percent", "").strip()
     try:

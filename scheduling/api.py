@@ -23,12 +23,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from connect_payments.booking_hooks import (
-    booking_cancel_with_refund,
+from connect_payments.booking_port import (
     payment_after_hold,
     payment_on_status,
     payments_check_before_hold,
 )
+from connect_payments.services.cancellation import booking_cancel_with_refund
 
 from . import slots
 from .exceptions import BookingError

@@ -116,7 +116,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         return getattr(connection.tenant, "currency", "") or "EUR"
 
     def get_online_payment_available(self, service: Service) -> bool:
-        from connect_payments.booking_hooks import OnlinePaymentAvailability
+        from connect_payments.booking_port import OnlinePaymentAvailability
 
         # One check per response (the context is shared by every row of a list).
         check = self.context.setdefault("online_payment_available", OnlinePaymentAvailability())

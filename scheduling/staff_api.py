@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from connect_payments.booking_hooks import booking_cancel_with_refund
+from connect_payments.services.cancellation import booking_cancel_with_refund
 
 from .api import (
     ApiError,

@@ -24,9 +24,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
-from connect_payments.booking_hooks import booking_cancel_with_refund
 from connect_payments.selectors import payment_of, payment_summary_for_staff
-from connect_payments.services import cancellation_amounts_of
+from connect_payments.services.cancellation import (
+    booking_cancel_with_refund,
+    cancellation_amounts_of,
+)
 from tenants.access import member_required
 from tenants.roles import Permission, role_allows
 

@@ -7,10 +7,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
-
-from billing.models import Plan
 
 from .exceptions import (
     EmailAlreadyRegistered,
@@ -30,6 +28,7 @@ from .models import (
     User,
 )
 from .roles import Role, roles_a_member_may_grant
+from .signals import tenant_created
 from .slugs import schema_name_for_slug, validate_slug
 
 logger = logging.getLogger(__name__)
@@ -89,13 +88,16 @@ def tenant_provision(
     country: str,
     currency: str,
     time_zone: str,
-    plan: Plan | None = None,
+    plan: models.Model | None = None,
     owner: User | None = None,
 ) -> Tenant:
     """Create a business with its schema, domain and owner, all or nothing.
 
     PostgreSQL DDL is transactional, so the schema clone shares the transaction of the rows: a
     failure anywhere rolls back schema, domain, tenant, user and membership together.
+
+    `plan` is a `billing.Plan`; without one, billing's receiver of `tenant_created` gives the
+    default plan (tenants does not import billing).
     """
     validate_slug(slug)
     zoneinfo.ZoneInfo(time_zone)  # raises for unknown zones
@@ -114,8 +116,6 @@ def tenant_provision(
             )
         owner = User.objects.create_user(email=email, password=owner_password, full_name=owner_name)
 
-    if plan is None:
-        plan = Plan.objects.filter(is_default=True).first()
     try:
         with transaction.atomic():
             tenant = Tenant.objects.create(
@@ -129,6 +129,7 @@ def tenant_provision(
             )
     except IntegrityError:
         raise SlugUnavailable("This address is already taken.")
+    tenant_created.send(sender=Tenant, tenant=tenant)
     Domain.objects.create(domain=tenant_domain_name(slug), tenant=tenant, is_primary=True)
     Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
     tenant.create_schema(check_if_exists=False, verbosity=0)

@@ -27,7 +27,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("healthz", health.healthz, name="healthz"),
     path("console/", include(console_patterns)),
-    path("stripe/", include("connect_payments.urls_public")),
+    path("stripe/", include("connect_payments.urls.public")),
     path("", include("widgets.urls.public")),
     path("", include(two_factor_urls)),
     path("account/verify/", verify_second_factor, name="account_verify"),

@@ -21,7 +21,7 @@ urlpatterns = [
     path("", include("scheduling.urls_calendar")),
     path("", include("scheduling.urls_catalogue")),
     path("", include("scheduling.urls_integrations")),
-    path("", include("connect_payments.urls")),
+    path("", include("connect_payments.urls.tenant")),
     path("", include("widgets.urls.tenant")),
     path("", include("billing.urls")),
     path("team/", tenant_views.team, name="team"),

@@ -17,7 +17,10 @@ from django_tenants.utils import tenant_context
 
 from billing.models import Plan
 from connect_payments.models import ConnectedAccount
-from connect_payments.services import booking_payment_on_return, booking_payment_start
+from connect_payments.services.booking_payments import (
+    booking_payment_on_return,
+    booking_payment_start,
+)
 from scheduling.models import BookingStatus, Service
 from scheduling.services import booking_hold, customer_upsert
 from stripe_local.server import serve_in_thread

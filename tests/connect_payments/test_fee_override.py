@@ -3,8 +3,9 @@
 import pytest
 from django_tenants.utils import tenant_context
 
-from connect_payments.models import FeeOverride
-from connect_payments.services import booking_payment_start, fee_rate_of
+from billing.models import FeeOverride
+from billing.selectors import fee_rate_of
+from connect_payments.services.booking_payments import booking_payment_start
 from tenants.models import AuditEntry
 from tests.factories import client_for, make_user, signed_in
 

@@ -2,9 +2,9 @@
 
 import pytest
 
+from billing.rates import FeeRate
 from common.money import percent_of
 from connect_payments.fees import (
-    FeeRate,
     application_fee_minor,
     application_fee_refund_minor,
     deposit_minor,

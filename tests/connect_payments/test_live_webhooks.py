@@ -14,7 +14,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from connect_payments.models import BookingPayment, ConnectedAccount, StripeEvent
-from connect_payments.services import booking_payment_start
+from connect_payments.services.booking_payments import booking_payment_start
 from scheduling.models import (
     Booking,
     BookingEvent,
@@ -146,7 +146,7 @@ def test_webhooks_over_http_confirm_the_booking_once(live_platform, settings, sd
 def test_webhook_and_return_path_racing_confirm_once(committed_db, sdk, stripe_base_url):
     """Two threads (the webhook task and the customer's return) re-read the same succeeded
     PaymentIntent at the same moment: the payment's row lock lets one record it."""
-    from connect_payments.services import booking_payment_sync
+    from connect_payments.services.booking_payments import booking_payment_sync
     from tests.scheduling.conftest import build_catalogue
 
     tenant = Tenant.objects.get(slug="alpha")

@@ -8,7 +8,10 @@ import pytest
 from django.db import connection
 
 from connect_payments.models import PaymentRefund
-from connect_payments.services import booking_payment_on_return, booking_payment_start
+from connect_payments.services.booking_payments import (
+    booking_payment_on_return,
+    booking_payment_start,
+)
 from tenants.roles import Role
 from tests.factories import make_member, member_client
 

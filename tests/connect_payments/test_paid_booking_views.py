@@ -4,7 +4,10 @@ Stripe, the booking page shows paid / due, the confirmation email is a receipt."
 from datetime import timedelta
 
 from connect_payments.models import PaymentStatus
-from connect_payments.services import booking_payment_on_return, booking_payment_start
+from connect_payments.services.booking_payments import (
+    booking_payment_on_return,
+    booking_payment_start,
+)
 from scheduling import views_calendar
 from scheduling.models import BookingStatus
 from tenants.roles import Role

@@ -6,11 +6,10 @@ from datetime import timedelta
 import pytest
 import stripe
 
+from connect_payments.exceptions import PaymentNotPossible, PaymentsUnavailable
 from connect_payments.gateway import PaymentProviderUnavailable, idempotency_key
 from connect_payments.models import BookingPayment, PaymentStatus, RefundStatus
-from connect_payments.services import (
-    PaymentNotPossible,
-    PaymentsUnavailable,
+from connect_payments.services.booking_payments import (
     booking_payment_check_available,
     booking_payment_on_return,
     booking_payment_retry,

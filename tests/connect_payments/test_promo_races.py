@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from connect_payments.booking_hooks import payment_after_hold, payments_check_before_hold
+from connect_payments.booking_port import payment_after_hold, payments_check_before_hold
 from connect_payments.models import BookingPayment, ConnectedAccount, PromoCode
 from scheduling.models import Booking, BookingStatus
 from scheduling.services import booking_hold, customer_upsert

@@ -8,11 +8,11 @@ from django_tenants.utils import tenant_context
 
 from connect_payments.demo import demo_connected_account_ensure
 from connect_payments.models import ConnectedAccount, RefundStatus
-from connect_payments.services import (
+from connect_payments.services.booking_payments import (
     booking_payment_on_return,
-    booking_payment_refund,
     booking_payment_start,
 )
+from connect_payments.services.refunds import booking_payment_refund
 from scheduling.models import BookingStatus
 from scheduling.services import SYSTEM
 from stripe_local.testing import local
@@ -87,7 +87,8 @@ def test_demo_account_is_only_for_local_stripe(tenant_alpha, settings):
 def test_a_sync_that_finds_nothing_new_does_not_keep_the_payment_recent(
     alpha_account, catalogue, customer, sdk, tenant_alpha
 ):
-    from connect_payments.services import booking_payment_sync, payment_totals_sync
+    from connect_payments.services.booking_payments import booking_payment_sync
+    from connect_payments.services.refunds import payment_totals_sync
 
     booking = hold_now(catalogue["service"], customer)
     payment = booking_payment_start(booking=booking)

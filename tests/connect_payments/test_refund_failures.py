@@ -15,7 +15,7 @@ from itertools import count
 import pytest
 
 from connect_payments.models import PaymentRefund, RefundStatus
-from connect_payments.services import booking_payment_refund, booking_payment_sync_refunds
+from connect_payments.services.refunds import booking_payment_refund, booking_payment_sync_refunds
 from connect_payments.tasks import retry_pending_refunds_in_every_tenant
 from scheduling.services import Actor
 from stripe_local.webhooks import sign

@@ -5,16 +5,17 @@ from datetime import timedelta
 
 import pytest
 
+from connect_payments.exceptions import RefundRefused
 from connect_payments.models import PaymentRefund, PaymentStatus, RefundStatus
-from connect_payments.services import (
-    RefundRefused,
+from connect_payments.services.booking_payments import (
     booking_payment_on_return,
-    booking_payment_refund,
-    booking_payment_refund_for_cancellation,
     booking_payment_start,
-    cancellation_amounts_of,
-    refunds_retry_pending,
 )
+from connect_payments.services.cancellation import (
+    booking_payment_refund_for_cancellation,
+    cancellation_amounts_of,
+)
+from connect_payments.services.refunds import booking_payment_refund, refunds_retry_pending
 from scheduling.models import BookingStatus
 from scheduling.services import CUSTOMER, Actor, booking_cancel
 from stripe_local.testing import local

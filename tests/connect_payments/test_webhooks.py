@@ -15,7 +15,10 @@ from connect_payments.models import (
     RefundStatus,
     StripeEvent,
 )
-from connect_payments.services import booking_payment_on_return, booking_payment_start
+from connect_payments.services.booking_payments import (
+    booking_payment_on_return,
+    booking_payment_start,
+)
 from connect_payments.tasks import reconcile_payments_in_every_tenant
 from scheduling.models import BookingEvent, BookingStatus
 from stripe_local.testing import local

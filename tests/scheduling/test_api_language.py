@@ -9,7 +9,7 @@ import json
 import pytest
 from django.utils import translation
 
-from connect_payments.services import PaymentsUnavailable, PromoCodeInvalid
+from connect_payments.exceptions import PaymentsUnavailable, PromoCodeInvalid
 from scheduling import slots
 from scheduling.api import API_ERROR_MESSAGES, api_error_message
 from scheduling.exceptions import InvalidTransition, SessionFull, SlotTaken

@@ -5,9 +5,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
-from connect_payments.services import payments_reconcile, refunds_retry_pending
+from connect_payments.services.reconcile import payments_reconcile
+from connect_payments.services.refunds import refunds_retry_pending
+from tenants.iteration import each_tenant
 from tenants.models import Tenant
 
 
@@ -28,10 +29,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No tenant with slug {options['tenant']!r}.")
         since = timezone.now() - timedelta(days=options["days"])
         total = 0
-        for tenant in tenants:
-            with schema_context(tenant.schema_name):
-                retried = refunds_retry_pending()
-                lines = payments_reconcile(since=since)
+        for tenant in each_tenant(tenants):
+            retried = refunds_retry_pending()
+            lines = payments_reconcile(since=since)
             for line in lines:
                 self.stdout.write(f"{tenant.slug}: {line}")
             if retried:

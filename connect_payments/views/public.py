@@ -6,7 +6,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .services import InvalidWebhook, stripe_event_receive
+from ..exceptions import InvalidWebhook
+from ..webhooks.inbox import stripe_event_receive
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from . import views_public
+from ..views import public
 
 urlpatterns = [
-    path("webhook/", views_public.stripe_webhook, name="stripe_webhook"),
+    path("webhook/", public.stripe_webhook, name="stripe_webhook"),
 ]

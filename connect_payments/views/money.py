@@ -1,4 +1,5 @@
-"""Back-office pages of payments on a business's host: "Get paid" (Connect) and the money pages."""
+"""Back-office money pages: payments (list, CSV export, detail, refund, balance paid at the venue)
+and promo codes, for owners and managers with a verified second factor."""
 
 from __future__ import annotations
 
@@ -6,11 +7,9 @@ import csv
 import logging
 from datetime import date
 
-import stripe
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -20,88 +19,20 @@ from scheduling.services import Actor
 from tenants.access import member_required
 from tenants.roles import Permission, role_allows
 
-from . import selectors, services
-from .forms import PromoCodeForm
-from .models import BookingPayment, PaymentStatus, PromoCode
+from ..forms import PromoCodeForm
+from ..models import BookingPayment, PaymentStatus, PromoCode
+from ..selectors import payments_for_money_page
+from ..services.booking_payments import booking_payment_mark_balance_paid
+from ..services.promo_codes import REDEEMED_STATUSES, promo_code_create
+from ..services.promo_codes import promo_code_deactivate as promo_code_deactivate_service
+from ..services.refunds import booking_payment_refund, refundable_minor
 
 logger = logging.getLogger(__name__)
-
-PROVIDER_DOWN = "Stripe could not be reached. Please try again in a moment."
 
 
 def actor_of(request: HttpRequest) -> Actor:
     user = request.user
     return Actor(label=user.get_full_name() or user.email, user_id=user.pk)
-
-
-# ---------------------------------------------------------------------------
-# Get paid (Connect onboarding): owners with a verified second factor
-# ---------------------------------------------------------------------------
-@member_required(Permission.MANAGE_PAYOUTS)
-def payouts(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant
-    if request.method == "POST":
-        return _start_onboarding(request)
-    account = services.connected_account_of(tenant)
-    return render(request, "connect_payments/payouts.html", {"account": account})
-
-
-def _start_onboarding(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant
-    try:
-        account = services.connected_account_create(tenant=tenant, email=request.user.email)
-        if account.details_submitted:
-            return redirect("payouts")
-        url = services.account_link_url(
-            account=account,
-            return_url=request.build_absolute_uri(reverse("payouts_return")),
-            refresh_url=request.build_absolute_uri(reverse("payouts_refresh")),
-        )
-    except stripe.StripeError as error:
-        logger.warning("connect.onboarding_failed", extra={"error": type(error).__name__})
-        messages.error(request, PROVIDER_DOWN)
-        return redirect("payouts")
-    return redirect(url)
-
-
-@member_required(Permission.MANAGE_PAYOUTS)
-def payouts_return(request: HttpRequest) -> HttpResponse:
-    """Back from Stripe's onboarding: re-read the account (finished or not) and show it."""
-    account = services.connected_account_of(request.tenant)
-    if account is None:
-        return redirect("payouts")
-    try:
-        account = services.connected_account_refresh(account_id=account.account_id) or account
-    except stripe.StripeError:
-        messages.error(request, PROVIDER_DOWN)
-        return redirect("payouts")
-    if account.charges_enabled:
-        messages.success(request, "Your Stripe account is ready: you can take payments online.")
-    else:
-        messages.info(request, "Stripe still needs some details before you can take payments.")
-    return redirect("payouts")
-
-
-@member_required(Permission.MANAGE_PAYOUTS)
-def payouts_refresh(request: HttpRequest) -> HttpResponse:
-    """An expired or spent account link: make a fresh one and continue."""
-    if services.connected_account_of(request.tenant) is None:
-        return redirect("payouts")
-    return _start_onboarding(request)
-
-
-@require_POST
-@member_required(Permission.MANAGE_PAYOUTS)
-def payouts_dashboard(request: HttpRequest) -> HttpResponse:
-    account = services.connected_account_of(request.tenant)
-    if account is None or not account.details_submitted:
-        messages.error(request, "Finish connecting your Stripe account first.")
-        return redirect("payouts")
-    try:
-        return redirect(services.dashboard_login_url(account=account))
-    except stripe.StripeError:
-        messages.error(request, PROVIDER_DOWN)
-        return redirect("payouts")
 
 
 # ---------------------------------------------------------------------------
@@ -133,7 +64,7 @@ def _money(amount: int, currency: str) -> str:
 @member_required(Permission.VIEW_MONEY)
 def payment_list(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    payments = list(selectors.payments_for_money_page(**filters)[:500])
+    payments = list(payments_for_money_page(**filters)[:500])
     rows = [
         {
             "payment": p,
@@ -194,7 +125,7 @@ def _csv_cell(value: object) -> str:
 
 @member_required(Permission.VIEW_MONEY)
 def payment_export(request: HttpRequest) -> StreamingHttpResponse:
-    payments = selectors.payments_for_money_page(**_filters(request))
+    payments = payments_for_money_page(**_filters(request))
     writer = csv.writer(_Echo())
 
     def rows():
@@ -249,7 +180,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": payment.events.all(),
             "refunds": payment.refunds.all(),
             "can_refund": can_refund,
-            "refundable": _money(services.refundable_minor(payment), payment.currency),
+            "refundable": _money(refundable_minor(payment), payment.currency),
             "amounts": {
                 "price": _money(payment.price_minor, payment.currency),
                 "discount": _money(payment.discount_minor, payment.currency),
@@ -271,7 +202,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(BookingPayment, pk=pk)
     try:
         amount = parse_major_units(text=request.POST.get("amount", ""), currency=payment.currency)
-        refund = services.booking_payment_refund(
+        refund = booking_payment_refund(
             payment=payment,
             amount_minor=amount,
             reason=request.POST.get("reason", "")[:500],
@@ -297,7 +228,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
 def payment_mark_balance_paid(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(BookingPayment, pk=pk)
     try:
-        services.booking_payment_mark_balance_paid(payment=payment, actor=actor_of(request))
+        booking_payment_mark_balance_paid(payment=payment, actor=actor_of(request))
     except BookingError as error:
         messages.error(request, str(error))
     else:
@@ -310,12 +241,12 @@ def promo_codes(request: HttpRequest) -> HttpResponse:
     currency = request.tenant.currency
     form = PromoCodeForm(request.POST or None, currency=currency)
     if request.method == "POST" and form.is_valid():
-        promo = services.promo_code_create(data=form.cleaned_data, actor=actor_of(request))
+        promo = promo_code_create(data=form.cleaned_data, actor=actor_of(request))
         messages.success(request, f"Promo code {promo.code} created.")
         return redirect("promo_codes")
     rows = []
     for promo in PromoCode.objects.prefetch_related("services"):
-        redeemed = promo.payments.filter(booking__status__in=services.REDEEMED_STATUSES).count()
+        redeemed = promo.payments.filter(booking__status__in=REDEEMED_STATUSES).count()
         value = (
             f"{promo.percent} %"
             if promo.kind == "percent"
@@ -334,6 +265,6 @@ def promo_codes(request: HttpRequest) -> HttpResponse:
 @member_required(Permission.VIEW_MONEY)
 def promo_code_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     promo = get_object_or_404(PromoCode, pk=pk)
-    services.promo_code_deactivate(promo=promo)
+    promo_code_deactivate_service(promo=promo)
     messages.success(request, f"Promo code {promo.code} deactivated.")
     return redirect("promo_codes")

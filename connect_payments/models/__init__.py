@@ -1,0 +1,36 @@
+"""Payment records, re-exported for Django (app label `connect_payments`, tables unchanged).
+
+Public schema (`public.py`): the tenant <-> connected-account map and the store of received
+Stripe events. Tenant schema (`tenant.py`): booking payments, their refunds and history, promo
+codes. The operator's fee overrides are billing's (`billing.models.FeeOverride`).
+"""
+
+from .public import ConnectedAccount, StripeEvent, StripeEventOutcome
+from .tenant import (
+    PAID_STATUSES,
+    BookingPayment,
+    PaymentEvent,
+    PaymentKind,
+    PaymentRefund,
+    PaymentStatus,
+    PromoCode,
+    PromoKind,
+    RefundOrigin,
+    RefundStatus,
+)
+
+__all__ = [
+    "PAID_STATUSES",
+    "BookingPayment",
+    "ConnectedAccount",
+    "PaymentEvent",
+    "PaymentKind",
+    "PaymentRefund",
+    "PaymentStatus",
+    "PromoCode",
+    "PromoKind",
+    "RefundOrigin",
+    "RefundStatus",
+    "StripeEvent",
+    "StripeEventOutcome",
+]

@@ -1,0 +1,114 @@
+"""The money side of a cancellation: what was paid, and the refund the policy grants."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import stripe
+from django.utils import timezone
+
+from scheduling.cancellation_policy import RefundDecision
+from scheduling.models import Booking
+from scheduling.services import Actor, booking_cancel
+
+from .. import gateway
+from ..models import BookingPayment, PaymentRefund, PaymentStatus, RefundOrigin
+from .booking_payments import booking_payment_apply_intent, booking_payment_sync
+from .history import payment_event_record
+from .refunds import booking_payment_refund, refundable_minor
+
+logger = logging.getLogger(__name__)
+
+
+def cancellation_amounts_of(*, booking: Booking) -> tuple[int, int]:
+    """(paid_minor, already_refunded_minor) for `booking_cancel`: the money actually received."""
+    payment = BookingPayment.objects.filter(booking=booking).first()
+    if payment is None:
+        return 0, 0
+    paid = payment.paid_minor
+    return paid, paid - refundable_minor(payment)
+
+
+def booking_payment_refund_for_cancellation(
+    *, booking: Booking, decision: RefundDecision, actor: Actor
+) -> PaymentRefund | None:
+    """After `booking_cancel` (customer or staff): execute the policy's refund through Stripe.
+
+    An unpaid payment has its PaymentIntent canceled instead (should it succeed anyway, the
+    payment handler refunds it in full: the booking no longer exists).
+    """
+    payment = BookingPayment.objects.filter(booking=booking).first()
+    if payment is None:
+        return None
+    if payment.paid_minor == 0:
+        _cancel_unpaid_intent(payment)
+        return None
+    if decision.amount_minor <= 0:
+        payment_event_record(
+            payment,
+            action="creneau.payment.no_refund",
+            actor=actor,
+            message=f"Cancellation: no refund ({decision.reason}).",
+        )
+        return None
+    reason = f"Cancellation: {decision.percent}% refund ({decision.reason})."
+    return booking_payment_refund(
+        payment=payment,
+        amount_minor=decision.amount_minor,
+        reason=reason,
+        actor=actor,
+        origin=RefundOrigin.CANCELLATION,
+    )
+
+
+def _cancel_unpaid_intent(payment: BookingPayment) -> None:
+    if not payment.payment_intent_id:
+        BookingPayment.objects.filter(pk=payment.pk, paid_minor=0).update(
+            status=PaymentStatus.CANCELED, updated_at=timezone.now()
+        )
+        return
+    client = gateway.stripe_client()
+    try:
+        intent = client.v1.payment_intents.cancel(
+            payment.payment_intent_id,
+            params={"cancellation_reason": "abandoned"},
+            options={"idempotency_key": gateway.idempotency_key("cancel", payment.idempotency_key)},
+        )
+    except stripe.StripeError:
+        # Already succeeded (the customer paid meanwhile) or Stripe unavailable: re-read; a
+        # success is then refunded by the payment handler because the booking is cancelled.
+        try:
+            booking_payment_sync(payment=payment)
+        except stripe.StripeError:
+            logger.warning("payment.cancel_intent_failed", extra={"payment": payment.pk})
+        return
+    booking_payment_apply_intent(payment=payment, intent=intent)
+
+
+# moves to scheduling.services.bookings (issue #11): scheduling's own cancel-with-refund, through
+# scheduling.ports.Payments; this copy (was connect_payments.booking_hooks) goes at the merge.
+def booking_cancel_with_refund(
+    *,
+    booking: Booking,
+    actor: Actor,
+    by_business: bool,
+    reason: str = "",
+    now: datetime | None = None,
+) -> RefundDecision:
+    """Cancel with the policy applied to the money really paid, then refund it through Stripe.
+
+    For the customer's cancel endpoint and the staff calendar alike.
+    """
+    paid_minor, already_refunded_minor = cancellation_amounts_of(booking=booking)
+    decision = booking_cancel(
+        booking=booking,
+        actor=actor,
+        by_business=by_business,
+        reason=reason,
+        paid_minor=paid_minor,
+        already_refunded_minor=already_refunded_minor,
+        now=now,
+    )
+    booking_payment_refund_for_cancellation(booking=booking, decision=decision, actor=actor)
+    return decision

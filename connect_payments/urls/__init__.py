@@ -1,0 +1,1 @@
+"""URLconfs of payments: `tenant` (a business's host) and `public` (the platform host)."""

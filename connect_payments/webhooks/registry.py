@@ -1,0 +1,81 @@
+"""Who handles which Stripe event: apps register a handler per event type at start-up.
+
+The inbox (`connect_payments.webhooks.inbox`) stores every verified event once; an event whose
+type has a handler is dispatched to it, the others are kept for the record as ignored. A handler
+receives a `ReceivedEvent` (plain data, no model) and returns True when it applied the event
+(outcome "processed") or False when the event concerned nothing it knows ("ignored"); it may
+raise `stripe.StripeError` to have the event retried. Handlers must be idempotent and
+order-independent: Stripe delivers more than once, late and out of order, and a retried event
+runs its handler again.
+
+connect_payments registers its handlers in `ConnectPaymentsConfig.ready()`. An app that may not
+import connect_payments (billing, beside it in the layers) writes handlers that take a
+`ReceivedEvent`-shaped argument and has them registered for it by an app that may import both
+(connect_payments' `ready()` may import billing; or saas_platform, which wires everything).
+
+Events of one tenant name its schema: by default in `data.object.metadata.tenant_schema`; a
+family of events that says it otherwise (Connect's `account.*`: the account map) registers a
+schema resolver for its type prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A stored Stripe event, as handlers see it."""
+
+    event_id: str
+    type: str
+    account_id: str  # Connect events: the connected account
+    tenant_schema: str  # "" when the event concerns no tenant (or an unknown one)
+    payload: Mapping[str, Any]
+
+    @property
+    def object(self) -> Mapping[str, Any]:
+        """`data.object` of the event ({} when absent)."""
+        return (self.payload.get("data") or {}).get("object") or {}
+
+
+Handler = Callable[[ReceivedEvent], bool]
+SchemaResolver = Callable[[Mapping[str, Any]], str]
+
+_handlers: dict[str, Handler] = {}
+_schema_resolvers: dict[str, SchemaResolver] = {}
+
+
+def register(event_types: Iterable[str], handler: Handler) -> None:
+    """Dispatch these event types to `handler` (one handler per type)."""
+    for event_type in event_types:
+        existing = _handlers.get(event_type)
+        if existing is not None and existing is not handler:
+            raise ImproperlyConfigured(f"Stripe event {event_type!r} has a handler already.")
+        _handlers[event_type] = handler
+
+
+def register_schema_resolver(type_prefix: str, resolver: SchemaResolver) -> None:
+    """The tenant schema of the events whose type starts with `type_prefix` ("" for none)."""
+    existing = _schema_resolvers.get(type_prefix)
+    if existing is not None and existing is not resolver:
+        raise ImproperlyConfigured(f"Stripe events {type_prefix!r}* have a schema resolver.")
+    _schema_resolvers[type_prefix] = resolver
+
+
+def handler_for(event_type: str) -> Handler | None:
+    return _handlers.get(event_type)
+
+
+def schema_resolver_for(event_type: str) -> SchemaResolver | None:
+    """The resolver of the longest registered prefix of `event_type`, if any."""
+    matches = [prefix for prefix in _schema_resolvers if event_type.startswith(prefix)]
+    return _schema_resolvers[max(matches, key=len)] if matches else None
+
+
+def handled_types() -> frozenset[str]:
+    return frozenset(_handlers)
