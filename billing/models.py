@@ -10,7 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 
-class Plan(models.Model):
+# django-stubs cannot type Tenant.plan's reverse manager: Tenant's base (django-tenants'
+# TenantMixin) is untyped.
+class Plan(models.Model):  # type: ignore[django-manager-missing]
     """What a tenant pays the platform and what it may do; sets the fee on booking payments."""
 
     code = models.SlugField(max_length=40, unique=True)

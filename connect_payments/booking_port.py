@@ -122,7 +122,7 @@ class ConnectPayments:
         return {
             "paid_minor": payment.paid_minor,
             "discount_minor": payment.discount_minor,
-            "promo_code": payment.promo_code.code if payment.promo_code_id else "",
+            "promo_code": payment.promo_code.code if payment.promo_code else "",
             "balance_due_minor": payment.balance_due_minor
             if payment.balance_paid_at is None
             else 0,

@@ -31,7 +31,9 @@ class PromoCodeForm(forms.Form):
     def __init__(self, *args, currency: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.fields["services"].queryset = Service.objects.filter(
+        services = self.fields["services"]
+        assert isinstance(services, forms.ModelMultipleChoiceField)
+        services.queryset = Service.objects.filter(
             payment_mode__in=("online_full", "online_deposit")
         )
 
@@ -42,7 +44,7 @@ class PromoCodeForm(forms.Form):
         return code
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         kind, value = data.get("kind"), (data.get("value") or "").strip()
         if kind == PromoKind.PERCENT:
             if not value.isdigit() or not 1 <= int(value) <= 99:

@@ -55,7 +55,7 @@ def payment_for_new_booking(payment: BookingPayment | None) -> dict[str, Any] | 
         "currency": payment.currency,
         "balance_due_minor": payment.balance_due_minor,
         "discount_minor": payment.discount_minor,
-        "promo_code": payment.promo_code.code if payment.promo_code_id else None,
+        "promo_code": payment.promo_code.code if payment.promo_code else None,
         "client_secret": payment.client_secret or None,
         "publishable_key": gateway.publishable_key(),
         "stripe_js_url": gateway.stripe_js_url(),

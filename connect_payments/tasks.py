@@ -10,10 +10,10 @@ from datetime import timedelta
 import stripe
 from celery import shared_task
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from tenants.context import use_public_schema
 from tenants.iteration import each_tenant
 
 from .services.reconcile import payments_reconcile
@@ -42,7 +42,7 @@ def process_stripe_event(self, event_pk: int) -> str:
         stripe_event_failed(event_pk=event_pk, error=f"{type(error).__name__}: {error}")
         raise
     finally:
-        connection.set_schema_to_public()
+        use_public_schema()
 
 
 @shared_task

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from .context import use_public_schema
 from .exceptions import (
     EmailAlreadyRegistered,
     InvitationInvalid,
@@ -134,7 +135,7 @@ def tenant_provision(
     Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
     tenant.create_schema(check_if_exists=False, verbosity=0)
     _after_schema_created(tenant)
-    connection.set_schema_to_public()
+    use_public_schema()
     audit_record(actor=owner, action="creneau.tenant.created", tenant=tenant)
     logger.info("tenant.provisioned", extra={"tenant": tenant.schema_name})
     return tenant

@@ -17,6 +17,7 @@ from common.money import Money, MoneyError, format_money, parse_major_units
 from scheduling.exceptions import BookingError
 from scheduling.services import Actor
 from tenants.access import member_required
+from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows
 
 from ..forms import PromoCodeForm
@@ -30,7 +31,7 @@ from ..services.refunds import booking_payment_refund, refundable_minor
 logger = logging.getLogger(__name__)
 
 
-def actor_of(request: HttpRequest) -> Actor:
+def actor_of(request: MemberRequest) -> Actor:
     user = request.user
     return Actor(label=user.get_full_name() or user.email, user_id=user.pk)
 
@@ -62,7 +63,7 @@ def _money(amount: int, currency: str) -> str:
 
 
 @member_required(Permission.VIEW_MONEY)
-def payment_list(request: HttpRequest) -> HttpResponse:
+def payment_list(request: MemberRequest) -> HttpResponse:
     filters = _filters(request)
     payments = list(payments_for_money_page(**filters)[:500])
     rows = [
@@ -124,7 +125,7 @@ def _csv_cell(value: object) -> str:
 
 
 @member_required(Permission.VIEW_MONEY)
-def payment_export(request: HttpRequest) -> StreamingHttpResponse:
+def payment_export(request: MemberRequest) -> StreamingHttpResponse:
     payments = payments_for_money_page(**_filters(request))
     writer = csv.writer(_Echo())
 
@@ -167,7 +168,7 @@ def payment_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @member_required(Permission.VIEW_MONEY)
-def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_detail(request: MemberRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(
         BookingPayment.objects.select_related("booking__customer", "booking__service"), pk=pk
     )
@@ -198,7 +199,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @member_required(Permission.REFUND)
-def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_refund(request: MemberRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(BookingPayment, pk=pk)
     try:
         amount = parse_major_units(text=request.POST.get("amount", ""), currency=payment.currency)
@@ -225,7 +226,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @member_required(Permission.VIEW_MONEY)
-def payment_mark_balance_paid(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_mark_balance_paid(request: MemberRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(BookingPayment, pk=pk)
     try:
         booking_payment_mark_balance_paid(payment=payment, actor=actor_of(request))
@@ -237,7 +238,7 @@ def payment_mark_balance_paid(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @member_required(Permission.VIEW_MONEY)
-def promo_codes(request: HttpRequest) -> HttpResponse:
+def promo_codes(request: MemberRequest) -> HttpResponse:
     currency = request.tenant.currency
     form = PromoCodeForm(request.POST or None, currency=currency)
     if request.method == "POST" and form.is_valid():
@@ -263,7 +264,7 @@ def promo_codes(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_required(Permission.VIEW_MONEY)
-def promo_code_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def promo_code_deactivate(request: MemberRequest, pk: int) -> HttpResponse:
     promo = get_object_or_404(PromoCode, pk=pk)
     promo_code_deactivate_service(promo=promo)
     messages.success(request, f"Promo code {promo.code} deactivated.")

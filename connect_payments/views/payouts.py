@@ -6,12 +6,13 @@ import logging
 
 import stripe
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from tenants.access import member_required
+from tenants.http import MemberRequest
 from tenants.roles import Permission
 
 from ..selectors import connected_account_of
@@ -31,7 +32,7 @@ PROVIDER_DOWN = "Stripe could not be reached. Please try again in a moment."
 # Get paid (Connect onboarding): owners with a verified second factor
 # ---------------------------------------------------------------------------
 @member_required(Permission.MANAGE_PAYOUTS)
-def payouts(request: HttpRequest) -> HttpResponse:
+def payouts(request: MemberRequest) -> HttpResponse:
     tenant = request.tenant
     if request.method == "POST":
         return _start_onboarding(request)
@@ -39,7 +40,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
     return render(request, "connect_payments/payouts.html", {"account": account})
 
 
-def _start_onboarding(request: HttpRequest) -> HttpResponse:
+def _start_onboarding(request: MemberRequest) -> HttpResponse:
     tenant = request.tenant
     try:
         account = connected_account_create(tenant=tenant, email=request.user.email)
@@ -58,7 +59,7 @@ def _start_onboarding(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(Permission.MANAGE_PAYOUTS)
-def payouts_return(request: HttpRequest) -> HttpResponse:
+def payouts_return(request: MemberRequest) -> HttpResponse:
     """Back from Stripe's onboarding: re-read the account (finished or not) and show it."""
     account = connected_account_of(request.tenant)
     if account is None:
@@ -76,7 +77,7 @@ def payouts_return(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(Permission.MANAGE_PAYOUTS)
-def payouts_refresh(request: HttpRequest) -> HttpResponse:
+def payouts_refresh(request: MemberRequest) -> HttpResponse:
     """An expired or spent account link: make a fresh one and continue."""
     if connected_account_of(request.tenant) is None:
         return redirect("payouts")
@@ -85,7 +86,7 @@ def payouts_refresh(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_required(Permission.MANAGE_PAYOUTS)
-def payouts_dashboard(request: HttpRequest) -> HttpResponse:
+def payouts_dashboard(request: MemberRequest) -> HttpResponse:
     account = connected_account_of(request.tenant)
     if account is None or not account.details_submitted:
         messages.error(request, "Finish connecting your Stripe account first.")
