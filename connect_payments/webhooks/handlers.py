@@ -8,11 +8,12 @@ from typing import Any
 
 from django_tenants.utils import schema_context
 
+from common.stripe_events import ReceivedEvent, register, register_schema_resolver
+
 from ..models import BookingPayment, ConnectedAccount, PaymentStatus
 from ..services.accounts import connected_account_refresh
 from ..services.booking_payments import booking_payment_sync
 from ..services.refunds import booking_payment_sync_refunds, refund_failure_reported
-from .registry import ReceivedEvent, register, register_schema_resolver
 
 PAYMENT_INTENT_EVENTS = {
     "payment_intent.succeeded",

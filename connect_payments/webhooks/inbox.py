@@ -2,7 +2,7 @@
 
 `stripe_event_receive` (the webhook view) verifies the signature against either signing secret
 (platform and Connect endpoints), stores the event once by its id and, for a type that has a
-handler (`registry`), queues its processing after commit: the Celery task
+handler (`common.stripe_events`), queues its processing after commit: the Celery task
 `connect_payments.tasks.process_stripe_event`, sent by name so that this module does not import
 the tasks (which import it). `stripe_event_process` (the task) runs the handler and records the
 outcome; a Stripe failure marks the event failed and the task retries it; Stripe's redelivery of
@@ -22,11 +22,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from common.stripe_events import ReceivedEvent, handler_for, schema_resolver_for
 from tenants.models import Tenant
 
 from ..exceptions import InvalidWebhook
 from ..models import StripeEvent, StripeEventOutcome
-from .registry import ReceivedEvent, handler_for, schema_resolver_for
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,9 @@ raise `stripe.StripeError` to have the event retried. Handlers must be idempoten
 order-independent: Stripe delivers more than once, late and out of order, and a retried event
 runs its handler again.
 
-connect_payments registers its handlers in `ConnectPaymentsConfig.ready()`. An app that may not
-import connect_payments (billing, beside it in the layers) writes handlers that take a
-`ReceivedEvent`-shaped argument and has them registered for it by an app that may import both
-(connect_payments' `ready()` may import billing; or saas_platform, which wires everything).
+Each app registers its own handlers in its `AppConfig.ready()` (connect_payments for payments,
+refunds and Connect accounts; billing for its subscriptions and invoices). The registry lives in
+`common`, below every app, so no app imports another's webhook code to take part.
 
 Events of one tenant name its schema: by default in `data.object.metadata.tenant_schema`; a
 family of events that says it otherwise (Connect's `account.*`: the account map) registers a
