@@ -127,7 +127,11 @@ def build_bookings(rng: random.Random, staff: list, services: list, now: datetim
 def where_the_time_goes(service, start_date, end_date, now: datetime) -> dict[str, list[float]]:
     """The selector's parts measured apart, on the same window as `selectors.available_slots`."""
     from scheduling import slots
-    from scheduling.selectors import scheduling_calendar, service_rules, staff_schedules
+    from scheduling.selectors.availability import (
+        scheduling_calendar,
+        service_rules,
+        staff_schedules,
+    )
 
     zone = ZoneInfo(TIME_ZONE)
     window_start = datetime.combine(start_date, time(0), zone) - timedelta(days=1)
@@ -178,7 +182,7 @@ def main() -> None:
         from django.utils import timezone
         from django_tenants.utils import tenant_context
 
-        from scheduling.selectors import available_slots
+        from scheduling.selectors.availability import available_slots
 
         tenant = provision_bench_tenant(SLUG, time_zone=TIME_ZONE)
         now = timezone.now()

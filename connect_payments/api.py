@@ -9,9 +9,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scheduling.api import ERRORS, ApiError, PublicApiView
+from scheduling.api.public import ERRORS, ApiError, PublicApiView
+from scheduling.api.serializers import (
+    BookingTokenSerializer,
+    ErrorSerializer,
+    HoldPaymentSerializer,
+)
 from scheduling.models import Booking
-from scheduling.serializers import BookingTokenSerializer, ErrorSerializer, HoldPaymentSerializer
 from scheduling.tokens import booking_by_token
 
 from .gateway import PaymentProviderUnavailable

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from scheduling.cancellation_policy import RefundDecision
 from scheduling.models import Booking, Service
-from scheduling.services import Actor
+from scheduling.services.bookings import Actor
 from tenants.context import current_tenant
 
 from .models import PromoCode

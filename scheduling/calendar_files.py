@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from .models import Booking, BookingStatus, StaffMember
+from scheduling.models import Booking, BookingStatus, StaffMember
 
 PRODUCT_ID = "-//Creneau//Bookings//EN"
 # How often subscribing apps should refresh (a hint: Google refreshes on its own schedule).

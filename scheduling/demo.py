@@ -11,17 +11,19 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from .exceptions import BookingError
-from .models import BookingSource, PaymentMode, Resource, Service, StaffMember, WorkingHours
-from .selectors import available_slots, tenant_time_zone
-from .services import (
-    Actor,
-    booking_confirm,
-    booking_hold,
-    customer_upsert,
-    group_schedule_create,
+from scheduling.exceptions import BookingError
+from scheduling.models import (
+    BookingSource,
+    PaymentMode,
+    Resource,
+    Service,
+    StaffMember,
+    WorkingHours,
 )
-from .slots import SlotError
+from scheduling.selectors.availability import available_slots, tenant_time_zone
+from scheduling.services.bookings import Actor, booking_confirm, booking_hold, customer_upsert
+from scheduling.services.catalogue import group_schedule_create
+from scheduling.slots import SlotError
 
 logger = logging.getLogger(__name__)
 

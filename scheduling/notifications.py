@@ -26,13 +26,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.money import Money, format_money
-from tenants.models import Tenant
-from tenants.services import tenant_url
-from widgets.selectors import branding_get
-
-from .calendar_files import Business, booking_calendar, business_of
-from .cancellation_policy import CancellationPolicy, InvalidPolicy, describe
-from .models import (
+from scheduling.calendar_files import Business, booking_calendar, business_of
+from scheduling.cancellation_policy import CancellationPolicy, InvalidPolicy, describe
+from scheduling.models import (
     Booking,
     BookingStatus,
     NotificationChannel,
@@ -41,7 +37,10 @@ from .models import (
     NotificationStatus,
     PaymentMode,
 )
-from .selectors_integrations import booking_revision
+from scheduling.selectors.integrations import booking_revision
+from tenants.models import Tenant
+from tenants.services import tenant_url
+from widgets.selectors import branding_get
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +82,9 @@ def booking_notify_after_commit(
 
 
 def _queue(*, schema: str, booking_id: int, kind: str, refund_minor: int | None, key: str) -> None:
-    from .tasks import send_booking_notification  # tasks imports services, which imports us
+    from scheduling.tasks import (
+        send_booking_notification,  # tasks imports services, which imports us
+    )
 
     try:
         send_booking_notification.apply_async(

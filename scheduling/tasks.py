@@ -10,11 +10,14 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
+from scheduling.models import NotificationKind
+from scheduling.notifications import (
+    NotificationFailed,
+    booking_notification_send,
+    bookings_due_for_reminder,
+)
+from scheduling.services.bookings import booking_expire_due_holds
 from tenants.models import Tenant
-
-from .models import NotificationKind
-from .notifications import NotificationFailed, booking_notification_send, bookings_due_for_reminder
-from .services import booking_expire_due_holds
 
 logger = logging.getLogger(__name__)
 

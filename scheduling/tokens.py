@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from .models import Booking
+from scheduling.models import Booking
 
 
 def booking_by_token(

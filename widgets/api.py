@@ -8,15 +8,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scheduling.api import ApiError, PublicApiView
+from scheduling.api.public import ApiError, PublicApiView
+from scheduling.api.serializers import known_time_zones
 from scheduling.cancellation_policy import (
     CancellationPolicy,
     InvalidPolicy,
     refund_for_cancellation,
 )
 from scheduling.models import ACTIVE_STATUSES, Service, StaffMember
-from scheduling.selectors import tenant_time_zone
-from scheduling.serializers import known_time_zones
+from scheduling.selectors.availability import tenant_time_zone
 from scheduling.tokens import booking_by_token
 
 from .page_context import (

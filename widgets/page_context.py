@@ -13,7 +13,7 @@ from scheduling.cancellation_policy import (
     InvalidPolicy,
     describe,
 )
-from scheduling.selectors import tenant_time_zone
+from scheduling.selectors.availability import tenant_time_zone
 from tenants.context import current_tenant
 
 from . import catalogue

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from scheduling.models import Occurrence, SchedulingSettings, Service
-from scheduling.selectors import available_slots, bookable_sessions, tenant_time_zone
+from scheduling.selectors.availability import available_slots, bookable_sessions, tenant_time_zone
 
 from .models import Branding
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from scheduling.exceptions import BookingError
 from scheduling.models import Booking, BookingStatus, PaymentMode
-from scheduling.services import CUSTOMER, booking_confirm
+from scheduling.services.bookings import CUSTOMER, booking_confirm
 
 from .contrast import parse_hex_colour
 from .logo import inspect_logo

@@ -12,7 +12,7 @@ from django.utils import timezone
 from billing.selectors import fee_rate_of
 from scheduling.exceptions import InvalidTransition
 from scheduling.models import Booking, BookingStatus, PaymentMode, Service
-from scheduling.services import SYSTEM, Actor, booking_cancel, booking_confirm
+from scheduling.services.bookings import SYSTEM, Actor, booking_cancel, booking_confirm
 from tenants.context import current_tenant
 
 from .. import gateway

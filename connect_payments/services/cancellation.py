@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from scheduling.cancellation_policy import RefundDecision
 from scheduling.models import Booking
-from scheduling.services import Actor, booking_cancel
+from scheduling.services.bookings import Actor, booking_cancel
 
 from .. import gateway
 from ..models import BookingPayment, PaymentRefund, PaymentStatus, RefundOrigin

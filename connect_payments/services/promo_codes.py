@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from scheduling.models import BookingStatus, Service
-from scheduling.services import Actor
+from scheduling.services.bookings import Actor
 
 from ..exceptions import PromoCodeInvalid
 from ..fees import discount_minor

@@ -22,7 +22,7 @@ from scheduling.models import (
     Resource,
     StaffMember,
 )
-from scheduling.services import SYSTEM, booking_expire
+from scheduling.services.bookings import SYSTEM, booking_expire
 
 
 def _is_exclusion_violation(error: IntegrityError) -> bool:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from common.money import Money, MoneyError, format_money, parse_major_units
 from scheduling.exceptions import BookingError
-from scheduling.services import Actor
+from scheduling.services.bookings import Actor
 from tenants.access import member_required
 from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows

@@ -8,8 +8,8 @@ from connect_payments.services.booking_payments import (
     booking_payment_on_return,
     booking_payment_start,
 )
-from scheduling import views_calendar
 from scheduling.models import BookingStatus
+from scheduling.views import calendar as views_calendar
 from tenants.roles import Role
 from tests.factories import make_member, member_client
 

@@ -14,7 +14,7 @@ from connect_payments.services.booking_payments import (
 )
 from connect_payments.services.refunds import booking_payment_refund
 from scheduling.models import BookingStatus
-from scheduling.services import SYSTEM
+from scheduling.services.bookings import SYSTEM
 from stripe_local.testing import local
 
 from .conftest import hold_now

@@ -109,8 +109,8 @@ def test_availability_body_is_what_its_documented_serializer_renders(api, catalo
     from django.utils import timezone
     from rest_framework.renderers import JSONRenderer
 
-    from scheduling.selectors import available_slots
-    from scheduling.serializers import AvailabilitySerializer
+    from scheduling.api.serializers import AvailabilitySerializer
+    from scheduling.selectors.availability import available_slots
 
     service = catalogue["service"]
     response = api.get(

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from connect_payments.exceptions import PaymentsUnavailable, PromoCodeInvalid
 from scheduling import slots
-from scheduling.api import API_ERROR_MESSAGES, api_error_message
+from scheduling.api.public import API_ERROR_MESSAGES, api_error_message
 from scheduling.exceptions import InvalidTransition, SessionFull, SlotTaken
 from tests.factories import client_for
 from widgets.services import HoldExpired, PaymentRequired

@@ -14,7 +14,12 @@ from icalendar import Calendar
 
 from scheduling.calendar_files import ICS_STATUS
 from scheduling.models import Booking, BookingStatus, Occurrence, PaymentMode, StaffMember
-from scheduling.services import SYSTEM, booking_confirm, booking_reschedule, customer_upsert
+from scheduling.services.bookings import (
+    SYSTEM,
+    booking_confirm,
+    booking_reschedule,
+    customer_upsert,
+)
 from tests.factories import client_for, make_member, member_client
 
 from .conftest import paris

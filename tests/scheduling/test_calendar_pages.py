@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from scheduling import calendar_layout, services, views_calendar
+from scheduling import calendar_layout
+from scheduling.exceptions import SlotTaken
 from scheduling.models import (
     Booking,
     BookingEvent,
@@ -27,7 +28,17 @@ from scheduling.models import (
     TimeOff,
     WorkingHours,
 )
-from scheduling.services import Actor
+from scheduling.services.bookings import (
+    CUSTOMER,
+    Actor,
+    booking_cancel,
+    booking_confirm,
+    booking_hold,
+    booking_reschedule,
+    booking_take_seat,
+    customer_upsert,
+)
+from scheduling.views import calendar as views_calendar
 from tests.factories import host_of, make_member, member_client, signed_in
 
 from .conftest import NOW, PARIS, build_catalogue, paris
@@ -59,12 +70,12 @@ def staff_user(tenant_alpha):
 
 
 def book(catalogue, customer, start, staff="ada", *, now=NOW, confirm=True) -> Booking:
-    booking = services.booking_hold(
+    booking = booking_hold(
         service=catalogue["service"], starts_at=start, customer=customer,
         staff_id=catalogue[staff].pk, now=now, source="staff", actor=SYSTEM_DESK,
     )  # fmt: skip
     if confirm:
-        booking = services.booking_confirm(booking=booking, actor=SYSTEM_DESK)
+        booking = booking_confirm(booking=booking, actor=SYSTEM_DESK)
     return booking
 
 
@@ -197,7 +208,7 @@ def test_week_view_lists_each_booking_under_its_local_day(desk, catalogue, custo
 
 def test_cancelled_bookings_are_hidden_unless_asked_for(desk, catalogue, customer):
     booking = book(catalogue, customer, paris(2030, 6, 4, 10))
-    services.booking_cancel(booking=booking, actor=SYSTEM_DESK, by_business=True, now=NOW)
+    booking_cancel(booking=booking, actor=SYSTEM_DESK, by_business=True, now=NOW)
     assert booking.reference not in desk.get("/calendar/?date=2030-06-04").content.decode()
     shown = desk.get("/calendar/?date=2030-06-04&show_cancelled=on").content.decode()
     assert block_status(shown, booking.reference) == "cancelled"
@@ -212,8 +223,8 @@ def test_day_view_shades_time_off_and_merges_the_seats_of_a_class(desk, catalogu
         ends_at=paris(2030, 6, 4, 19), capacity=8,
     )  # fmt: skip
     for email in ("one@example.test", "two@example.test", "three@example.test"):
-        seat_holder = services.customer_upsert(name=email, email=email)
-        services.booking_take_seat(occurrence=session, customer=seat_holder, now=NOW)
+        seat_holder = customer_upsert(name=email, email=email)
+        booking_take_seat(occurrence=session, customer=seat_holder, now=NOW)
     html = desk.get("/calendar/?date=2030-06-04").content.decode()
     ben_column = column_html(html, catalogue["ben"].pk)
     assert "Off · Dentist" in ben_column
@@ -229,7 +240,7 @@ def test_calendar_filters_by_resource(desk, catalogue, customer):
     )
     facial.staff.add(catalogue["ben"])
     massage = book(catalogue, customer, paris(2030, 6, 4, 10))
-    in_cabin = services.booking_hold(service=facial, starts_at=paris(2030, 6, 4, 14),
+    in_cabin = booking_hold(service=facial, starts_at=paris(2030, 6, 4, 14),
                                      customer=customer, now=NOW)  # fmt: skip
     html = desk.get(f"/calendar/?date=2030-06-04&resource={room.pk}").content.decode()
     assert in_cabin.reference in html and massage.reference not in html
@@ -306,9 +317,9 @@ def test_list_shows_upcoming_soonest_first_then_past_and_filters(
 ):
     later = book(catalogue, customer, paris(2030, 6, 6, 10))
     sooner = book(catalogue, customer, paris(2030, 6, 4, 10))
-    other = services.customer_upsert(name="Zoé Autre", email="zoe@example.test")
-    zoe = services.booking_confirm(
-        booking=services.booking_hold(
+    other = customer_upsert(name="Zoé Autre", email="zoe@example.test")
+    zoe = booking_confirm(
+        booking=booking_hold(
             service=catalogue["service"], starts_at=paris(2030, 6, 5, 10), customer=other,
             staff_id=catalogue["ben"].pk, now=NOW,
         ),
@@ -327,7 +338,7 @@ def test_list_shows_upcoming_soonest_first_then_past_and_filters(
     assert later.reference in by_day and zoe.reference not in by_day
     by_staff = desk.get(f"/bookings/?staff={catalogue['ben'].pk}").content.decode()
     assert zoe.reference in by_staff and later.reference not in by_staff
-    services.booking_cancel(booking=later, actor=SYSTEM_DESK, by_business=True, now=NOW)
+    booking_cancel(booking=later, actor=SYSTEM_DESK, by_business=True, now=NOW)
     cancelled = desk.get("/bookings/?status=cancelled").content.decode()
     assert later.reference in cancelled and zoe.reference not in cancelled
 
@@ -346,7 +357,7 @@ def test_list_paginates_and_reports_bad_filters(desk, catalogue, customer, monke
 
 def test_booking_page_shows_details_and_history(desk, catalogue, customer):
     booking = book(catalogue, customer, paris(2030, 6, 4, 10))
-    services.booking_reschedule(booking=booking, new_start=paris(2030, 6, 4, 14), now=NOW,
+    booking_reschedule(booking=booking, new_start=paris(2030, 6, 4, 14), now=NOW,
                                 actor=Actor("Fran Desk", user_id=None),
                                 staff_id=catalogue["ben"].pk)  # fmt: skip
     html = desk.get(f"/bookings/{booking.reference}/").content.decode()
@@ -371,7 +382,7 @@ def test_owner_sees_the_price(tenant_alpha, owner_alpha, catalogue, customer):
 def test_booking_of_another_business_is_404(tenant_alpha, tenant_beta, owner_alpha, desk):
     with tenant_context(tenant_beta):
         beta = build_catalogue()
-        customer = services.customer_upsert(name="Bea", email="bea@example.test")
+        customer = customer_upsert(name="Bea", email="bea@example.test")
         booking = book(
             beta, customer, datetime(2030, 6, 4, 10, tzinfo=ZoneInfo("America/New_York"))
         )
@@ -521,9 +532,9 @@ def test_move_when_the_time_is_taken_at_the_last_moment(desk, catalogue, custome
     booking = book(catalogue, customer, paris(2030, 6, 4, 10))
 
     def lost_the_race(**kwargs):
-        raise services.SlotTaken()
+        raise SlotTaken()
 
-    monkeypatch.setattr(services, "booking_reschedule", lost_the_race)
+    monkeypatch.setattr(views_calendar, "booking_reschedule", lost_the_race)
     data = {"staff": catalogue["ada"].pk, "date": "2030-06-05", "slot": "14:00", "move": "1"}
     response = desk.post(f"/bookings/{booking.reference}/move/", data)
     assert response.status_code == 400
@@ -601,7 +612,7 @@ def test_a_state_changed_meanwhile_gives_a_message_not_a_500(desk, catalogue, cu
     held = book(catalogue, customer, paris(2030, 6, 4, 10), confirm=False)
     page = desk.get(f"/bookings/{held.reference}/")  # the desk sees "Confirm"…
     assert f'action="/bookings/{held.reference}/confirm/"' in page.content.decode()
-    services.booking_cancel(booking=held, actor=services.CUSTOMER, by_business=False, now=NOW)
+    booking_cancel(booking=held, actor=CUSTOMER, by_business=False, now=NOW)
     response = desk.post(f"/bookings/{held.reference}/confirm/", follow=True)  # …and clicks it
     assert response.status_code == 200
     assert "This booking is cancelled and cannot become confirmed." in response.content.decode()
@@ -708,7 +719,7 @@ def test_pages_fit_a_360_pixel_phone_without_sideways_scrolling(desk, catalogue,
         )  # fmt: skip
         for day in (4, 6, 11, 13)
     ]
-    seat = services.booking_take_seat(occurrence=sessions[0], customer=customer, now=NOW)
+    seat = booking_take_seat(occurrence=sessions[0], customer=customer, now=NOW)
     pages = {
         name: _standalone(desk.get(url).content.decode())
         for name, url in {

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time
 import pytest
 from django.core.exceptions import ValidationError
 
-from scheduling import services
 from scheduling.models import (
     DateOverride,
     GroupSchedule,
@@ -19,7 +18,9 @@ from scheduling.models import (
     TimeOff,
     WorkingHours,
 )
-from scheduling.selectors import scheduling_calendar
+from scheduling.selectors.availability import scheduling_calendar
+from scheduling.services.bookings import booking_hold, booking_take_seat, scheduling_settings
+from scheduling.services.catalogue import group_schedule_create
 from tenants.models import Tenant
 from tests.factories import make_member, member_client
 
@@ -197,9 +198,7 @@ def test_bad_policy_tiers_are_refused_and_nothing_saved(manager_client, tiers, m
 def test_a_service_with_bookings_is_deactivated_not_deleted(manager_client, customer):
     catalogue = build_catalogue()
     booked = catalogue["service"]
-    services.booking_hold(
-        service=booked, starts_at=paris(2030, 6, 4, 10), customer=customer, now=NOW
-    )
+    booking_hold(service=booked, starts_at=paris(2030, 6, 4, 10), customer=customer, now=NOW)
     unused = Service.objects.create(name="Unused", duration_minutes=30)
     response = manager_client.post(f"/services/{booked.pk}/delete/", follow=True)
     assert "deactivated instead of deleted" in " ".join(messages_of(response))
@@ -366,7 +365,7 @@ def test_bad_time_off_is_refused(manager_client, typed_start, typed_end, message
 def test_time_off_over_existing_bookings_is_saved_with_a_warning(manager_client, customer):
     catalogue = build_catalogue()
     ada = catalogue["ada"]
-    services.booking_hold(
+    booking_hold(
         service=catalogue["service"], starts_at=paris(2030, 6, 4, 10), customer=customer,
         staff_id=ada.pk, now=NOW,
     )  # fmt: skip
@@ -535,7 +534,7 @@ def test_weekly_class_keeps_18_00_local_across_the_autumn_clock_change(manager_c
 
 def test_weekly_class_keeps_its_local_time_across_the_spring_clock_change(yoga):
     service, teacher = yoga
-    result = services.group_schedule_create(
+    result = group_schedule_create(
         service=service,
         staff=teacher,
         weekday=6,
@@ -548,7 +547,7 @@ def test_weekly_class_keeps_its_local_time_across_the_spring_clock_change(yoga):
         datetime(2030, 3, 24, 9, tzinfo=UTC),  # UTC+1
         datetime(2030, 3, 31, 8, tzinfo=UTC),  # UTC+2 from that night
     ]
-    gap = services.group_schedule_create(
+    gap = group_schedule_create(
         service=service,
         staff=teacher,
         weekday=6,
@@ -603,7 +602,7 @@ def test_group_sessions_need_a_service_with_a_capacity_above_one(manager_client,
     )
     assert response.status_code == 400 and "service" in response.context["form"].errors
     with pytest.raises(ValidationError):
-        services.group_schedule_create(
+        group_schedule_create(
             service=single,
             staff=teacher,
             weekday=1,
@@ -622,7 +621,7 @@ def test_group_sessions_need_a_service_with_a_capacity_above_one(manager_client,
 def test_group_schedule_dates_are_bounded(yoga, first_date, message):
     service, teacher = yoga
     with pytest.raises(ValidationError) as raised:
-        services.group_schedule_create(
+        group_schedule_create(
             service=service, staff=teacher, weekday=1, start_time=time(18),
             first_date=first_date, weeks=2, capacity=4, now=NOW,
         )  # fmt: skip
@@ -634,7 +633,7 @@ def test_upcoming_sessions_show_seats_and_only_empty_ones_can_be_cancelled(
     manager_client, yoga, customer
 ):
     service, teacher = yoga
-    result = services.group_schedule_create(
+    result = group_schedule_create(
         service=service,
         staff=teacher,
         weekday=1,
@@ -644,7 +643,7 @@ def test_upcoming_sessions_show_seats_and_only_empty_ones_can_be_cancelled(
         capacity=8,
     )
     booked, empty = result.created
-    services.booking_take_seat(occurrence=booked, customer=customer, now=NOW)
+    booking_take_seat(occurrence=booked, customer=customer, now=NOW)
     page = manager_client.get("/group-sessions/")
     assert page.status_code == 200
     assert [(row.occurrence, row.seats_taken) for row in page.context["rows"]] == [
@@ -674,7 +673,7 @@ def test_upcoming_sessions_show_seats_and_only_empty_ones_can_be_cancelled(
 def test_bad_booking_settings_are_refused(manager_client, data, field):
     response = manager_client.post("/booking-settings/", data)
     assert response.status_code == 400 and field in response.context["form"].errors
-    settings_row = services.scheduling_settings()
+    settings_row = scheduling_settings()
     assert (settings_row.hold_minutes, settings_row.reference_prefix) == (10, "")
 
 

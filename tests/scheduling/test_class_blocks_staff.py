@@ -6,8 +6,8 @@ import pytest
 
 from scheduling import slots
 from scheduling.models import Occurrence, Service
-from scheduling.selectors import available_slots
-from scheduling.services import booking_hold
+from scheduling.selectors.availability import available_slots
+from scheduling.services.bookings import booking_hold
 
 from .conftest import NOW, paris
 

@@ -20,8 +20,7 @@ from icalendar import Calendar
 from kombu.exceptions import OperationalError
 
 from saas_platform.celery import app as celery_app
-from scheduling import services
-from scheduling.api_calendar import current_business
+from scheduling.api.ics import current_business
 from scheduling.models import (
     Booking,
     BookingSource,
@@ -29,13 +28,23 @@ from scheduling.models import (
     NotificationKind,
     NotificationLog,
     NotificationStatus,
+    SchedulingSettings,
 )
 from scheduling.notifications import (
     booking_notify_after_commit,
     bookings_due_for_reminder,
     calendar_business,
 )
-from scheduling.services import Actor
+from scheduling.services.bookings import (
+    CUSTOMER,
+    Actor,
+    booking_cancel,
+    booking_confirm,
+    booking_expire,
+    booking_hold,
+    booking_reschedule,
+    customer_upsert,
+)
 from scheduling.tasks import (
     NOTIFICATION_MAX_RETRIES,
     send_booking_notification,
@@ -54,7 +63,7 @@ TEN_AM = paris(2030, 6, 4, 10)  # 08:00 UTC, 26 hours after NOW
 
 
 def hold(catalogue, customer, start=TEN_AM, **kwargs) -> Booking:
-    return services.booking_hold(
+    return booking_hold(
         service=catalogue["service"], starts_at=start, customer=customer, now=NOW,
         staff_id=catalogue["ada"].pk, **kwargs,
     )  # fmt: skip
@@ -62,7 +71,7 @@ def hold(catalogue, customer, start=TEN_AM, **kwargs) -> Booking:
 
 def confirmed(catalogue, customer, start=TEN_AM) -> Booking:
     """A confirmed booking whose confirmation email was never sent (its callback never ran)."""
-    return services.booking_confirm(booking=hold(catalogue, customer, start))
+    return booking_confirm(booking=hold(catalogue, customer, start))
 
 
 def ics_of(message) -> Calendar:
@@ -91,7 +100,7 @@ def test_confirmation_is_sent_once_in_the_business_zone_with_manage_link_and_cal
     Branding.objects.create(address="12 rue des Lilas, Paris", contact_email="hello@alpha.test")
     booking = hold(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True):
-        booking = services.booking_confirm(booking=booking)
+        booking = booking_confirm(booking=booking)
 
     [message] = mail.outbox
     assert message.to == ["chloe@example.test"]
@@ -128,9 +137,9 @@ def test_second_confirm_and_a_retried_task_send_nothing_more(
 ):
     booking = hold(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_confirm(booking=booking)
+        booking_confirm(booking=booking)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.booking_confirm(booking=booking)  # already confirmed: no-op transition
+        booking_confirm(booking=booking)  # already confirmed: no-op transition
     assert len(callbacks) == 1  # queued again, and refused by the log
 
     retried = send_booking_notification.delay(booking.pk, NotificationKind.CONFIRMED.value)
@@ -146,7 +155,7 @@ def test_confirmation_of_a_rolled_back_transaction_is_never_queued(
     booking = hold(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.booking_confirm(booking=booking)
+            booking_confirm(booking=booking)
             raise RuntimeError("the payment record failed")
     assert callbacks == []
     assert mail.outbox == []
@@ -156,12 +165,12 @@ def test_walk_in_booked_by_the_team_gets_the_confirmation_without_paid_online_cl
     catalogue, customer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        booking = services.booking_hold(
+        booking = booking_hold(
             service=catalogue["service"], starts_at=paris(2030, 6, 3, 9, 30), customer=customer,
             staff_id=catalogue["ben"].pk, source=BookingSource.STAFF, actor=FRONT_DESK, now=NOW,
             team_booking=True,
         )  # fmt: skip
-        services.booking_confirm(booking=booking, actor=FRONT_DESK, reason="Walk-in")
+        booking_confirm(booking=booking, actor=FRONT_DESK, reason="Walk-in")
 
     [message] = mail.outbox
     assert "Monday 3 June 2030, 09:30–10:30 CEST" in message.body
@@ -173,9 +182,9 @@ def test_walk_in_booked_by_the_team_gets_the_confirmation_without_paid_online_cl
 def test_holds_and_expiries_send_nothing(catalogue, customer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         booking = hold(catalogue, customer)
-        services.booking_expire(booking_ids=[booking.pk], now=NOW + timedelta(minutes=11))
+        booking_expire(booking_ids=[booking.pk], now=NOW + timedelta(minutes=11))
         abandoned = hold(catalogue, customer, paris(2030, 6, 4, 14))
-        services.booking_cancel(booking=abandoned, actor=services.CUSTOMER, by_business=False,
+        booking_cancel(booking=abandoned, actor=CUSTOMER, by_business=False,
                                 now=NOW)  # fmt: skip
     booking.refresh_from_db()
     assert booking.status == BookingStatus.EXPIRED
@@ -197,8 +206,8 @@ def test_cancellation_email_tells_the_refund_and_cancels_the_calendar_event(
 ):
     booking = confirmed(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True):
-        decision = services.booking_cancel(
-            booking=booking, actor=services.CUSTOMER, by_business=False, paid_minor=4500, now=NOW
+        decision = booking_cancel(
+            booking=booking, actor=CUSTOMER, by_business=False, paid_minor=4500, now=NOW
         )
 
     assert decision.amount_minor == 2250  # 26 hours ahead: the 50 % tier
@@ -217,8 +226,8 @@ def test_cancellation_without_online_payment_says_nothing_about_refunds(
 ):
     booking = confirmed(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_cancel(booking=booking, actor=FRONT_DESK, by_business=True, now=NOW)
-        services.booking_cancel(booking=booking, actor=FRONT_DESK, by_business=True, now=NOW)
+        booking_cancel(booking=booking, actor=FRONT_DESK, by_business=True, now=NOW)
+        booking_cancel(booking=booking, actor=FRONT_DESK, by_business=True, now=NOW)
 
     [message] = mail.outbox  # the second cancel changed nothing and sent nothing
     assert "has been cancelled" in message.body
@@ -230,7 +239,7 @@ def test_reschedule_email_shows_old_and_new_time_with_a_new_calendar_file(
 ):
     booking = confirmed(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_reschedule(
+        booking_reschedule(
             booking=booking, new_start=paris(2030, 6, 5, 14), actor=FRONT_DESK, now=NOW
         )
 
@@ -245,7 +254,7 @@ def test_reschedule_email_shows_old_and_new_time_with_a_new_calendar_file(
 
     # Moving back to the first time is news again: each move has its own key.
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_reschedule(booking=booking, new_start=TEN_AM, actor=FRONT_DESK, now=NOW)
+        booking_reschedule(booking=booking, new_start=TEN_AM, actor=FRONT_DESK, now=NOW)
     assert len(mail.outbox) == 2
     assert "Now:       Tuesday 4 June 2030, 10:00 CEST" in mail.outbox[1].body
     assert len(logs(booking=booking, kind=NotificationKind.RESCHEDULED)) == 2
@@ -303,7 +312,7 @@ def test_not_due_cancelled_held_and_last_minute_bookings_get_no_reminder(
 ):
     later = confirmed(catalogue, customer, paris(2030, 6, 5, 14))  # 51 hours ahead
     cancelled = confirmed(catalogue, customer, paris(2030, 6, 4, 14))
-    services.booking_cancel(booking=cancelled, actor=FRONT_DESK, by_business=True, now=NOW)
+    booking_cancel(booking=cancelled, actor=FRONT_DESK, by_business=True, now=NOW)
     hold(catalogue, customer, paris(2030, 6, 4, 16))
     last_minute = confirmed(catalogue, customer, paris(2030, 6, 4, 12))
     Booking.objects.filter(pk=last_minute.pk).update(created_at=paris(2030, 6, 3, 13))
@@ -323,7 +332,7 @@ def test_moved_booking_is_reminded_of_its_new_time(catalogue, customer, alpha_sc
     booking = confirmed(catalogue, customer)
     assert sweep() == {"t_alpha": 1}
     with tenant_context(alpha_schema):
-        services.booking_reschedule(
+        booking_reschedule(
             booking=booking, new_start=paris(2030, 6, 4, 9), actor=FRONT_DESK, now=NOW
         )
     assert sweep(REMINDER_SWEEP + timedelta(minutes=15)) == {"t_alpha": 1}
@@ -343,7 +352,7 @@ def test_reminder_sweep_runs_in_every_tenant_schema(catalogue, customer, tenant_
     confirmed(catalogue, customer)  # alpha: 08:00 UTC on 4 June
     with tenant_context(tenant_beta):
         beta = build_catalogue()
-        beta_customer = services.customer_upsert(name="Bo Buyer", email="bo@example.test")
+        beta_customer = customer_upsert(name="Bo Buyer", email="bo@example.test")
         new_york_ten_am = datetime(2030, 6, 4, 10, tzinfo=ZoneInfo("America/New_York"))
         beta_booking = confirmed(beta, beta_customer, new_york_ten_am)  # 14:00 UTC
 
@@ -374,7 +383,7 @@ def test_failing_email_backend_records_failed_and_never_breaks_the_confirmation(
     monkeypatch.setattr(locmem.EmailBackend, "send_messages", refuse_to_send)
     booking = hold(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True):
-        booking = services.booking_confirm(booking=booking)
+        booking = booking_confirm(booking=booking)
 
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
@@ -424,7 +433,7 @@ def test_broker_outage_does_not_break_the_confirmation(
     monkeypatch.setattr(send_booking_notification, "apply_async", broker_down)
     booking = hold(catalogue, customer)
     with django_capture_on_commit_callbacks(execute=True):
-        booking = services.booking_confirm(booking=booking)
+        booking = booking_confirm(booking=booking)
     assert booking.status == BookingStatus.CONFIRMED
     assert mail.outbox == []
 
@@ -446,12 +455,12 @@ def test_confirmation_reaches_a_real_worker_in_the_tenant_schema(real_worker):
     tenant_alpha = Tenant.objects.get(slug="alpha")  # not the fixture: it opens a transaction
     email = f"worker-{uuid.uuid4().hex[:6]}@example.test"
     with tenant_context(tenant_alpha):
-        had_settings = services.SchedulingSettings.objects.exists()
+        had_settings = SchedulingSettings.objects.exists()
         catalogue = build_catalogue()
-        customer = services.customer_upsert(name="Wanda Worker", email=email)
+        customer = customer_upsert(name="Wanda Worker", email=email)
     try:
         with tenant_context(tenant_alpha):
-            booking = services.booking_confirm(booking=hold(catalogue, customer))
+            booking = booking_confirm(booking=hold(catalogue, customer))
         connection.set_schema_to_public()  # the callback already ran: autocommit
         deadline = time.monotonic() + 30
         while not mail.outbox and time.monotonic() < deadline:
@@ -472,4 +481,4 @@ def test_confirmation_reaches_a_real_worker_in_the_tenant_schema(real_worker):
             for staff in (catalogue["ada"], catalogue["ben"]):
                 staff.delete()
             if not had_settings:
-                services.SchedulingSettings.objects.all().delete()
+                SchedulingSettings.objects.all().delete()

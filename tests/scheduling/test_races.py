@@ -7,9 +7,16 @@ from datetime import timedelta
 from django.db import connections
 from django_tenants.utils import tenant_context
 
-from scheduling import services, slots
+from scheduling import slots
 from scheduling.exceptions import BookingError
 from scheduling.models import Booking, Occurrence
+from scheduling.services.bookings import (
+    SYSTEM,
+    booking_hold,
+    booking_reschedule,
+    booking_take_seat,
+    customer_upsert,
+)
 
 from .conftest import NOW, build_catalogue, paris
 
@@ -43,12 +50,12 @@ def run_concurrently(count: int, action) -> Counter:
 def test_twenty_concurrent_holds_of_one_slot_make_exactly_one(alpha_committed):
     with tenant_context(alpha_committed):
         catalogue = build_catalogue()
-        customer = services.customer_upsert(name="Racer", email="racer@example.test")
+        customer = customer_upsert(name="Racer", email="racer@example.test")
     ada = catalogue["ada"].pk
 
     def attempt(index: int) -> None:
         with tenant_context(alpha_committed):
-            services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
+            booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
                                   customer=customer, staff_id=ada, now=NOW)  # fmt: skip
 
     outcomes = run_concurrently(20, attempt)
@@ -66,11 +73,11 @@ def test_twenty_concurrent_seats_on_capacity_five_make_exactly_five(alpha_commit
             service=catalogue["service"], staff=catalogue["ada"], starts_at=paris(2030, 6, 4, 18),
             ends_at=paris(2030, 6, 4, 19), capacity=5,
         )  # fmt: skip
-        customer = services.customer_upsert(name="Yogi", email="yogi@example.test")
+        customer = customer_upsert(name="Yogi", email="yogi@example.test")
 
     def attempt(index: int) -> None:
         with tenant_context(alpha_committed):
-            services.booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
+            booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
 
     outcomes = run_concurrently(20, attempt)
     assert outcomes == Counter({"ok": 5, "SessionFull": 15})
@@ -81,16 +88,16 @@ def test_twenty_concurrent_seats_on_capacity_five_make_exactly_five(alpha_commit
 def test_expired_hold_frees_the_slot_for_one_of_many(alpha_committed):
     with tenant_context(alpha_committed):
         catalogue = build_catalogue()
-        customer = services.customer_upsert(name="Early", email="early@example.test")
+        customer = customer_upsert(name="Early", email="early@example.test")
         ada = catalogue["ada"].pk
-        first = services.booking_hold(service=catalogue["service"],
+        first = booking_hold(service=catalogue["service"],
                                       starts_at=paris(2030, 6, 4, 10), customer=customer,
                                       staff_id=ada, now=NOW)  # fmt: skip
     later = NOW + timedelta(minutes=15)
 
     def attempt(index: int) -> None:
         with tenant_context(alpha_committed):
-            services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
+            booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
                                   customer=customer, staff_id=ada, now=later)  # fmt: skip
 
     outcomes = run_concurrently(10, attempt)
@@ -105,11 +112,11 @@ def test_reschedules_under_contention_never_overlap(alpha_committed):
     """Ten bookings race to move into the same free slot: one wins, nine stay where they were."""
     with tenant_context(alpha_committed):
         catalogue = build_catalogue()
-        customer = services.customer_upsert(name="Mover", email="mover@example.test")
+        customer = customer_upsert(name="Mover", email="mover@example.test")
         ada = catalogue["ada"].pk
         weekdays = [5, 6, 7, 8, 10, 11, 12, 13, 14, 15]  # June 2030, Sundays skipped
         bookings = [
-            services.booking_hold(
+            booking_hold(
                 service=catalogue["service"],
                 starts_at=paris(2030, 6, day, 10),
                 customer=customer,
@@ -122,8 +129,8 @@ def test_reschedules_under_contention_never_overlap(alpha_committed):
 
     def attempt(index: int) -> None:
         with tenant_context(alpha_committed):
-            services.booking_reschedule(booking=bookings[index], new_start=paris(2030, 6, 4, 10),
-                                        actor=services.SYSTEM, staff_id=ada, now=NOW)  # fmt: skip
+            booking_reschedule(booking=bookings[index], new_start=paris(2030, 6, 4, 10),
+                                        actor=SYSTEM, staff_id=ada, now=NOW)  # fmt: skip
 
     outcomes = run_concurrently(10, attempt)
     assert outcomes["ok"] == 1

@@ -11,10 +11,21 @@ import pytest
 from django.db import connections
 from django_tenants.utils import tenant_context
 
-from scheduling import services, slots, views_calendar
+from scheduling import slots
 from scheduling.exceptions import InvalidTransition, SessionFull
 from scheduling.models import Booking, BookingEvent, BookingStatus, Occurrence, PaymentMode
-from scheduling.services import CUSTOMER, Actor
+from scheduling.services.bookings import (
+    CUSTOMER,
+    Actor,
+    booking_cancel,
+    booking_confirm,
+    booking_hold,
+    booking_move_seat,
+    booking_take_seat,
+    customer_upsert,
+)
+from scheduling.services.catalogue import occurrence_cancel
+from scheduling.views import calendar as views_calendar
 from tests.factories import client_for, make_member, member_client
 
 from .conftest import NOW, build_catalogue, paris
@@ -38,12 +49,12 @@ def build_class(**options) -> dict:
 
 
 def seat(session: Occurrence, customer, *, confirm: bool = True, now=NOW) -> Booking:
-    booking = services.booking_take_seat(occurrence=session, customer=customer, now=now)
-    return services.booking_confirm(booking=booking) if confirm else booking
+    booking = booking_take_seat(occurrence=session, customer=customer, now=now)
+    return booking_confirm(booking=booking) if confirm else booking
 
 
 def other_customer(n: int):
-    return services.customer_upsert(name=f"Yogi {n}", email=f"yogi{n}@example.test")
+    return customer_upsert(name=f"Yogi {n}", email=f"yogi{n}@example.test")
 
 
 @pytest.fixture
@@ -64,7 +75,7 @@ def test_a_seat_moves_to_another_session_with_its_times_teacher_and_history(grou
     booking = seat(group["tuesday"], customer)
     price, policy = booking.price_minor, booking.policy_snapshot
 
-    moved = services.booking_move_seat(
+    moved = booking_move_seat(
         booking=booking, occurrence=group["thursday"], actor=CUSTOMER, now=NOW
     )
 
@@ -91,13 +102,13 @@ def test_a_full_or_cancelled_session_leaves_the_seat_where_it_was(group, custome
     before = snapshot(booking)
 
     with pytest.raises(SessionFull):
-        services.booking_move_seat(booking=booking, occurrence=group["thursday"], actor=CUSTOMER,
+        booking_move_seat(booking=booking, occurrence=group["thursday"], actor=CUSTOMER,
                                    now=NOW)  # fmt: skip
     assert snapshot(booking) == before
 
-    services.occurrence_cancel(occurrence=group["friday"], now=NOW)
+    occurrence_cancel(occurrence=group["friday"], now=NOW)
     with pytest.raises(SessionFull, match="cancelled"):
-        services.booking_move_seat(booking=booking, occurrence=group["friday"], actor=CUSTOMER,
+        booking_move_seat(booking=booking, occurrence=group["friday"], actor=CUSTOMER,
                                    now=NOW)  # fmt: skip
     assert snapshot(booking) == before
     moves = BookingEvent.objects.filter(booking=booking, action="creneau.booking.rescheduled")
@@ -110,7 +121,7 @@ def test_an_expired_hold_in_the_target_session_gives_its_seat_up(group, customer
         seat(group["thursday"], other_customer(n), confirm=False)
     later = NOW + timedelta(minutes=11)
 
-    services.booking_move_seat(booking=booking, occurrence=group["thursday"], actor=CUSTOMER,
+    booking_move_seat(booking=booking, occurrence=group["thursday"], actor=CUSTOMER,
                                now=later)  # fmt: skip
 
     assert snapshot(booking)[0] == group["thursday"].pk
@@ -127,19 +138,19 @@ def test_moves_that_make_no_sense_are_refused(group, customer, alpha_schema):
         ends_at=paris(2030, 6, 6, 10), capacity=3,
     )  # fmt: skip
     with pytest.raises(InvalidTransition, match="same class"):
-        services.booking_move_seat(booking=booking, occurrence=foreign, actor=CUSTOMER, now=NOW)
+        booking_move_seat(booking=booking, occurrence=foreign, actor=CUSTOMER, now=NOW)
     with pytest.raises(InvalidTransition, match="already in this session"):
-        services.booking_move_seat(booking=booking, occurrence=group["tuesday"], actor=CUSTOMER,
+        booking_move_seat(booking=booking, occurrence=group["tuesday"], actor=CUSTOMER,
                                    now=NOW)  # fmt: skip
-    services.booking_cancel(booking=booking, actor=CUSTOMER, by_business=False, now=NOW)
+    booking_cancel(booking=booking, actor=CUSTOMER, by_business=False, now=NOW)
     with pytest.raises(InvalidTransition):
-        services.booking_move_seat(booking=booking, occurrence=group["thursday"], actor=CUSTOMER,
+        booking_move_seat(booking=booking, occurrence=group["thursday"], actor=CUSTOMER,
                                    now=NOW)  # fmt: skip
-    appointment = services.booking_hold(service=appointment_service,
+    appointment = booking_hold(service=appointment_service,
                                         starts_at=paris(2030, 6, 4, 10), customer=customer,
                                         now=NOW)  # fmt: skip
     with pytest.raises(InvalidTransition, match="seat in a session"):
-        services.booking_move_seat(booking=appointment, occurrence=group["thursday"],
+        booking_move_seat(booking=appointment, occurrence=group["thursday"],
                                    actor=CUSTOMER, now=NOW)  # fmt: skip
 
 
@@ -147,14 +158,14 @@ def test_customers_keep_the_notice_the_team_does_not(group, customer):
     booking = seat(group["thursday"], customer)
     tuesday_afternoon = paris(2030, 6, 4, 17, 30)  # 30 minutes before Tuesday's class
     with pytest.raises(slots.SlotTooSoon):
-        services.booking_move_seat(booking=booking, occurrence=group["tuesday"], actor=CUSTOMER,
+        booking_move_seat(booking=booking, occurrence=group["tuesday"], actor=CUSTOMER,
                                    now=tuesday_afternoon)  # fmt: skip
-    services.booking_move_seat(booking=booking, occurrence=group["tuesday"], actor=FRONT_DESK,
+    booking_move_seat(booking=booking, occurrence=group["tuesday"], actor=FRONT_DESK,
                                now=tuesday_afternoon)  # fmt: skip
     assert snapshot(booking)[0] == group["tuesday"].pk
     # Nobody moves a seat into a session that has started.
     with pytest.raises(slots.SlotInPast):
-        services.booking_move_seat(booking=booking, occurrence=group["thursday"],
+        booking_move_seat(booking=booking, occurrence=group["thursday"],
                                    actor=FRONT_DESK, now=paris(2030, 6, 6, 18, 5))  # fmt: skip
 
 
@@ -164,7 +175,7 @@ def test_the_customer_is_told_of_the_move(group, customer, django_capture_on_com
     booking = seat(group["tuesday"], customer)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.booking_move_seat(booking=booking, occurrence=group["thursday"],
+        booking_move_seat(booking=booking, occurrence=group["thursday"],
                                    actor=FRONT_DESK, now=NOW)  # fmt: skip
 
     [message] = mail.outbox
@@ -351,7 +362,7 @@ def test_ten_seats_racing_into_two_free_seats_move_exactly_two(alpha_committed):
             with tenant_context(alpha_committed):
                 barrier.wait()
                 try:
-                    services.booking_move_seat(booking=booking, occurrence=thursday,
+                    booking_move_seat(booking=booking, occurrence=thursday,
                                                actor=CUSTOMER, now=NOW)  # fmt: skip
                     outcome = "moved"
                 except SessionFull:

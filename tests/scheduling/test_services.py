@@ -1,16 +1,28 @@
 """Booking lifecycle through the services, against real PostgreSQL constraints."""
 
+import secrets
 from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
-from scheduling import services, slots
+from scheduling import slots
 from scheduling.exceptions import InvalidCustomer, InvalidTransition, SessionFull, SlotTaken
 from scheduling.models import Booking, BookingStatus, Occurrence, Resource
-from scheduling.selectors import available_slots
-from scheduling.services import Actor
+from scheduling.selectors.availability import available_slots
+from scheduling.services.bookings import (
+    CUSTOMER,
+    Actor,
+    booking_cancel,
+    booking_complete,
+    booking_confirm,
+    booking_expire_due_holds,
+    booking_hold,
+    booking_reschedule,
+    booking_take_seat,
+    customer_upsert,
+)
 
 from .conftest import NOW, paris
 
@@ -18,7 +30,7 @@ STAFF = Actor("Front Desk", user_id=1)
 
 
 def hold(catalogue, customer, start, **kwargs):
-    return services.booking_hold(
+    return booking_hold(
         service=catalogue["service"], starts_at=start, customer=customer, now=NOW, **kwargs
     )
 
@@ -69,7 +81,7 @@ def test_buffer_blocks_the_adjacent_slot(catalogue, customer):
 def test_expired_hold_stops_blocking_immediately(catalogue, customer):
     first = hold(catalogue, customer, paris(2030, 6, 4, 10), staff_id=catalogue["ada"].pk)
     later = NOW + timedelta(minutes=11)
-    second = services.booking_hold(
+    second = booking_hold(
         service=catalogue["service"], starts_at=paris(2030, 6, 4, 10), customer=customer,
         staff_id=catalogue["ada"].pk, now=later,
     )  # fmt: skip
@@ -81,22 +93,22 @@ def test_expired_hold_stops_blocking_immediately(catalogue, customer):
 
 def test_sweeper_expires_due_holds_only(catalogue, customer):
     due = hold(catalogue, customer, paris(2030, 6, 4, 10))
-    assert services.booking_expire_due_holds(now=NOW + timedelta(minutes=5)) == 0
-    assert services.booking_expire_due_holds(now=NOW + timedelta(minutes=10)) == 1
+    assert booking_expire_due_holds(now=NOW + timedelta(minutes=5)) == 0
+    assert booking_expire_due_holds(now=NOW + timedelta(minutes=10)) == 1
     due.refresh_from_db()
     assert due.status == BookingStatus.EXPIRED
 
 
 def test_lifecycle_transitions_and_refusals(catalogue, customer):
     booking = hold(catalogue, customer, paris(2030, 6, 4, 10))
-    services.booking_confirm(booking=booking)
-    assert services.booking_confirm(booking=booking).status == "confirmed"  # idempotent
+    booking_confirm(booking=booking)
+    assert booking_confirm(booking=booking).status == "confirmed"  # idempotent
     with pytest.raises(InvalidTransition):
-        services.booking_complete(booking=booking, actor=STAFF, now=NOW)  # not started yet
-    done = services.booking_complete(booking=booking, actor=STAFF, now=paris(2030, 6, 4, 11))
+        booking_complete(booking=booking, actor=STAFF, now=NOW)  # not started yet
+    done = booking_complete(booking=booking, actor=STAFF, now=paris(2030, 6, 4, 11))
     assert done.status == "completed"
     with pytest.raises(InvalidTransition):
-        services.booking_cancel(booking=done, actor=STAFF, by_business=True, now=NOW)
+        booking_cancel(booking=done, actor=STAFF, by_business=True, now=NOW)
     actions = [(e.from_status, e.to_status) for e in booking.events.all()]
     assert actions == [("", "held"), ("held", "confirmed"), ("confirmed", "completed")]
 
@@ -108,9 +120,9 @@ def test_lifecycle_transitions_and_refusals(catalogue, customer):
 def test_cancellation_returns_refund_by_policy_tier(catalogue, customer, hours_before, percent,
                                                     amount):  # fmt: skip
     booking = hold(catalogue, customer, paris(2030, 6, 10, 10))
-    services.booking_confirm(booking=booking)
-    decision = services.booking_cancel(
-        booking=booking, actor=services.CUSTOMER, by_business=False, paid_minor=4500,
+    booking_confirm(booking=booking)
+    decision = booking_cancel(
+        booking=booking, actor=CUSTOMER, by_business=False, paid_minor=4500,
         now=booking.starts_at - timedelta(hours=hours_before),
     )  # fmt: skip
     assert (decision.percent, decision.amount_minor) == (percent, amount)
@@ -121,7 +133,7 @@ def test_cancellation_returns_refund_by_policy_tier(catalogue, customer, hours_b
 
 def test_business_cancellation_refunds_in_full(catalogue, customer):
     booking = hold(catalogue, customer, paris(2030, 6, 4, 10))
-    decision = services.booking_cancel(
+    decision = booking_cancel(
         booking=booking, actor=STAFF, by_business=True, paid_minor=4500,
         now=booking.starts_at - timedelta(hours=1),
     )  # fmt: skip
@@ -132,8 +144,8 @@ def test_policy_snapshot_not_later_edits_decides(catalogue, customer):
     booking = hold(catalogue, customer, paris(2030, 6, 10, 10))
     catalogue["service"].cancellation_policy = [{"hours_before": 0, "refund_percent": 0}]
     catalogue["service"].save()
-    decision = services.booking_cancel(
-        booking=booking, actor=services.CUSTOMER, by_business=False, paid_minor=4500,
+    decision = booking_cancel(
+        booking=booking, actor=CUSTOMER, by_business=False, paid_minor=4500,
         now=booking.starts_at - timedelta(hours=72),
     )  # fmt: skip
     assert decision.amount_minor == 4500
@@ -143,12 +155,12 @@ def test_reschedule_moves_and_failed_reschedule_leaves_booking_untouched(catalog
     ada = catalogue["ada"].pk
     booking = hold(catalogue, customer, paris(2030, 6, 4, 10), staff_id=ada)
     blocker = hold(catalogue, customer, paris(2030, 6, 4, 14), staff_id=ada)
-    moved = services.booking_reschedule(
+    moved = booking_reschedule(
         booking=booking, new_start=paris(2030, 6, 4, 10, 30), actor=STAFF, staff_id=ada, now=NOW
     )  # overlapping its own old range is fine
     assert moved.starts_at == paris(2030, 6, 4, 10, 30)
     with pytest.raises(slots.SlotUnavailable):
-        services.booking_reschedule(
+        booking_reschedule(
             booking=booking, new_start=paris(2030, 6, 4, 14), actor=STAFF, staff_id=ada, now=NOW
         )
     booking.refresh_from_db()
@@ -183,10 +195,10 @@ def test_group_session_seats_up_to_capacity(alpha_schema, customer):
         service=catalogue["service"], staff=catalogue["ada"], starts_at=paris(2030, 6, 4, 18),
         ends_at=paris(2030, 6, 4, 19), capacity=2,
     )  # fmt: skip
-    services.booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
-    services.booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
+    booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
+    booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
     with pytest.raises(SessionFull):
-        services.booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
+        booking_take_seat(occurrence=occurrence, customer=customer, now=NOW)
 
 
 def test_available_slots_hide_taken_times(catalogue, customer):
@@ -202,11 +214,11 @@ def test_available_slots_hide_taken_times(catalogue, customer):
 
 
 def test_customer_is_one_per_email_and_phone_is_validated(alpha_schema):
-    first = services.customer_upsert(name="A", email="Same@Example.test")
-    second = services.customer_upsert(name="A B", email="same@example.test", phone="+33612345678")
+    first = customer_upsert(name="A", email="Same@Example.test")
+    second = customer_upsert(name="A B", email="same@example.test", phone="+33612345678")
     assert first.pk == second.pk and second.phone == "+33612345678"
     with pytest.raises(InvalidCustomer):
-        services.customer_upsert(name="X", email="x@example.test", phone="12")
+        customer_upsert(name="X", email="x@example.test", phone="12")
 
 
 def test_slot_taken_error_is_409(catalogue):
@@ -230,11 +242,11 @@ def test_beat_sweep_expires_holds_in_every_tenant(catalogue, customer, tenant_al
 
 
 def test_a_reference_already_used_is_drawn_again(catalogue, customer, monkeypatch):
-    first = services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
+    first = booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 10),
                          customer=customer, now=NOW)  # fmt: skip
     code = first.reference.split("-")[1]
     draws = iter(list(code) + list("ZZZZ"))  # the used code first, then a fresh one
-    monkeypatch.setattr(services.secrets, "choice", lambda alphabet: next(draws))
-    second = services.booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 14),
+    monkeypatch.setattr(secrets, "choice", lambda alphabet: next(draws))
+    second = booking_hold(service=catalogue["service"], starts_at=paris(2030, 6, 4, 14),
                           customer=customer, now=NOW)  # fmt: skip
     assert second.reference == f"{first.reference.split('-')[0]}-ZZZZ"

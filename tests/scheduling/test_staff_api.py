@@ -10,9 +10,9 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from scheduling.models import ApiKey, Booking, BookingStatus, Customer, Occurrence
-from scheduling.selectors_integrations import api_key_hash
-from scheduling.services import SYSTEM, booking_complete
-from scheduling.services_integrations import api_key_create, api_key_revoke
+from scheduling.selectors.integrations import api_key_hash
+from scheduling.services.bookings import SYSTEM, booking_complete
+from scheduling.services.integrations import api_key_create, api_key_revoke
 from tests.factories import client_for, make_member, member_client
 
 from .conftest import build_catalogue, paris

@@ -24,9 +24,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import tenant_context
 
 from saas_platform.settings.base import throttle_rate
-from scheduling.api import PublicApiView
+from scheduling.api.public import PublicApiView
+from scheduling.api.throttling import THROTTLED_MESSAGE, PublicApiThrottle
 from scheduling.models import Booking, BookingStatus, Customer
-from scheduling.throttling import THROTTLED_MESSAGE, PublicApiThrottle
 from tests.factories import host_of
 
 from .conftest import build_catalogue, paris
@@ -170,7 +170,7 @@ def test_the_hold_after_the_limit_is_429_with_retry_after_and_writes_nothing(
     before = rows(tenant_alpha)
     start = next_start()
 
-    with caplog.at_level("WARNING", logger="scheduling.throttling"):
+    with caplog.at_level("WARNING", logger="scheduling.api.throttling"):
         refused = hold(alice, catalogue, email="fourth@example.test", start=start)
 
     # The operator's log says which business, which limit and which address.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scheduling.services import booking_hold
+from scheduling.services.bookings import booking_hold
 from scheduling.tokens import booking_by_token
 
 from .conftest import NOW, paris

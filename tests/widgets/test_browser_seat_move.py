@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from scheduling.models import Booking, BookingEvent, Customer, Occurrence, Service
-from scheduling.services import booking_confirm, booking_take_seat
+from scheduling.services.bookings import booking_confirm, booking_take_seat
 
 from .conftest import csp_violations, screenshot, watch_csp
 

@@ -6,7 +6,7 @@ from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from scheduling.api import ServiceListView
+from scheduling.api.public import ServiceListView
 from scheduling.models import Service
 from scheduling.tokens import booking_by_token
 

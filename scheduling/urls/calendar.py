@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_calendar as views
+from scheduling.views import calendar as views
 
 urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),

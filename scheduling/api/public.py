@@ -29,12 +29,8 @@ from connect_payments.booking_port import (
     payments_check_before_hold,
 )
 from connect_payments.services.cancellation import booking_cancel_with_refund
-
-from . import slots
-from .exceptions import BookingError
-from .models import Booking, Occurrence, Service, StaffMember
-from .selectors import available_slots, bookable_sessions, tenant_time_zone
-from .serializers import (
+from scheduling import slots
+from scheduling.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
     BookingCancelSerializer,
@@ -48,7 +44,11 @@ from .serializers import (
     ErrorSerializer,
     ServiceSerializer,
 )
-from .services import (
+from scheduling.api.throttling import THROTTLED_MESSAGE, PublicApiThrottle, RateLimited
+from scheduling.exceptions import BookingError
+from scheduling.models import Booking, Occurrence, Service, StaffMember
+from scheduling.selectors.availability import available_slots, bookable_sessions, tenant_time_zone
+from scheduling.services.bookings import (
     CUSTOMER,
     Actor,
     booking_hold,
@@ -57,7 +57,6 @@ from .services import (
     booking_take_seat,
     customer_upsert,
 )
-from .throttling import THROTTLED_MESSAGE, PublicApiThrottle, RateLimited
 
 logger = logging.getLogger(__name__)
 

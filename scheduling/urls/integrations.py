@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_integrations as views
+from scheduling.views import integrations as views
 
 urlpatterns = [
     path("calendar/subscribe/", views.calendar_subscribe, name="calendar_subscribe"),

@@ -17,11 +17,10 @@ from django.forms import formset_factory
 from django.utils import timezone
 
 from common.money import InvalidAmount, currency_exponent, parse_major_units
-
-from .cancellation_policy import CancellationPolicy, InvalidPolicy
-from .models import PaymentMode, Resource, Service, StaffMember
-from .selectors_catalogue import group_services, linkable_users
-from .services import WEEKDAY_NAMES, ServiceSpec, StaffSpec
+from scheduling.cancellation_policy import CancellationPolicy, InvalidPolicy
+from scheduling.models import PaymentMode, Resource, Service, StaffMember
+from scheduling.selectors.catalogue import group_services, linkable_users
+from scheduling.services.catalogue import WEEKDAY_NAMES, ServiceSpec, StaffSpec
 
 WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
 DEPOSIT_FIELDS = ("deposit_kind", "deposit_amount", "deposit_percent")

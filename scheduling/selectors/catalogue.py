@@ -5,9 +5,7 @@ from datetime import datetime, time
 
 from django.db.models import Count, Q, QuerySet
 
-from tenants.models import Membership, User
-
-from .models import (
+from scheduling.models import (
     ACTIVE_STATUSES,
     Booking,
     BookingStatus,
@@ -18,6 +16,7 @@ from .models import (
     StaffMember,
     WorkingHours,
 )
+from tenants.models import Membership, User
 
 WEEKDAY_ABBREVIATIONS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

@@ -6,17 +6,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tenants.access import member_required
-from tenants.roles import Permission, role_allows
-
-from .models import ApiKey
-from .selectors_integrations import api_keys, feed_staff_for_member
-from .services_integrations import (
+from scheduling.models import ApiKey
+from scheduling.selectors.integrations import api_keys, feed_staff_for_member
+from scheduling.services.integrations import (
     ApiKeyError,
     api_key_create,
     api_key_revoke,
     staff_member_rotate_ics_token,
 )
+from tenants.access import member_required
+from tenants.roles import Permission, role_allows
 
 
 def _sees_every_feed(request: HttpRequest) -> bool:

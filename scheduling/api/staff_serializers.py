@@ -5,13 +5,13 @@ from datetime import UTC
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Booking, BookingStatus
-from .serializers import (
+from scheduling.api.serializers import (
     ID_MAX,
     AwareDateTimeField,
     BoundedDateField,
     CustomerInputSerializer,
 )
+from scheduling.models import Booking, BookingStatus
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50

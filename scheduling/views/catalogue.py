@@ -16,13 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
-from tenants.access import member_required
-from tenants.roles import Permission
-
-from . import selectors_catalogue as catalogue
-from . import services
-from .cancellation_policy import CancellationPolicy, describe
-from .forms_catalogue import (
+from scheduling.cancellation_policy import CancellationPolicy, describe
+from scheduling.forms.catalogue import (
     DateOverrideForm,
     GroupScheduleForm,
     HolidayForm,
@@ -35,7 +30,28 @@ from .forms_catalogue import (
     WorkingHoursFormSet,
     add_service_errors,
 )
-from .models import DateOverride, Occurrence, PaymentMode, Resource, Service, StaffMember, TimeOff
+from scheduling.models import (
+    DateOverride,
+    Occurrence,
+    PaymentMode,
+    Resource,
+    Service,
+    StaffMember,
+    TimeOff,
+)
+from scheduling.selectors.catalogue import (
+    bookings_during,
+    holidays_from,
+    resources_for_catalogue,
+    services_for_catalogue,
+    staff_for_catalogue,
+    staff_overrides_from,
+    upcoming_occurrences,
+    weekly_hours_summary,
+)
+from scheduling.services import catalogue as catalogue_services
+from tenants.access import member_required
+from tenants.roles import Permission
 
 manager_required = member_required(Permission.MANAGE_CATALOGUE)
 TEMPLATES = "scheduling/catalogue/"
@@ -73,9 +89,7 @@ def _price_label(service: Service, currency: str) -> str:
 @manager_required
 def service_list(request: HttpRequest) -> HttpResponse:
     currency = request.tenant.currency
-    rows = [
-        (service, _price_label(service, currency)) for service in catalogue.services_for_catalogue()
-    ]
+    rows = [(service, _price_label(service, currency)) for service in services_for_catalogue()]
     return _render(request, "service_list.html", {"rows": rows})
 
 
@@ -98,10 +112,10 @@ def _service_form(request: HttpRequest, *, service: Service | None) -> HttpRespo
             spec = form.to_spec(policy=policy_formset.policy)
             try:
                 if service is None:
-                    service = services.service_create(spec=spec)
+                    service = catalogue_services.service_create(spec=spec)
                     messages.success(request, f"{service.name} was added.")
                 else:
-                    services.service_update(service=service, spec=spec)
+                    catalogue_services.service_update(service=service, spec=spec)
                     messages.success(request, f"{service.name} was saved.")
                 return redirect("catalogue_services")
             except ValidationError as error:
@@ -133,7 +147,7 @@ def _service_form(request: HttpRequest, *, service: Service | None) -> HttpRespo
 @require_POST
 def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
-    if services.service_delete_or_deactivate(service=service):
+    if catalogue_services.service_delete_or_deactivate(service=service):
         messages.success(request, f"{service.name} was deleted.")
     else:
         messages.success(
@@ -147,8 +161,8 @@ def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- staff ----------------------------------------------------------------------------------
 @manager_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    hours = catalogue.weekly_hours_summary()
-    rows = [(member, hours.get(member.pk, [])) for member in catalogue.staff_for_catalogue()]
+    hours = weekly_hours_summary()
+    rows = [(member, hours.get(member.pk, [])) for member in staff_for_catalogue()]
     return _render(request, "staff_list.html", {"rows": rows})
 
 
@@ -170,10 +184,14 @@ def _staff_form(request: HttpRequest, *, staff: StaffMember | None) -> HttpRespo
         if form.is_valid():
             try:
                 if staff is None:
-                    staff = services.staff_create(spec=form.to_spec(), tenant_id=request.tenant.pk)
+                    staff = catalogue_services.staff_create(
+                        spec=form.to_spec(), tenant_id=request.tenant.pk
+                    )
                     messages.success(request, f"{staff.display_name} was added: set their hours.")
                     return redirect("catalogue_staff_hours", pk=staff.pk)
-                services.staff_update(staff=staff, spec=form.to_spec(), tenant_id=request.tenant.pk)
+                catalogue_services.staff_update(
+                    staff=staff, spec=form.to_spec(), tenant_id=request.tenant.pk
+                )
                 messages.success(request, f"{staff.display_name} was saved.")
                 return redirect("catalogue_staff")
             except ValidationError as error:
@@ -192,7 +210,7 @@ def staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
         formset = WorkingHoursFormSet(request.POST, prefix="hours")
         if formset.is_valid():
             try:
-                services.working_hours_replace(staff=staff, intervals=formset.intervals())
+                catalogue_services.working_hours_replace(staff=staff, intervals=formset.intervals())
                 messages.success(request, f"Working hours of {staff.display_name} were saved.")
                 return redirect("catalogue_staff_hours", pk=staff.pk)
             except ValidationError as error:
@@ -220,7 +238,7 @@ def staff_overrides(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.date_override_create(
+            catalogue_services.date_override_create(
                 staff=staff, day=data["date"], start=data["start"], end=data["end"],
                 note=data["note"],
             )  # fmt: skip
@@ -232,7 +250,7 @@ def staff_overrides(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(
         request,
         "staff_overrides.html",
-        {"staff": staff, "form": form, "overrides": catalogue.staff_overrides_from(
+        {"staff": staff, "form": form, "overrides": staff_overrides_from(
             staff=staff, day=today)},
         invalid=request.method == "POST",
     )  # fmt: skip
@@ -242,7 +260,7 @@ def staff_overrides(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_override_delete(request: HttpRequest, pk: int, override_pk: int) -> HttpResponse:
     override = get_object_or_404(DateOverride, pk=override_pk, staff_id=pk)
-    services.date_override_delete(override=override)
+    catalogue_services.date_override_delete(override=override)
     messages.success(request, f"{override.date:%d %b %Y} was removed.")
     return redirect("catalogue_staff_overrides", pk=pk)
 
@@ -255,14 +273,12 @@ def staff_time_off(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.time_off_create(
+            catalogue_services.time_off_create(
                 staff=staff, starts_at=data["starts_at"], ends_at=data["ends_at"],
                 reason=data["reason"],
             )  # fmt: skip
             messages.success(request, f"Time off of {staff.display_name} was saved.")
-            clashing = catalogue.bookings_during(
-                staff=staff, start=data["starts_at"], end=data["ends_at"]
-            )
+            clashing = bookings_during(staff=staff, start=data["starts_at"], end=data["ends_at"])
             if clashing:
                 messages.warning(
                     request,
@@ -285,7 +301,7 @@ def staff_time_off(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_time_off_delete(request: HttpRequest, pk: int, time_off_pk: int) -> HttpResponse:
     time_off = get_object_or_404(TimeOff, pk=time_off_pk, staff_id=pk)
-    services.time_off_delete(time_off=time_off)
+    catalogue_services.time_off_delete(time_off=time_off)
     messages.success(request, "The time off was removed.")
     return redirect("catalogue_staff_time_off", pk=pk)
 
@@ -297,7 +313,7 @@ def holiday_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = services.holidays_create(
+            created = catalogue_services.holidays_create(
                 first_day=data["first_day"], last_day=data["last_day"] or data["first_day"],
                 note=data["note"],
             )  # fmt: skip
@@ -312,7 +328,7 @@ def holiday_list(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "holidays.html",
-        {"form": form, "holidays": catalogue.holidays_from(day=today)},
+        {"form": form, "holidays": holidays_from(day=today)},
         invalid=request.method == "POST",
     )
 
@@ -321,7 +337,7 @@ def holiday_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def holiday_delete(request: HttpRequest, pk: int) -> HttpResponse:
     holiday = get_object_or_404(DateOverride, pk=pk, staff__isnull=True)
-    services.date_override_delete(override=holiday)
+    catalogue_services.date_override_delete(override=holiday)
     messages.success(request, f"{holiday.date:%d %b %Y} is a working day again.")
     return redirect("catalogue_holidays")
 
@@ -329,9 +345,7 @@ def holiday_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- resources ------------------------------------------------------------------------------
 @manager_required
 def resource_list(request: HttpRequest) -> HttpResponse:
-    return _render(
-        request, "resource_list.html", {"resources": catalogue.resources_for_catalogue()}
-    )
+    return _render(request, "resource_list.html", {"resources": resources_for_catalogue()})
 
 
 @manager_required
@@ -355,9 +369,9 @@ def _resource_form(request: HttpRequest, *, resource: Resource | None) -> HttpRe
         data = form.cleaned_data
         try:
             if resource is None:
-                resource = services.resource_create(**data)
+                resource = catalogue_services.resource_create(**data)
             else:
-                services.resource_update(resource=resource, **data)
+                catalogue_services.resource_update(resource=resource, **data)
             messages.success(request, f"{resource.name} was saved.")
             return redirect("catalogue_resources")
         except ValidationError as error:
@@ -375,7 +389,7 @@ def _resource_form(request: HttpRequest, *, resource: Resource | None) -> HttpRe
 def resource_delete(request: HttpRequest, pk: int) -> HttpResponse:
     resource = get_object_or_404(Resource, pk=pk)
     try:
-        services.resource_delete(resource=resource)
+        catalogue_services.resource_delete(resource=resource)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("catalogue_resource_edit", pk=resource.pk)
@@ -390,7 +404,7 @@ def group_sessions(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            result = services.group_schedule_create(
+            result = catalogue_services.group_schedule_create(
                 service=data["service"],
                 staff=data["staff"],
                 weekday=data["weekday"],
@@ -413,7 +427,7 @@ def group_sessions(request: HttpRequest) -> HttpResponse:
         "group_sessions.html",
         {
             "form": form,
-            "rows": catalogue.upcoming_occurrences(now=timezone.now()),
+            "rows": upcoming_occurrences(now=timezone.now()),
             "zone": _zone(request).key,
         },
         invalid=request.method == "POST",
@@ -425,7 +439,7 @@ def group_sessions(request: HttpRequest) -> HttpResponse:
 def occurrence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     occurrence = get_object_or_404(Occurrence, pk=pk)
     try:
-        services.occurrence_cancel(occurrence=occurrence)
+        catalogue_services.occurrence_cancel(occurrence=occurrence)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -436,7 +450,7 @@ def occurrence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # --- booking settings -----------------------------------------------------------------------
 @manager_required
 def booking_settings(request: HttpRequest) -> HttpResponse:
-    current = services.scheduling_settings()
+    current = catalogue_services.scheduling_settings()
     initial = {
         "hold_minutes": current.hold_minutes,
         "reference_prefix": current.reference_prefix,
@@ -445,7 +459,7 @@ def booking_settings(request: HttpRequest) -> HttpResponse:
     form = SchedulingSettingsForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.scheduling_settings_update(**form.cleaned_data)
+            catalogue_services.scheduling_settings_update(**form.cleaned_data)
             messages.success(request, "Booking settings were saved.")
             return redirect("catalogue_booking_settings")
         except ValidationError as error:

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from .models import ApiKey, Booking, BookingStatus, StaffMember
-from .selectors import tenant_time_zone
+from scheduling.models import ApiKey, Booking, BookingStatus, StaffMember
+from scheduling.selectors.availability import tenant_time_zone
 
 # What a subscribed calendar shows: recent history for context, a year ahead for planning.
 FEED_DAYS_BACK = 30

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Booking, Service
+from scheduling.models import Booking, Service
 
 # Widest availability query, in days (inclusive of both ends): about a quarter.
 MAX_AVAILABILITY_DAYS = 93

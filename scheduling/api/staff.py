@@ -21,8 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connect_payments.services.cancellation import booking_cancel_with_refund
-
-from .api import (
+from scheduling.api.public import (
     ApiError,
     _bookable_service,
     _check_staff,
@@ -31,18 +30,8 @@ from .api import (
     move_booking,
     session_of,
 )
-from .models import ApiKey, Booking, BookingSource, StaffMember
-from .selectors_integrations import active_api_key, booking_by_reference, staff_api_bookings
-from .serializers import ErrorSerializer
-from .services import (
-    Actor,
-    booking_confirm,
-    booking_hold,
-    booking_take_seat,
-    customer_upsert,
-)
-from .services_integrations import api_key_mark_used
-from .staff_serializers import (
+from scheduling.api.serializers import ErrorSerializer
+from scheduling.api.staff_serializers import (
     StaffBookingCancelSerializer,
     StaffBookingCreateSerializer,
     StaffBookingPageSerializer,
@@ -51,6 +40,20 @@ from .staff_serializers import (
     StaffBookingSerializer,
     StaffCancellationSerializer,
 )
+from scheduling.models import ApiKey, Booking, BookingSource, StaffMember
+from scheduling.selectors.integrations import (
+    active_api_key,
+    booking_by_reference,
+    staff_api_bookings,
+)
+from scheduling.services.bookings import (
+    Actor,
+    booking_confirm,
+    booking_hold,
+    booking_take_seat,
+    customer_upsert,
+)
+from scheduling.services.integrations import api_key_mark_used
 
 STAFF_TAG = "staff"
 SECURITY_SCHEME = "apiKey"

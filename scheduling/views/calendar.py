@@ -29,11 +29,8 @@ from connect_payments.services.cancellation import (
     booking_cancel_with_refund,
     cancellation_amounts_of,
 )
-from tenants.access import member_required
-from tenants.roles import Permission, role_allows
-
-from . import selectors, services, slots
-from .calendar_layout import (
+from scheduling import slots
+from scheduling.calendar_layout import (
     MINUTES_PER_DAY,
     css_percent,
     day_bounds,
@@ -43,9 +40,9 @@ from .calendar_layout import (
     wall_minute,
     week_start,
 )
-from .cancellation_policy import InvalidPolicy
-from .exceptions import BookingError, InvalidCustomer, InvalidTransition, SlotTaken
-from .forms_bookings import (
+from scheduling.cancellation_policy import InvalidPolicy
+from scheduling.exceptions import BookingError, InvalidCustomer, InvalidTransition, SlotTaken
+from scheduling.forms.bookings import (
     OTHER_TIME,
     BookingCancelForm,
     BookingCreateForm,
@@ -53,7 +50,31 @@ from .forms_bookings import (
     BookingMoveForm,
     CalendarForm,
 )
-from .models import Booking, BookingSource, BookingStatus, Occurrence, StaffMember
+from scheduling.models import Booking, BookingSource, BookingStatus, Occurrence, StaffMember
+from scheduling.selectors.availability import available_slots, sessions_to_move_to, staff_for_user
+from scheduling.selectors.backoffice import (
+    available_slots_for_move,
+    back_office_booking,
+    back_office_bookings,
+    calendar_bookings,
+    calendar_staff,
+    cancellation_outcome,
+    qualified_staff,
+    staff_hours_on,
+    staff_time_off,
+)
+from scheduling.services.bookings import (
+    Actor,
+    booking_complete,
+    booking_confirm,
+    booking_hold,
+    booking_mark_no_show,
+    booking_move_seat,
+    booking_reschedule,
+    customer_upsert,
+)
+from tenants.access import member_required
+from tenants.roles import Permission, role_allows
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +109,9 @@ def _allows(request: HttpRequest, permission: Permission) -> bool:
     return role_allows(request.membership.role, permission)
 
 
-def _actor(request: HttpRequest) -> services.Actor:
+def _actor(request: HttpRequest) -> Actor:
     user = request.user
-    return services.Actor(label=user.full_name or user.email, user_id=user.pk)
+    return Actor(label=user.full_name or user.email, user_id=user.pk)
 
 
 def _today(zone: ZoneInfo) -> date:
@@ -106,14 +127,14 @@ def _own_staff_id(request: HttpRequest) -> int | None:
     """None when the member sees everyone's bookings; else their StaffMember id (or 404)."""
     if _allows(request, Permission.VIEW_ALL_BOOKINGS):
         return None
-    own = selectors.staff_for_user(request.user.pk)
+    own = staff_for_user(request.user.pk)
     if own is None:
         raise Http404("No such booking.")
     return own.pk
 
 
 def _booking_or_404(request: HttpRequest, reference: str) -> Booking:
-    booking = selectors.back_office_booking(reference=reference, staff_id=_own_staff_id(request))
+    booking = back_office_booking(reference=reference, staff_id=_own_staff_id(request))
     if booking is None:
         raise Http404("No such booking.")
     return booking
@@ -173,7 +194,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "sees_all": sees_all,
         "can_manage": _allows(request, Permission.MANAGE_BOOKINGS),
     }
-    own = None if sees_all else selectors.staff_for_user(request.user.pk)
+    own = None if sees_all else staff_for_user(request.user.pk)
     if not sees_all and own is None:
         return _render(request, "calendar.html", {**context, "no_profile": True}, tab="calendar")
     staff_filter = own.pk if own else (params["staff"].pk if params.get("staff") else None)
@@ -185,12 +206,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
     last = day if view == "day" else first + timedelta(days=6)
     start, _ = day_bounds(first, zone)
     _, end = day_bounds(last, zone)
-    members = selectors.calendar_staff(start=start, end=end, statuses=statuses,
+    members = calendar_staff(start=start, end=end, statuses=statuses,
                                        staff_id=staff_filter)  # fmt: skip
     now = _now()
     bookings = [
         booking
-        for booking in selectors.calendar_bookings(
+        for booking in calendar_bookings(
             start=start,
             end=end,
             staff_ids=[m.pk for m in members],
@@ -267,8 +288,8 @@ def _day_layout(*, day: date, zone: ZoneInfo, members: list[StaffMember], bookin
                 now: datetime) -> dict:  # fmt: skip
     start, end = day_bounds(day, zone)
     ids = [m.pk for m in members]
-    hours = selectors.staff_hours_on(staff_ids=ids, day=day)
-    absences = selectors.staff_time_off(staff_ids=ids, start=start, end=end)
+    hours = staff_hours_on(staff_ids=ids, day=day)
+    absences = staff_time_off(staff_ids=ids, start=start, end=end)
     placed = {
         member.pk: place_on_day(
             (
@@ -378,7 +399,7 @@ def booking_list(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # a bad filter is reported and left out; the others still apply
     filters = getattr(form, "cleaned_data", {})
     date_from, date_to = filters.get("date_from"), filters.get("date_to")
-    bookings = selectors.back_office_bookings(
+    bookings = back_office_bookings(
         now=_now(),
         start=day_bounds(date_from, zone)[0] if date_from else None,
         end=day_bounds(date_to, zone)[1] if date_to else None,
@@ -519,13 +540,11 @@ def booking_transition(request: HttpRequest, reference: str, action: str) -> Htt
     actor = _actor(request)
     try:
         if action == "confirm":
-            booking = services.booking_confirm(
-                booking=booking, actor=actor, reason="Confirmed by the team."
-            )
+            booking = booking_confirm(booking=booking, actor=actor, reason="Confirmed by the team.")
         elif action == "complete":
-            booking = services.booking_complete(booking=booking, actor=actor, now=_now())
+            booking = booking_complete(booking=booking, actor=actor, now=_now())
         elif action == "no_show":
-            booking = services.booking_mark_no_show(booking=booking, actor=actor, now=_now())
+            booking = booking_mark_no_show(booking=booking, actor=actor, now=_now())
         else:
             raise Http404("No such action.")
     except InvalidTransition as error:
@@ -577,7 +596,7 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
         )
         return _detail(booking)
     paid_minor, already_refunded_minor = cancellation_amounts_of(booking=booking)
-    outcome = selectors.cancellation_outcome(
+    outcome = cancellation_outcome(
         booking=booking, now=_now(), paid_minor=paid_minor - already_refunded_minor
     )
     return _render(
@@ -619,7 +638,7 @@ def booking_move(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST" and not wants_times:
         if form.is_valid():
             try:
-                services.booking_reschedule(
+                booking_reschedule(
                     booking=booking, new_start=form.cleaned_data["starts_at"],
                     actor=_actor(request), staff_id=form.cleaned_data["staff"].pk, now=now,
                 )  # fmt: skip
@@ -641,9 +660,7 @@ def booking_move(request: HttpRequest, reference: str) -> HttpResponse:
     day, staff = _field_value(form, "date"), _field_value(form, "staff")
     times = []
     if day is not None and staff is not None:
-        found = selectors.available_slots_for_move(
-            booking=booking, day=day, now=now, staff_id=staff.pk
-        )
+        found = available_slots_for_move(booking=booking, day=day, now=now, staff_id=staff.pk)
         times = [{"value": slot.in_zone(zone).strftime("%H:%M")} for slot in found]
     return _render(
         request,
@@ -669,7 +686,7 @@ def _move_seat(request: HttpRequest, booking: Booking) -> HttpResponse:
             error = "Choose the session to move this seat to."
         else:
             try:
-                services.booking_move_seat(
+                booking_move_seat(
                     booking=booking, occurrence=occurrence, actor=_actor(request), now=now
                 )
             except (slots.SlotError, BookingError) as refused:
@@ -689,7 +706,7 @@ def _move_seat(request: HttpRequest, booking: Booking) -> HttpResponse:
         {
             "booking": booking,
             "zone": zone,
-            "sessions": selectors.sessions_to_move_to(booking=booking, now=now),
+            "sessions": sessions_to_move_to(booking=booking, now=now),
             "error": error,
         },
         status=400 if error else 200,
@@ -722,9 +739,9 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     service, staff, day = (_field_value(form, name) for name in ("service", "staff", "date"))
     times = []
     if service is not None and day is not None and service.capacity == 1:
-        names = {member.pk: member.display_name for member in selectors.qualified_staff(
+        names = {member.pk: member.display_name for member in qualified_staff(
             service=service)}  # fmt: skip
-        found = selectors.available_slots(
+        found = available_slots(
             service=service, start_date=day, end_date=day, now=now,
             staff_id=staff.pk if staff else None,
         )  # fmt: skip
@@ -758,19 +775,17 @@ def _create_confirmed_booking(request: HttpRequest, form: BookingCreateForm) -> 
     actor = _actor(request)
     try:
         with transaction.atomic():
-            customer = services.customer_upsert(
+            customer = customer_upsert(
                 name=data["name"], email=data["email"], phone=data["phone"],
                 region=request.tenant.country or None,
             )  # fmt: skip
-            booking = services.booking_hold(
+            booking = booking_hold(
                 service=data["service"], starts_at=data["starts_at"], customer=customer,
                 staff_id=data["staff"].pk if data["staff"] else None,
                 source=BookingSource.STAFF, notes=data["notes"], actor=actor, now=_now(),
                 team_booking=True,
             )  # fmt: skip
-            return services.booking_confirm(
-                booking=booking, actor=actor, reason="Booked by the team."
-            )
+            return booking_confirm(booking=booking, actor=actor, reason="Booked by the team.")
     except InvalidCustomer as error:
         form.add_error("phone" if "phone" in str(error) else None, str(error))
     except (slots.SlotError, BookingError) as error:

@@ -15,14 +15,14 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
-from .api import API_TAG, ApiError, PublicApiView, _booking_for_token
-from .calendar_files import Business, booking_calendar, business_of, staff_feed_calendar
-from .selectors_integrations import (
+from scheduling.api.public import API_TAG, ApiError, PublicApiView, _booking_for_token
+from scheduling.api.serializers import ErrorSerializer
+from scheduling.calendar_files import Business, booking_calendar, business_of, staff_feed_calendar
+from scheduling.selectors.integrations import (
     booking_revision,
     staff_feed_bookings,
     staff_member_for_feed_token,
 )
-from .serializers import ErrorSerializer
 
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown booking or feed, wrong token")

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import ApiKey, StaffMember, new_token
-from .selectors_integrations import api_key_hash
+from scheduling.models import ApiKey, StaffMember, new_token
+from scheduling.selectors.integrations import api_key_hash
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, time, tzinfo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Booking, BookingStatus, Resource, Service, StaffMember
-from .selectors import qualified_staff
+from scheduling.models import Booking, BookingStatus, Resource, Service, StaffMember
+from scheduling.selectors.backoffice import qualified_staff
 
 # Far enough for any diary, near enough that date arithmetic (a week later) never overflows.
 EARLIEST_DATE = date(2000, 1, 1)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views_catalogue as views
+from scheduling.views import catalogue as views
 
 urlpatterns = [
     path("services/", views.service_list, name="catalogue_services"),

@@ -1,0 +1,1 @@
+"""Forms of the back-office pages: bookings and catalogue."""

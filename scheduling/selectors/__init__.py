@@ -1,0 +1,1 @@
+"""Reads: availability (slots, sessions), the back office, the catalogue, integrations."""

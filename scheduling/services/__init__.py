@@ -1,0 +1,1 @@
+"""Writes: bookings (holds and every transition), the catalogue, integrations."""

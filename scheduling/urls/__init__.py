@@ -1,0 +1,1 @@
+"""URLconfs of the back-office pages (included by saas_platform/urls/tenant.py)."""

@@ -1,0 +1,1 @@
+"""Staff back-office pages: calendar and bookings, catalogue, integrations."""
