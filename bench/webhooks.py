@@ -53,7 +53,8 @@ def make_bookings(count: int, sdk) -> tuple[list[str], list[str]]:
 
     from connect_payments.services.booking_payments import booking_payment_start
     from scheduling.models import SchedulingSettings, Service, StaffMember, WorkingHours
-    from scheduling.services.bookings import booking_hold, customer_upsert
+    from scheduling.services.bookings import booking_hold
+    from scheduling.services.customers import customer_upsert
 
     SchedulingSettings.objects.update_or_create(pk=1, defaults={"hold_minutes": 60})
     staff = [StaffMember.objects.create(display_name=f"Staff {n}") for n in range(10)]

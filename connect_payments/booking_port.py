@@ -13,9 +13,9 @@ from typing import Any
 
 from django.urls import reverse
 
+from scheduling.actors import Actor
 from scheduling.cancellation_policy import RefundDecision
 from scheduling.models import Booking, Service
-from scheduling.services.bookings import Actor
 from tenants.context import current_tenant
 
 from .models import PromoCode

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling.actors import Actor
 from scheduling.exceptions import BookingError
 from scheduling.models import (
     BookingSource,
@@ -21,8 +22,9 @@ from scheduling.models import (
     WorkingHours,
 )
 from scheduling.selectors.availability import available_slots, tenant_time_zone
-from scheduling.services.bookings import Actor, booking_confirm, booking_hold, customer_upsert
+from scheduling.services.bookings import booking_confirm, booking_hold
 from scheduling.services.catalogue import group_schedule_create
+from scheduling.services.customers import customer_upsert
 from scheduling.slots import SlotError
 
 logger = logging.getLogger(__name__)

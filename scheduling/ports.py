@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from scheduling.actors import Actor
     from scheduling.cancellation_policy import RefundDecision
     from scheduling.models import Booking, Service
-    from scheduling.services.bookings import Actor
 
 
 class Payments(Protocol):

@@ -6,9 +6,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling.actors import CUSTOMER
 from scheduling.exceptions import BookingError
 from scheduling.models import Booking, BookingStatus, PaymentMode
-from scheduling.services.bookings import CUSTOMER, booking_confirm
+from scheduling.services.bookings import booking_confirm
 
 from .contrast import parse_hex_colour
 from .logo import inspect_logo

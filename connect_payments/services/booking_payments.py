@@ -10,9 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.selectors import fee_rate_of
+from scheduling.actors import SYSTEM, Actor
 from scheduling.exceptions import InvalidTransition
 from scheduling.models import Booking, BookingStatus, PaymentMode, Service
-from scheduling.services.bookings import SYSTEM, Actor, booking_cancel, booking_confirm
+from scheduling.services.bookings import (
+    booking_cancel,
+    booking_confirm,
+    booking_retake_after_late_payment,
+)
 from tenants.context import current_tenant
 
 from .. import gateway
@@ -37,7 +42,6 @@ from ..selectors import (
 from .history import payment_event_record, payment_state
 from .promo_codes import promo_discount_minor, promo_limits_check
 from .refunds import refund_execute, refund_reserve
-from .retake import booking_retake_after_late_payment
 
 logger = logging.getLogger(__name__)
 

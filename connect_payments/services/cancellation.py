@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import stripe
 from django.utils import timezone
 
+from scheduling.actors import Actor
 from scheduling.cancellation_policy import RefundDecision
 from scheduling.models import Booking
-from scheduling.services.bookings import Actor, booking_cancel
 
 from .. import gateway
 from ..models import BookingPayment, PaymentRefund, PaymentStatus, RefundOrigin
@@ -84,31 +83,3 @@ def _cancel_unpaid_intent(payment: BookingPayment) -> None:
             logger.warning("payment.cancel_intent_failed", extra={"payment": payment.pk})
         return
     booking_payment_apply_intent(payment=payment, intent=intent)
-
-
-# moves to scheduling.services.bookings (issue #11): scheduling's own cancel-with-refund, through
-# scheduling.ports.Payments; this copy (was connect_payments.booking_hooks) goes at the merge.
-def booking_cancel_with_refund(
-    *,
-    booking: Booking,
-    actor: Actor,
-    by_business: bool,
-    reason: str = "",
-    now: datetime | None = None,
-) -> RefundDecision:
-    """Cancel with the policy applied to the money really paid, then refund it through Stripe.
-
-    For the customer's cancel endpoint and the staff calendar alike.
-    """
-    paid_minor, already_refunded_minor = cancellation_amounts_of(booking=booking)
-    decision = booking_cancel(
-        booking=booking,
-        actor=actor,
-        by_business=by_business,
-        reason=reason,
-        paid_minor=paid_minor,
-        already_refunded_minor=already_refunded_minor,
-        now=now,
-    )
-    booking_payment_refund_for_cancellation(booking=booking, decision=decision, actor=actor)
-    return decision

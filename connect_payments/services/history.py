@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scheduling.services.bookings import SYSTEM, Actor
+from scheduling.actors import SYSTEM, Actor
 
 from ..models import BookingPayment, PaymentEvent
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from scheduling.actors import Actor
 from scheduling.models import BookingStatus, Service
-from scheduling.services.bookings import Actor
 
 from ..exceptions import PromoCodeInvalid
 from ..fees import discount_minor

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from scheduling.services.bookings import SYSTEM, Actor
+from scheduling.actors import SYSTEM, Actor
 from tenants.context import current_tenant
 
 from .. import gateway

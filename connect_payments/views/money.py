@@ -14,8 +14,8 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from common.money import Money, MoneyError, format_money, parse_major_units
+from scheduling.actors import Actor
 from scheduling.exceptions import BookingError
-from scheduling.services.bookings import Actor
 from tenants.access import member_required
 from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows

@@ -50,6 +50,8 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "scheduling",
+    # No models of its own: emails and reminders about bookings (NotificationLog is scheduling's).
+    "notifications",
     "connect_payments",
     "widgets",
 ]

@@ -23,13 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
-from connect_payments.booking_port import (
-    payment_after_hold,
-    payment_on_status,
-    payments_check_before_hold,
-)
-from connect_payments.services.cancellation import booking_cancel_with_refund
-from scheduling import slots
+from scheduling import ports, slots
+from scheduling.actors import CUSTOMER, Actor
 from scheduling.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
@@ -49,14 +44,13 @@ from scheduling.exceptions import BookingError
 from scheduling.models import Booking, Occurrence, Service, StaffMember
 from scheduling.selectors.availability import available_slots, bookable_sessions, tenant_time_zone
 from scheduling.services.bookings import (
-    CUSTOMER,
-    Actor,
+    booking_cancel_with_refund,
     booking_hold,
     booking_move_seat,
     booking_reschedule,
     booking_take_seat,
-    customer_upsert,
 )
+from scheduling.services.customers import customer_upsert
 
 logger = logging.getLogger(__name__)
 
@@ -416,9 +410,11 @@ class BookingCreateView(PublicApiView):
         data = _validated(BookingCreateSerializer, request.data)
         service = _bookable_service(data["service"])
         # `promo_code` (optional) is read here, not by the serializer: it is a payments input.
-        promo = payments_check_before_hold(service=service,
-                                           promo_code=request.data.get("promo_code"),
-                                           customer_email=data["customer"]["email"])  # fmt: skip
+        promo = ports.payments().check_before_hold(
+            service=service,
+            promo_code=request.data.get("promo_code"),
+            customer_email=data["customer"]["email"],
+        )
         if service.capacity > 1:
             booking = _hold_session_seat(service=service, data=data)
         else:
@@ -444,7 +440,7 @@ class BookingCreateView(PublicApiView):
         body = BookingCreatedSerializer(booking).data
         # After the hold's transaction: the PaymentIntent is created outside it (null when
         # nothing is paid online; see docs/payments.md for the shape).
-        body["payment"] = payment_after_hold(booking=booking, promo=promo)
+        body["payment"] = ports.payments().after_hold(booking=booking, promo=promo)
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -507,7 +503,7 @@ class BookingDetailView(PublicApiView):
         booking = _booking_for_token(reference, request.query_params.get("token"))
         # The return path after paying: a held booking's PaymentIntent is re-read and the
         # booking confirmed if it succeeded (the webhook may have done it already).
-        payment = payment_on_status(booking=booking)
+        payment = ports.payments().on_status(booking=booking)
         booking.refresh_from_db()
         body = BookingSerializer(booking).data
         body["payment"] = payment

@@ -4,13 +4,14 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import available_timezones
 
-from django.db import connection
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from scheduling import ports
 from scheduling.models import Booking, Service
+from tenants.context import current_tenant_or_none
 
 # Widest availability query, in days (inclusive of both ends): about a quarter.
 MAX_AVAILABILITY_DAYS = 93
@@ -113,13 +114,16 @@ class ServiceSerializer(serializers.ModelSerializer):
         ]
 
     def get_currency(self, service: Service) -> str:
-        return getattr(connection.tenant, "currency", "") or "EUR"
+        tenant = current_tenant_or_none()
+        return (tenant.currency if tenant is not None else "") or "EUR"
 
     def get_online_payment_available(self, service: Service) -> bool:
-        from connect_payments.booking_port import OnlinePaymentAvailability
-
         # One check per response (the context is shared by every row of a list).
-        check = self.context.setdefault("online_payment_available", OnlinePaymentAvailability())
+        check = self.context.get("online_payment_available")
+        if check is None:
+            check = self.context["online_payment_available"] = (
+                ports.payments().online_payment_check()
+            )
         return check(service)
 
     @extend_schema_field(StaffSummarySerializer(many=True))

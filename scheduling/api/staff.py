@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from connect_payments.services.cancellation import booking_cancel_with_refund
+from scheduling.actors import Actor
 from scheduling.api.public import (
     ApiError,
     _bookable_service,
@@ -47,12 +47,12 @@ from scheduling.selectors.integrations import (
     staff_api_bookings,
 )
 from scheduling.services.bookings import (
-    Actor,
+    booking_cancel_with_refund,
     booking_confirm,
     booking_hold,
     booking_take_seat,
-    customer_upsert,
 )
+from scheduling.services.customers import customer_upsert
 from scheduling.services.integrations import api_key_mark_used
 
 STAFF_TAG = "staff"

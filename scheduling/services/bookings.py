@@ -5,33 +5,35 @@ means another request got there first, which is reported, never ignored. Every t
 a BookingEvent. Overlaps are refused by PostgreSQL's exclusion constraints; SQLSTATE 23P01 is
 mapped to SlotTaken here and nowhere else.
 
-Lock order (always this order, to avoid deadlocks): StaffMember row → Resource row → Occurrence
-row → Booking rows. Contenders for one staff member queue on its row; without that lock,
-concurrent inserts checked by the exclusion constraint wait on each other and PostgreSQL aborts
-some of them as deadlocks (seen in the race tests).
+Row locks are taken through scheduling.locking, in its one order (staff → resource → occurrence
+→ booking).
 """
 
 import dataclasses
 import logging
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import phonenumbers
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.utils import timezone
-from psycopg import errors as pg_errors
 
-from scheduling import slots
+from scheduling import ports, slots
+from scheduling.actors import CUSTOMER, SYSTEM, Actor
 from scheduling.cancellation_policy import (
     CancellationPolicy,
     RefundDecision,
     refund_for_cancellation,
 )
-from scheduling.exceptions import InvalidCustomer, InvalidTransition, SessionFull, SlotTaken
+from scheduling.exceptions import InvalidTransition, SessionFull, SlotTaken
+from scheduling.locking import (
+    is_exclusion_violation,
+    lock_booking,
+    lock_occurrence,
+    lock_staff_and_resource,
+)
 from scheduling.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -44,31 +46,19 @@ from scheduling.models import (
     Resource,
     SchedulingSettings,
     Service,
-    StaffMember,
 )
-from scheduling.notifications import booking_notify_after_commit
 from scheduling.selectors.availability import (
     resource_pool,
     scheduling_calendar,
     service_rules,
     staff_schedules,
 )
+from scheduling.signals import booking_changed_send
+from tenants.context import current_tenant_or_none
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who causes a transition: a team member (user id), the customer, or the system."""
-
-    label: str
-    user_id: int | None = None
-
-
-SYSTEM = Actor("system")
-CUSTOMER = Actor("customer")
 
 
 def scheduling_settings() -> SchedulingSettings:
@@ -80,8 +70,8 @@ def _reference_prefix() -> str:
     prefix = scheduling_settings().reference_prefix
     if prefix:
         return prefix.upper()
-    tenant = getattr(connection, "tenant", None)
-    slug = getattr(tenant, "slug", "") or "BKG"
+    tenant = current_tenant_or_none()
+    slug = tenant.slug if tenant is not None else "BKG"
     return "".join(ch for ch in slug.upper() if ch.isalnum())[:3] or "BKG"
 
 
@@ -115,54 +105,6 @@ def _record(booking: Booking, *, actor: Actor, action: str, from_status: str, to
     )
 
 
-def _is_exclusion_violation(error: IntegrityError) -> bool:
-    return isinstance(error.__cause__, pg_errors.ExclusionViolation)
-
-
-# ---------------------------------------------------------------------------
-# Customers
-# ---------------------------------------------------------------------------
-def customer_upsert(
-    *, name: str, email: str, phone: str = "", marketing_consent: bool = False,
-    region: str | None = None,
-) -> Customer:  # fmt: skip
-    """One customer per email per business; later bookings refresh name and phone."""
-    name = name.strip()
-    email = email.strip().lower()
-    if not name or not email or "@" not in email:
-        raise InvalidCustomer("A name and a valid email address are required.")
-    if phone.strip():
-        try:
-            parsed = phonenumbers.parse(phone, region)
-        except phonenumbers.NumberParseException:
-            raise InvalidCustomer("This phone number is not valid.")
-        if not phonenumbers.is_valid_number(parsed):
-            raise InvalidCustomer("This phone number is not valid.")
-        phone = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    customer = Customer.objects.filter(email__iexact=email).first()
-    if customer is None:
-        try:
-            with transaction.atomic():
-                return Customer.objects.create(
-                    name=name, email=email, phone=phone, marketing_consent=marketing_consent
-                )
-        except IntegrityError:  # created concurrently by another booking
-            customer = Customer.objects.get(email__iexact=email)
-    changed = []
-    if name and customer.name != name:
-        customer.name = name
-        changed.append("name")
-    if phone and customer.phone != phone:
-        customer.phone = phone
-        changed.append("phone")
-    if marketing_consent and not customer.marketing_consent:
-        customer.marketing_consent = True
-        changed.append("marketing_consent")
-    if changed:
-        customer.save(update_fields=changed)
-    return customer
-
-
 # ---------------------------------------------------------------------------
 # Holds
 # ---------------------------------------------------------------------------
@@ -173,12 +115,6 @@ def _occupied_range(service: Service, starts_at: datetime) -> tuple[datetime, da
         starts_at - timedelta(minutes=service.buffer_before_minutes),
         ends_at + timedelta(minutes=service.buffer_after_minutes),
     )
-
-
-def _lock_staff_and_resource(*, staff_id: int, resource: Resource | None) -> None:
-    StaffMember.objects.select_for_update().filter(pk=staff_id).exists()
-    if resource is not None:
-        Resource.objects.select_for_update().filter(pk=resource.pk).exists()
 
 
 def _expire_overlapping_holds(*, now: datetime, overlap: Q) -> None:
@@ -244,7 +180,9 @@ def booking_hold(
     )
     try:
         with transaction.atomic():
-            _lock_staff_and_resource(staff_id=assigned, resource=resource)
+            lock_staff_and_resource(
+                staff_id=assigned, resource_id=resource.pk if resource else None
+            )
             _expire_overlapping_holds(now=now, overlap=overlap)
             if resource is not None and resource.quantity > 1:
                 _check_resource_units(resource=resource, occupied=occupied)
@@ -270,7 +208,7 @@ def booking_hold(
             _record(booking, actor=actor, action="creneau.booking.held", from_status="",
                     to_status=BookingStatus.HELD)  # fmt: skip
     except IntegrityError as error:
-        if _is_exclusion_violation(error):
+        if is_exclusion_violation(error):
             raise SlotTaken()
         raise
     logger.info("booking.held", extra={"reference": booking.reference})
@@ -308,7 +246,7 @@ def _max_concurrent(ranges: Iterable[DateTimeTZRange], within: DateTimeTZRange) 
 def _lock_session_with_a_free_seat(occurrence: Occurrence, *, now: datetime) -> Occurrence:
     """Lock the session's row and make sure a seat is free (stale holds give theirs back); the
     caller takes or moves a seat in the same transaction."""
-    locked = Occurrence.objects.select_for_update().get(pk=occurrence.pk)
+    locked = lock_occurrence(occurrence.pk)
     if locked.is_cancelled:
         raise SessionFull("This session was cancelled.")
     _expire_overlapping_holds(now=now, overlap=Q(occurrence=locked))
@@ -373,7 +311,7 @@ def _transition(booking: Booking, *, to: str, actor: Actor, reason: str = "",
                 data: dict | None = None, extra: dict | None = None) -> Booking:  # fmt: skip
     sources = TRANSITIONS[to]
     with transaction.atomic():
-        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        current = lock_booking(booking.pk)
         if current.status == to:
             return current  # already done: idempotent
         updated = Booking.objects.filter(pk=booking.pk, status__in=sources).update(
@@ -395,7 +333,7 @@ def booking_confirm(*, booking: Booking, actor: Actor = SYSTEM, reason: str = ""
         booking, to=BookingStatus.CONFIRMED, actor=actor, reason=reason,
         extra={"hold_expires_at": None},
     )  # fmt: skip
-    booking_notify_after_commit(booking_id=confirmed.pk, kind=NotificationKind.CONFIRMED)
+    booking_changed_send(booking_id=confirmed.pk, kind=NotificationKind.CONFIRMED)
     return confirmed
 
 
@@ -442,9 +380,89 @@ def booking_cancel(
         data={"refund_percent": decision.percent, "refund_minor": decision.amount_minor},
     )
     refund_minor = decision.amount_minor if paid_minor else None  # None: nothing paid online
-    booking_notify_after_commit(booking_id=booking.pk, kind=NotificationKind.CANCELLED,
-                                refund_minor=refund_minor)  # fmt: skip
+    booking_changed_send(booking_id=booking.pk, kind=NotificationKind.CANCELLED,
+                         refund_minor=refund_minor)  # fmt: skip
     return decision
+
+
+def booking_cancel_with_refund(
+    *,
+    booking: Booking,
+    actor: Actor,
+    by_business: bool,
+    reason: str = "",
+    now: datetime | None = None,
+) -> RefundDecision:
+    """Cancel with the policy applied to the money really paid, then have it refunded.
+
+    For the customer's cancel endpoint and the staff calendar alike. The amounts and the refund
+    come from the payments port (scheduling.ports): without payments, nothing was paid online.
+    """
+    payments = ports.payments()
+    paid_minor, already_refunded_minor = payments.cancellation_amounts(booking=booking)
+    decision = booking_cancel(
+        booking=booking,
+        actor=actor,
+        by_business=by_business,
+        reason=reason,
+        paid_minor=paid_minor,
+        already_refunded_minor=already_refunded_minor,
+        now=now,
+    )
+    payments.refund_for_cancellation(booking=booking, decision=decision, actor=actor)
+    return decision
+
+
+def booking_retake_after_late_payment(*, booking: Booking, now: datetime | None = None) -> bool:
+    """Expired → confirmed when the slot is still free (a payment arrived after the hold ran out).
+
+    The one transition out of `expired`, with the same locks, conditional update and BookingEvent
+    as the others. Returns False when the time was taken meanwhile (the caller refunds).
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            lock_staff_and_resource(staff_id=booking.staff_id, resource_id=booking.resource_id)
+            if booking.occurrence_id:
+                occurrence = lock_occurrence(booking.occurrence_id)
+                taken = Booking.objects.filter(
+                    occurrence=occurrence, status__in=ACTIVE_STATUSES
+                ).count()
+                if occurrence.is_cancelled or taken >= occurrence.capacity:
+                    return False
+            else:
+                overlap = Q(occupied__overlap=booking.occupied) & (
+                    Q(staff_id=booking.staff_id)
+                    | (Q(resource_id=booking.resource_id) if booking.resource_id else Q(pk__in=[]))
+                )
+                _expire_overlapping_holds(now=now, overlap=overlap)
+                if booking.resource_id and not booking.resource_exclusive:
+                    resource = Resource.objects.get(pk=booking.resource_id)
+                    in_use = Booking.objects.filter(
+                        resource_id=resource.pk,
+                        status__in=ACTIVE_STATUSES,
+                        occupied__overlap=booking.occupied,
+                    ).count()
+                    if in_use >= resource.quantity:
+                        return False
+            updated = Booking.objects.filter(pk=booking.pk, status=BookingStatus.EXPIRED).update(
+                status=BookingStatus.CONFIRMED, hold_expires_at=None
+            )
+            if updated != 1:
+                return False
+            BookingEvent.objects.create(
+                booking_id=booking.pk,
+                actor_label=SYSTEM.label,
+                action="creneau.booking.confirmed",
+                from_status=BookingStatus.EXPIRED,
+                to_status=BookingStatus.CONFIRMED,
+                reason="Paid after the hold expired; the time was still free.",
+            )
+    except IntegrityError as error:
+        if is_exclusion_violation(error):
+            return False
+        raise
+    return True
 
 
 def booking_expire(*, booking_ids: list[int], now: datetime | None = None) -> int:
@@ -512,8 +530,8 @@ def booking_reschedule(
     occupied = DateTimeTZRange(occupied_start, occupied_end, "[)")
     try:
         with transaction.atomic():
-            _lock_staff_and_resource(staff_id=assigned, resource=service.resource)
-            current = Booking.objects.select_for_update().get(pk=booking.pk)
+            lock_staff_and_resource(staff_id=assigned, resource_id=service.resource_id)
+            current = lock_booking(booking.pk)
             if current.status not in ACTIVE_STATUSES:
                 raise InvalidTransition("This booking can no longer be moved.")
             overlap = Q(occupied__overlap=occupied) & ~Q(pk=current.pk) & (
@@ -534,10 +552,10 @@ def booking_reschedule(
                     data={"from": previous, "to": {"starts_at": new_start.isoformat(),
                                                    "staff": assigned}})  # fmt: skip
     except IntegrityError as error:
-        if _is_exclusion_violation(error):
+        if is_exclusion_violation(error):
             raise SlotTaken()
         raise
-    booking_notify_after_commit(booking_id=booking.pk, kind=NotificationKind.RESCHEDULED)
+    booking_changed_send(booking_id=booking.pk, kind=NotificationKind.RESCHEDULED)
     booking.refresh_from_db()
     return booking
 
@@ -571,7 +589,7 @@ def booking_move_seat(
             raise slots.SlotTooFarAhead()
     with transaction.atomic():
         locked = _lock_session_with_a_free_seat(occurrence, now=now)
-        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        current = lock_booking(booking.pk)
         if current.status not in ACTIVE_STATUSES or current.starts_at <= now:
             raise InvalidTransition("This booking can no longer be moved.")
         previous = {
@@ -591,6 +609,6 @@ def booking_move_seat(
                 data={"from": previous, "to": {"starts_at": locked.starts_at.isoformat(),
                                                "staff": locked.staff_id,
                                                "occurrence": locked.pk}})  # fmt: skip
-    booking_notify_after_commit(booking_id=booking.pk, kind=NotificationKind.RESCHEDULED)
+    booking_changed_send(booking_id=booking.pk, kind=NotificationKind.RESCHEDULED)
     booking.refresh_from_db()
     return booking

@@ -24,12 +24,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
-from connect_payments.selectors import payment_of, payment_summary_for_staff
-from connect_payments.services.cancellation import (
-    booking_cancel_with_refund,
-    cancellation_amounts_of,
-)
-from scheduling import slots
+from scheduling import ports, slots
+from scheduling.actors import Actor
 from scheduling.calendar_layout import (
     MINUTES_PER_DAY,
     css_percent,
@@ -64,15 +60,15 @@ from scheduling.selectors.backoffice import (
     staff_time_off,
 )
 from scheduling.services.bookings import (
-    Actor,
+    booking_cancel_with_refund,
     booking_complete,
     booking_confirm,
     booking_hold,
     booking_mark_no_show,
     booking_move_seat,
     booking_reschedule,
-    customer_upsert,
 )
+from scheduling.services.customers import customer_upsert
 from tenants.access import member_required
 from tenants.roles import Permission, role_allows
 
@@ -518,14 +514,15 @@ def _price(request: HttpRequest, booking: Booking) -> str | None:
 
 def _payment_summary(request: HttpRequest, booking: Booking) -> dict:
     """ "Paid / deposit / due" for every role; the link to the money record for money roles."""
-    summary = payment_summary_for_staff(booking)
-    payment = payment_of(booking) if _allows(request, Permission.VIEW_MONEY) else None
+    summary = ports.payments().staff_summary(
+        booking=booking, with_money=_allows(request, Permission.VIEW_MONEY)
+    )
     return {
         "label": summary["label"],
         "due": format_money(Money(summary["due_minor"], summary["currency"]))
         if summary["due_minor"]
         else "",
-        "detail_url": reverse("payment_detail", args=[payment.pk]) if payment else "",
+        "detail_url": summary["detail_url"],
     }
 
 
@@ -595,7 +592,7 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
             f"{decision.percent}% of what they paid back.",
         )
         return _detail(booking)
-    paid_minor, already_refunded_minor = cancellation_amounts_of(booking=booking)
+    paid_minor, already_refunded_minor = ports.payments().cancellation_amounts(booking=booking)
     outcome = cancellation_outcome(
         booking=booking, now=_now(), paid_minor=paid_minor - already_refunded_minor
     )

@@ -22,7 +22,8 @@ from connect_payments.services.booking_payments import (
     booking_payment_start,
 )
 from scheduling.models import BookingStatus, Service
-from scheduling.services.bookings import booking_hold, customer_upsert
+from scheduling.services.bookings import booking_hold
+from scheduling.services.customers import customer_upsert
 from stripe_local.server import serve_in_thread
 from stripe_local.testing import (
     TEST_RETRY_DELAYS,

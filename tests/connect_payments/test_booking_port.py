@@ -8,7 +8,8 @@ from django_tenants.utils import tenant_context
 from connect_payments.booking_port import ConnectPayments
 from scheduling import ports
 from scheduling.models import Booking, Service, StaffMember, WorkingHours
-from scheduling.services.bookings import booking_hold, customer_upsert
+from scheduling.services.bookings import booking_hold
+from scheduling.services.customers import customer_upsert
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -25,7 +25,7 @@ from scheduling.models import (
     StaffMember,
     WorkingHours,
 )
-from scheduling.services.bookings import customer_upsert
+from scheduling.services.customers import customer_upsert
 from stripe_local.testing import local, onboarded_account
 from tenants.models import Tenant
 

@@ -229,7 +229,7 @@ def test_payment_after_expiry_retakes_a_free_slot(alpha_account, catalogue, cust
 def test_payment_after_expiry_is_refunded_when_the_slot_was_taken(
     alpha_account, catalogue, customer, sdk
 ):
-    from scheduling.services.bookings import customer_upsert
+    from scheduling.services.customers import customer_upsert
 
     service, ada = catalogue["service"], catalogue["ada"]
     late = hold_now(service, customer, staff_id=ada.pk, hold_minutes_ago=30)
@@ -303,7 +303,8 @@ def test_three_d_secure_passed_and_failed(
 
 
 def test_rescheduling_a_paid_booking_keeps_its_payment(alpha_account, catalogue, customer, sdk):
-    from scheduling.services.bookings import CUSTOMER, booking_reschedule
+    from scheduling.actors import CUSTOMER
+    from scheduling.services.bookings import booking_reschedule
 
     from .conftest import TEN_AM
 

@@ -11,8 +11,10 @@ from connect_payments.exceptions import PromoCodeInvalid
 from connect_payments.models import BookingPayment, PromoCode
 from connect_payments.services.booking_payments import booking_payment_start
 from connect_payments.services.promo_codes import promo_code_for_hold
+from scheduling.actors import SYSTEM
 from scheduling.models import Booking, BookingStatus, Service
-from scheduling.services.bookings import SYSTEM, booking_cancel, booking_confirm, customer_upsert
+from scheduling.services.bookings import booking_cancel, booking_confirm
+from scheduling.services.customers import customer_upsert
 from tests.factories import client_for
 
 from .conftest import TEN_AM, hold_now, in_schema

@@ -15,7 +15,8 @@ from django_tenants.utils import tenant_context
 from connect_payments.booking_port import payment_after_hold, payments_check_before_hold
 from connect_payments.models import BookingPayment, ConnectedAccount, PromoCode
 from scheduling.models import Booking, BookingStatus
-from scheduling.services.bookings import booking_hold, customer_upsert
+from scheduling.services.bookings import booking_hold
+from scheduling.services.customers import customer_upsert
 from stripe_local.testing import onboarded_account
 from tenants.models import Tenant
 from tests.scheduling.conftest import build_catalogue, paris, truncate_tenant_tables

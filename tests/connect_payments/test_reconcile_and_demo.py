@@ -13,8 +13,8 @@ from connect_payments.services.booking_payments import (
     booking_payment_start,
 )
 from connect_payments.services.refunds import booking_payment_refund
+from scheduling.actors import SYSTEM
 from scheduling.models import BookingStatus
-from scheduling.services.bookings import SYSTEM
 from stripe_local.testing import local
 
 from .conftest import hold_now

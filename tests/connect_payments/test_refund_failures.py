@@ -17,7 +17,7 @@ import pytest
 from connect_payments.models import PaymentRefund, RefundStatus
 from connect_payments.services.refunds import booking_payment_refund, booking_payment_sync_refunds
 from connect_payments.tasks import retry_pending_refunds_in_every_tenant
-from scheduling.services.bookings import Actor
+from scheduling.actors import Actor
 from stripe_local.webhooks import sign
 from tests.factories import client_for
 

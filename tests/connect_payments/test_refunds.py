@@ -16,8 +16,9 @@ from connect_payments.services.cancellation import (
     cancellation_amounts_of,
 )
 from connect_payments.services.refunds import booking_payment_refund, refunds_retry_pending
+from scheduling.actors import CUSTOMER, Actor
 from scheduling.models import BookingStatus
-from scheduling.services.bookings import CUSTOMER, Actor, booking_cancel
+from scheduling.services.bookings import booking_cancel
 from stripe_local.testing import local
 
 from .conftest import TEN_AM, hold_now

@@ -299,7 +299,8 @@ def test_late_webhook_for_a_taken_slot_refunds_in_the_task(
     django_capture_on_commit_callbacks,
     tenant_alpha,
 ):
-    from scheduling.services.bookings import booking_expire, customer_upsert
+    from scheduling.services.bookings import booking_expire
+    from scheduling.services.customers import customer_upsert
 
     service, ada = catalogue["service"], catalogue["ada"]
     late = hold_now(service, customer, staff_id=ada.pk, hold_minutes_ago=30)

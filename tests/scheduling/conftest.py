@@ -9,7 +9,7 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from scheduling.models import Service, StaffMember, WorkingHours
-from scheduling.services.bookings import customer_upsert
+from scheduling.services.customers import customer_upsert
 from tenants.models import Tenant
 
 PARIS = ZoneInfo("Europe/Paris")

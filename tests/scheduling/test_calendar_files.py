@@ -12,14 +12,11 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from icalendar import Calendar
 
+from scheduling.actors import SYSTEM
 from scheduling.calendar_files import ICS_STATUS
 from scheduling.models import Booking, BookingStatus, Occurrence, PaymentMode, StaffMember
-from scheduling.services.bookings import (
-    SYSTEM,
-    booking_confirm,
-    booking_reschedule,
-    customer_upsert,
-)
+from scheduling.services.bookings import booking_confirm, booking_reschedule
+from scheduling.services.customers import customer_upsert
 from tests.factories import client_for, make_member, member_client
 
 from .conftest import paris

@@ -15,6 +15,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from scheduling import calendar_layout
+from scheduling.actors import CUSTOMER, Actor
 from scheduling.exceptions import SlotTaken
 from scheduling.models import (
     Booking,
@@ -29,15 +30,13 @@ from scheduling.models import (
     WorkingHours,
 )
 from scheduling.services.bookings import (
-    CUSTOMER,
-    Actor,
     booking_cancel,
     booking_confirm,
     booking_hold,
     booking_reschedule,
     booking_take_seat,
-    customer_upsert,
 )
+from scheduling.services.customers import customer_upsert
 from scheduling.views import calendar as views_calendar
 from tests.factories import host_of, make_member, member_client, signed_in
 

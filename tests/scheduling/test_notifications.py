@@ -19,7 +19,18 @@ from django_tenants.utils import tenant_context
 from icalendar import Calendar
 from kombu.exceptions import OperationalError
 
+from notifications.emails import (
+    booking_notify_after_commit,
+    bookings_due_for_reminder,
+    calendar_business,
+)
+from notifications.tasks import (
+    NOTIFICATION_MAX_RETRIES,
+    send_booking_notification,
+    send_due_reminders_in_every_tenant,
+)
 from saas_platform.celery import app as celery_app
+from scheduling.actors import CUSTOMER, Actor
 from scheduling.api.ics import current_business
 from scheduling.models import (
     Booking,
@@ -30,26 +41,14 @@ from scheduling.models import (
     NotificationStatus,
     SchedulingSettings,
 )
-from scheduling.notifications import (
-    booking_notify_after_commit,
-    bookings_due_for_reminder,
-    calendar_business,
-)
 from scheduling.services.bookings import (
-    CUSTOMER,
-    Actor,
     booking_cancel,
     booking_confirm,
     booking_expire,
     booking_hold,
     booking_reschedule,
-    customer_upsert,
 )
-from scheduling.tasks import (
-    NOTIFICATION_MAX_RETRIES,
-    send_booking_notification,
-    send_due_reminders_in_every_tenant,
-)
+from scheduling.services.customers import customer_upsert
 from tenants.models import Tenant
 from tests.saas_platform import test_celery
 from widgets.models import Branding

@@ -8,15 +8,11 @@ from django.db import connections
 from django_tenants.utils import tenant_context
 
 from scheduling import slots
+from scheduling.actors import SYSTEM
 from scheduling.exceptions import BookingError
 from scheduling.models import Booking, Occurrence
-from scheduling.services.bookings import (
-    SYSTEM,
-    booking_hold,
-    booking_reschedule,
-    booking_take_seat,
-    customer_upsert,
-)
+from scheduling.services.bookings import booking_hold, booking_reschedule, booking_take_seat
+from scheduling.services.customers import customer_upsert
 
 from .conftest import NOW, build_catalogue, paris
 

@@ -12,19 +12,18 @@ from django.db import connections
 from django_tenants.utils import tenant_context
 
 from scheduling import slots
+from scheduling.actors import CUSTOMER, Actor
 from scheduling.exceptions import InvalidTransition, SessionFull
 from scheduling.models import Booking, BookingEvent, BookingStatus, Occurrence, PaymentMode
 from scheduling.services.bookings import (
-    CUSTOMER,
-    Actor,
     booking_cancel,
     booking_confirm,
     booking_hold,
     booking_move_seat,
     booking_take_seat,
-    customer_upsert,
 )
 from scheduling.services.catalogue import occurrence_cancel
+from scheduling.services.customers import customer_upsert
 from scheduling.views import calendar as views_calendar
 from tests.factories import client_for, make_member, member_client
 

@@ -8,12 +8,11 @@ from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from scheduling import slots
+from scheduling.actors import CUSTOMER, Actor
 from scheduling.exceptions import InvalidCustomer, InvalidTransition, SessionFull, SlotTaken
 from scheduling.models import Booking, BookingStatus, Occurrence, Resource
 from scheduling.selectors.availability import available_slots
 from scheduling.services.bookings import (
-    CUSTOMER,
-    Actor,
     booking_cancel,
     booking_complete,
     booking_confirm,
@@ -21,8 +20,8 @@ from scheduling.services.bookings import (
     booking_hold,
     booking_reschedule,
     booking_take_seat,
-    customer_upsert,
 )
+from scheduling.services.customers import customer_upsert
 
 from .conftest import NOW, paris
 

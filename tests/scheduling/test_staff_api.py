@@ -9,9 +9,10 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from scheduling.actors import SYSTEM
 from scheduling.models import ApiKey, Booking, BookingStatus, Customer, Occurrence
 from scheduling.selectors.integrations import api_key_hash
-from scheduling.services.bookings import SYSTEM, booking_complete
+from scheduling.services.bookings import booking_complete
 from scheduling.services.integrations import api_key_create, api_key_revoke
 from tests.factories import client_for, make_member, member_client
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from scheduling.models import Booking, Occurrence, Service, StaffMember, WorkingHours
-from scheduling.services.bookings import booking_hold, customer_upsert
+from scheduling.services.bookings import booking_hold
+from scheduling.services.customers import customer_upsert
 from tests.factories import client_for
 from tests.widgets.conftest import build_widget_catalogue
 from widgets.models import Branding

@@ -16,16 +16,19 @@ from email.utils import formataddr, parseaddr
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from celery import current_app
 from celery.exceptions import Retry
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from common.money import Money, format_money
+from scheduling import ports
+from scheduling.actors import SYSTEM
 from scheduling.calendar_files import Business, booking_calendar, business_of
 from scheduling.cancellation_policy import CancellationPolicy, InvalidPolicy, describe
 from scheduling.models import (
@@ -38,12 +41,14 @@ from scheduling.models import (
     PaymentMode,
 )
 from scheduling.selectors.integrations import booking_revision
-from tenants.models import Tenant
+from tenants.context import active_schema, current_tenant
 from tenants.services import tenant_url
-from widgets.selectors import branding_get
 
 logger = logging.getLogger(__name__)
 
+# Queued by name so that this module does not import the tasks (which import it); the name is the
+# one the task always had, so queued messages and the beat schedule keep working.
+SEND_TASK = "scheduling.tasks.send_booking_notification"
 REMINDER_LEAD = timedelta(hours=24)
 RESCHEDULED_ACTION = "creneau.booking.rescheduled"
 ONLINE_MODES = (PaymentMode.ONLINE_FULL, PaymentMode.ONLINE_DEPOSIT)
@@ -62,7 +67,7 @@ class Outcome:
 
 
 # ---------------------------------------------------------------------------
-# Queueing (called by the booking services)
+# Queueing (on scheduling's booking events: notifications/apps.py)
 # ---------------------------------------------------------------------------
 def booking_notify_after_commit(
     *, booking_id: int, kind: str, refund_minor: int | None = None, key: str = ""
@@ -73,7 +78,7 @@ def booking_notify_after_commit(
     the task runs in this tenant's schema whatever the connection points at when the commit
     callbacks run.
     """
-    schema = connection.schema_name
+    schema = active_schema()
     transaction.on_commit(
         lambda: _queue(
             schema=schema, booking_id=booking_id, kind=kind, refund_minor=refund_minor, key=key
@@ -82,12 +87,8 @@ def booking_notify_after_commit(
 
 
 def _queue(*, schema: str, booking_id: int, kind: str, refund_minor: int | None, key: str) -> None:
-    from scheduling.tasks import (
-        send_booking_notification,  # tasks imports services, which imports us
-    )
-
     try:
-        send_booking_notification.apply_async(
+        current_app.tasks[SEND_TASK].apply_async(
             args=[booking_id, kind],
             kwargs={"refund_minor": refund_minor, "key": key},
             headers={"_schema_name": schema},
@@ -120,7 +121,7 @@ def booking_notification_send(
 
     Raises NotificationFailed when the email backend fails (the failure is recorded first).
     """
-    if connection.schema_name == settings.PUBLIC_SCHEMA_NAME:
+    if active_schema() == settings.PUBLIC_SCHEMA_NAME:
         raise RuntimeError("Booking notifications run in a tenant's schema, not in public.")
     now = now or timezone.now()
     kind = NotificationKind(kind)
@@ -224,15 +225,6 @@ def business_sender(*, business_name: str, contact_email: str) -> Sender:
     )
 
 
-def current_tenant() -> Tenant:
-    """The business whose schema is active. `schema_context` leaves a nameless stand-in on the
-    connection; the row is then read, since the emails need the business's name and domain."""
-    tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, Tenant) and tenant.schema_name == connection.schema_name:
-        return tenant
-    return Tenant.objects.get(schema_name=connection.schema_name)
-
-
 def calendar_business() -> Business:
     return business_of(current_tenant())
 
@@ -246,15 +238,14 @@ def _paid_online(booking: Booking) -> bool:
     """Whether the booking was confirmed by its online payment.
 
     Only the payments code confirms as the system once Stripe reports the money
-    (connect_payments.services); a team member confirming a hold by hand, or the staff API,
+    (connect_payments); a team member confirming a hold by hand, or the staff API,
     confirms unpaid bookings, which must not read "paid online".
     """
     return (
         booking.payment_mode in ONLINE_MODES
         and booking.events.filter(
-            # scheduling.services.SYSTEM (not imported: services imports this module)
             action="creneau.booking.confirmed",
-            actor_label="system",
+            actor_label=SYSTEM.label,
             actor_user_id__isnull=True,
         ).exists()
     )
@@ -263,20 +254,18 @@ def _paid_online(booking: Booking) -> bool:
 def _money_received(booking: Booking) -> dict:
     """What the payment record says was paid online, the promo discount and the balance due:
     the email is the customer's receipt, so it shows these amounts, not the list price."""
-    from connect_payments.selectors import payment_of  # payments imports scheduling
-
-    payment = payment_of(booking)
-    if payment is None or payment.paid_minor == 0:
+    receipt = ports.payments().receipt(booking=booking)
+    if receipt is None:
         return {"paid_amount": "", "discount": "", "promo_code": "", "balance_due": ""}
 
     def money(minor: int) -> str:
-        return format_money(Money(minor, payment.currency)) if minor else ""
+        return format_money(Money(minor, receipt["currency"])) if minor else ""
 
     return {
-        "paid_amount": money(payment.paid_minor),
-        "discount": money(payment.discount_minor),
-        "promo_code": payment.promo_code.code if payment.promo_code_id else "",
-        "balance_due": money(payment.balance_due_minor if payment.balance_paid_at is None else 0),
+        "paid_amount": money(receipt["paid_minor"]),
+        "discount": money(receipt["discount_minor"]),
+        "promo_code": receipt["promo_code"],
+        "balance_due": money(receipt["balance_due_minor"]),
     }
 
 
@@ -299,7 +288,7 @@ def booking_email(
 ) -> EmailMultiAlternatives:
     """The customer's message: subject, plain text, HTML, and the `.ics` where times matter."""
     tenant = current_tenant()
-    branding = branding_get()
+    contact = ports.branding().contact()
     zone_name = tenant.time_zone or "UTC"
     context = {
         "kind": kind,
@@ -310,9 +299,9 @@ def booking_email(
         "staff_name": booking.staff.display_name,
         "time_zone": zone_name,
         "previous_starts_at": previous_starts_at,
-        "address": branding.address,
-        "contact_phone": branding.contact_phone,
-        "contact_email": branding.contact_email,
+        "address": contact.address,
+        "contact_phone": contact.contact_phone,
+        "contact_email": contact.contact_email,
         "price": format_money(Money(booking.price_minor, booking.currency)),
         "payment_mode": booking.payment_mode,
         "paid_online": _paid_online(booking),
@@ -330,7 +319,7 @@ def booking_email(
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
-    sender = business_sender(business_name=tenant.name, contact_email=branding.contact_email)
+    sender = business_sender(business_name=tenant.name, contact_email=contact.contact_email)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
