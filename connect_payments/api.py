@@ -9,29 +9,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from scheduling.api.public import ERRORS, ApiError, PublicApiView
+from scheduling.api.public import ERRORS, ApiError, PublicApiView, booking_for_token
 from scheduling.api.serializers import (
     BookingTokenSerializer,
     ErrorSerializer,
     HoldPaymentSerializer,
 )
-from scheduling.models import Booking
-from scheduling.tokens import booking_by_token
 
 from .gateway import PaymentProviderUnavailable
 from .selectors import payment_for_new_booking
 from .services.booking_payments import booking_payment_retry
-
-
-def _booking_for_token(reference: str, token: object) -> Booking:
-    booking = booking_by_token(reference, token, related=("service", "customer"))
-    if booking is None:
-        raise ApiError(
-            code="not_found",
-            message="No booking matches this reference and token.",
-            http_status=404,
-        )
-    return booking
 
 
 class BookingPaymentView(PublicApiView):
@@ -50,7 +37,7 @@ class BookingPaymentView(PublicApiView):
     )
     def post(self, request: Request, reference: str) -> Response:
         token = request.data.get("token") if hasattr(request.data, "get") else None
-        booking = _booking_for_token(reference, token)
+        booking = booking_for_token(reference, token, related=("service", "customer"))
         try:
             payment = booking_payment_retry(booking=booking)
         except PaymentProviderUnavailable as error:

@@ -6,7 +6,6 @@ answer 404 with the API's error shape when it is wrong, exactly like an unknown 
 
 from urllib.parse import urlencode
 
-from django.db import connection
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
-from scheduling.api.public import API_TAG, ApiError, PublicApiView, _booking_for_token
+from scheduling.api.public import API_TAG, ApiError, PublicApiView, booking_for_token
 from scheduling.api.serializers import ErrorSerializer
 from scheduling.calendar_files import Business, booking_calendar, business_of, staff_feed_calendar
 from scheduling.selectors.integrations import (
@@ -23,13 +22,14 @@ from scheduling.selectors.integrations import (
     staff_feed_bookings,
     staff_member_for_feed_token,
 )
+from tenants.context import current_tenant
 
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown booking or feed, wrong token")
 
 
 def current_business() -> Business:
-    return business_of(connection.tenant)
+    return business_of(current_tenant())
 
 
 class CalendarFileView(PublicApiView):
@@ -62,7 +62,7 @@ class BookingCalendarView(CalendarFileView):
     )
     def get(self, request: Request, reference: str) -> HttpResponse:
         token = request.query_params.get("token")
-        booking = _booking_for_token(reference, token)
+        booking = booking_for_token(reference, token)
         manage_path = reverse("manage_booking", args=[booking.reference])
         body = booking_calendar(
             booking=booking,

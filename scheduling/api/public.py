@@ -6,7 +6,6 @@ errors (`BookingError`, `SlotError`) and input errors become HTTP responses in o
 """
 
 import logging
-import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,6 +50,7 @@ from scheduling.services.bookings import (
     booking_take_seat,
 )
 from scheduling.services.customers import customer_upsert
+from scheduling.tokens import booking_by_token
 
 logger = logging.getLogger(__name__)
 
@@ -257,14 +257,13 @@ def _check_staff(service: Service, staff_id: int | None) -> None:
                        http_status=404, field="staff")  # fmt: skip
 
 
-def _booking_for_token(reference: str, token: str | None) -> Booking:
-    """The booking if the token matches; an unknown reference and a wrong token look the same."""
-    booking = Booking.objects.select_related("service", "staff").filter(reference=reference).first()
-    if (
-        booking is None
-        or not token
-        or not secrets.compare_digest(booking.manage_token.encode(), token.encode())
-    ):
+def booking_for_token(
+    reference: str, token: object, *, related: tuple[str, ...] = ("service", "staff", "customer")
+) -> Booking:
+    """The booking if the token matches (scheduling.tokens); else the API's one 404, the same for
+    an unknown reference and a wrong token."""
+    booking = booking_by_token(reference, token, related=related)
+    if booking is None:
         raise ApiError(code="not_found", message="No booking matches this reference and token.",
                        http_status=404)  # fmt: skip
     return booking
@@ -500,7 +499,7 @@ class BookingDetailView(PublicApiView):
         responses={200: BookingWithPaymentSerializer, 404: ERRORS[404]},
     )
     def get(self, request: Request, reference: str) -> Response:
-        booking = _booking_for_token(reference, request.query_params.get("token"))
+        booking = booking_for_token(reference, request.query_params.get("token"))
         # The return path after paying: a held booking's PaymentIntent is re-read and the
         # booking confirmed if it succeeded (the webhook may have done it already).
         payment = ports.payments().on_status(booking=booking)
@@ -524,7 +523,7 @@ class BookingCancelView(PublicApiView):
         },
     )
     def post(self, request: Request, reference: str) -> Response:
-        booking = _booking_for_token(reference, _token_of(request))
+        booking = booking_for_token(reference, _token_of(request))
         data = _validated(BookingCancelSerializer, request.data)
         # The policy applies to what was really paid; the refund goes through Stripe.
         decision = booking_cancel_with_refund(booking=booking, actor=CUSTOMER, by_business=False,
@@ -559,7 +558,7 @@ class BookingRescheduleView(PublicApiView):
         },
     )  # fmt: skip
     def post(self, request: Request, reference: str) -> Response:
-        booking = _booking_for_token(reference, _token_of(request))
+        booking = booking_for_token(reference, _token_of(request))
         data = _validated(BookingRescheduleSerializer, request.data)
         booking = move_booking(booking, data, actor=CUSTOMER)
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)

@@ -22,11 +22,12 @@ from scheduling.models import (
     Service,
     StaffMember,
 )
+from tenants.context import current_tenant_or_none
 
 
 def tenant_time_zone() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return getattr(tenant, "time_zone", "UTC") or "UTC"
+    tenant = current_tenant_or_none()
+    return (tenant.time_zone if tenant is not None else "") or "UTC"
 
 
 def scheduling_calendar() -> slots.TenantCalendar:

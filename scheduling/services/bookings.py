@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.utils import timezone
@@ -216,8 +216,8 @@ def booking_hold(
 
 
 def _tenant_currency() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return getattr(tenant, "currency", "EUR") or "EUR"
+    tenant = current_tenant_or_none()
+    return (tenant.currency if tenant is not None else "") or "EUR"
 
 
 def _check_resource_units(
