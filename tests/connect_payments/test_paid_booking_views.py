@@ -9,7 +9,7 @@ from connect_payments.services.booking_payments import (
     booking_payment_start,
 )
 from scheduling.models import BookingStatus
-from scheduling.views import calendar as views_calendar
+from scheduling.views import base as views_base
 from tenants.roles import Role
 from tests.factories import make_member, member_client
 
@@ -21,7 +21,7 @@ def test_staff_cancellation_refunds_everything_paid(paid, sdk, tenant_alpha, mon
     booking, payment = paid
     # Two hours before the start: the customer's own policy would refund nothing, but the
     # business cancels, so everything paid goes back, application fee included.
-    monkeypatch.setattr(views_calendar, "_now", lambda: booking.starts_at - timedelta(hours=2))
+    monkeypatch.setattr(views_base, "now", lambda: booking.starts_at - timedelta(hours=2))
     desk = member_client(tenant_alpha, make_member(tenant_alpha, Role.FRONT_DESK))
 
     preview = desk.get(f"/bookings/{booking.reference}/cancel/")

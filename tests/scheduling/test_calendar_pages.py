@@ -1,7 +1,7 @@
 """The staff back office of bookings through its pages: calendar, list, booking page, actions.
 
-The pages' clock (`views_calendar._now`) is pinned to the fixtures' NOW (Monday 2030-06-03 08:00
-Paris) unless a test moves it; bookings are made through the services with the same `now`.
+The pages' clock (`scheduling.views.base.now`) is pinned to the fixtures' NOW (Monday 2030-06-03
+08:00 Paris) unless a test moves it; bookings are made through the services with the same `now`.
 """
 
 import os
@@ -37,7 +37,8 @@ from scheduling.services.bookings import (
     booking_take_seat,
 )
 from scheduling.services.customers import customer_upsert
-from scheduling.views import calendar as views_calendar
+from scheduling.views import base as views_base
+from scheduling.views import bookings as views_bookings
 from tests.factories import host_of, make_member, member_client, signed_in
 
 from .conftest import NOW, PARIS, build_catalogue, paris
@@ -49,7 +50,7 @@ TAKEN = "That time was just taken"
 @pytest.fixture(autouse=True)
 def pinned_clock(monkeypatch):
     clock = {"now": NOW}
-    monkeypatch.setattr(views_calendar, "_now", lambda: clock["now"])
+    monkeypatch.setattr(views_base, "now", lambda: clock["now"])
     return clock
 
 
@@ -343,7 +344,7 @@ def test_list_shows_upcoming_soonest_first_then_past_and_filters(
 
 
 def test_list_paginates_and_reports_bad_filters(desk, catalogue, customer, monkeypatch):
-    monkeypatch.setattr(views_calendar, "BOOKINGS_PER_PAGE", 2)
+    monkeypatch.setattr(views_bookings, "BOOKINGS_PER_PAGE", 2)
     made = [book(catalogue, customer, paris(2030, 6, 4, hour)) for hour in (9, 11, 13)]
     first = desk.get("/bookings/").content.decode()
     second = desk.get("/bookings/?page=2").content.decode()
@@ -533,7 +534,7 @@ def test_move_when_the_time_is_taken_at_the_last_moment(desk, catalogue, custome
     def lost_the_race(**kwargs):
         raise SlotTaken()
 
-    monkeypatch.setattr(views_calendar, "booking_reschedule", lost_the_race)
+    monkeypatch.setattr(views_bookings, "booking_reschedule", lost_the_race)
     data = {"staff": catalogue["ada"].pk, "date": "2030-06-05", "slot": "14:00", "move": "1"}
     response = desk.post(f"/bookings/{booking.reference}/move/", data)
     assert response.status_code == 400

@@ -24,7 +24,7 @@ from scheduling.services.bookings import (
 )
 from scheduling.services.catalogue import occurrence_cancel
 from scheduling.services.customers import customer_upsert
-from scheduling.views import calendar as views_calendar
+from scheduling.views import base as views_base
 from tests.factories import client_for, make_member, member_client
 
 from .conftest import NOW, build_catalogue, paris
@@ -279,7 +279,7 @@ def test_the_manage_page_offers_to_move_a_seat(api, group, customer):
 # ---------------------------------------------------------------------------
 @pytest.fixture
 def desk(tenant_alpha, monkeypatch):
-    monkeypatch.setattr(views_calendar, "_now", lambda: NOW)
+    monkeypatch.setattr(views_base, "now", lambda: NOW)
     return member_client(tenant_alpha, make_member(tenant_alpha, "front_desk", name="Fran Desk"))
 
 

@@ -1,0 +1,107 @@
+"""What the back-office booking pages share: their one clock, the business's zone, the member's
+permissions and own staff row, the booking lookup, and rendering with the section tabs."""
+
+import logging
+import re
+from datetime import date, datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from scheduling.actors import Actor
+from scheduling.models import Booking
+from scheduling.selectors.availability import staff_for_user
+from scheduling.selectors.backoffice import (
+    back_office_booking,
+)
+from tenants.roles import Permission, role_allows
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_COLOUR = "#2f5d50"
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+SLOT_LINK_MINUTES = 30
+
+
+def now() -> datetime:
+    """The one clock of these pages (tests pin it to a fixed moment)."""
+    return timezone.now()
+
+
+def zone_of(request: HttpRequest) -> ZoneInfo:
+    return ZoneInfo(request.tenant.time_zone or "UTC")
+
+
+def allows(request: HttpRequest, permission: Permission) -> bool:
+    return role_allows(request.membership.role, permission)
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    user = request.user
+    return Actor(label=user.full_name or user.email, user_id=user.pk)
+
+
+def today(zone: ZoneInfo) -> date:
+    return now().astimezone(zone).date()
+
+
+def safe_colour(value: str) -> str:
+    # Interpolated into a style attribute: only a plain hex colour may get there.
+    return value if _COLOUR.fullmatch(value or "") else DEFAULT_COLOUR
+
+
+def own_staff_id(request: HttpRequest) -> int | None:
+    """None when the member sees everyone's bookings; else their StaffMember id (or 404)."""
+    if allows(request, Permission.VIEW_ALL_BOOKINGS):
+        return None
+    own = staff_for_user(request.user.pk)
+    if own is None:
+        raise Http404("No such booking.")
+    return own.pk
+
+
+def booking_or_404(request: HttpRequest, reference: str) -> Booking:
+    booking = back_office_booking(reference=reference, staff_id=own_staff_id(request))
+    if booking is None:
+        raise Http404("No such booking.")
+    return booking
+
+
+def render_page(request: HttpRequest, template: str, context: dict, *, tab: str = "",
+            status: int = 200) -> HttpResponse:  # fmt: skip
+    """Render one of this module's pages, with the section tabs the member's role allows."""
+    zone = zone_of(request)
+    can_manage = allows(request, Permission.MANAGE_BOOKINGS)
+    day = context.get("day")
+    new_day = day if isinstance(day, date) else today(zone)
+    tabs = {
+        "tab": tab,
+        "nav_bookings": allows(request, Permission.VIEW_ALL_BOOKINGS),
+        "nav_new": new_booking_url(day=new_day) if can_manage else "",
+    }
+    return render(request, f"scheduling/calendar/{template}", {**tabs, **context}, status=status)
+
+
+def detail_redirect(booking: Booking) -> HttpResponse:
+    return redirect("booking_detail", reference=booking.reference)
+
+
+def wall_time(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def new_booking_url(*, day: date, staff_id: int | None = None, slot: str = "") -> str:
+    query = {"date": day.isoformat()}
+    if staff_id is not None:
+        query["staff"] = str(staff_id)
+    if slot:
+        query["slot"] = slot
+    return f"{reverse('booking_new')}?{urlencode(query)}"
+
+
+def calendar_url(view: str, day: date, filters: dict) -> str:
+    return f"{reverse('calendar')}?{urlencode({'view': view, 'date': day.isoformat(), **filters})}"
