@@ -12,7 +12,21 @@ import secrets
 from typing import Any
 
 from stripe_local import core, payments
-from stripe_local.core import ANY, MAP, Context, Record, StripeError, template
+from stripe_local.core import (
+    ANY,
+    MAP,
+    Context,
+    Filter,
+    Predicate,
+    Record,
+    StripeError,
+    equals,
+    flag,
+    one_of,
+    paginate,
+    template,
+    where,
+)
 from stripe_local.state import EXPAND_ONLY, State, renderer, route
 
 LIST_SPEC = payments.LIST_SPEC
@@ -137,14 +151,8 @@ def product_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, A
     spec={**LIST_SPEC, "active": ANY, "ids": ANY, "url": ANY, "shippable": ANY},
 )
 def product_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    active = core.get_bool(params, "active")
-    ids = params.get("ids")
-    return core.paginate(
-        ctx,
-        "product",
-        params,
-        "/v1/products",
-        lambda r: (active is None or r.data["active"] == active) and (not ids or r.id in ids),
+    return paginate(
+        ctx, "product", params, "/v1/products", flag("active"), one_of("ids", lambda r: r.id)
     )
 
 
@@ -311,21 +319,15 @@ def price_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any
     },
 )
 def price_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    product = core.get_str(params, "product")
-    active = core.get_bool(params, "active")
-    kind = core.get_str(params, "type")
-    keys = params.get("lookup_keys")
-    return core.paginate(
+    return paginate(
         ctx,
         "price",
         params,
         "/v1/prices",
-        lambda r: (
-            (product is None or r.data["product"] == product)
-            and (active is None or r.data["active"] == active)
-            and (kind is None or r.data["type"] == kind)
-            and (not keys or r.data["lookup_key"] in keys)
-        ),
+        equals("product"),
+        flag("active"),
+        equals("type"),
+        one_of("lookup_keys", "lookup_key"),
     )
 
 
@@ -443,7 +445,7 @@ def coupon_delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, An
 
 @route("GET", "/v1/coupons", spec=LIST_SPEC)
 def coupon_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return core.paginate(ctx, "coupon", params, "/v1/coupons")
+    return paginate(ctx, "coupon", params, "/v1/coupons")
 
 
 PROMO_SPEC = {
@@ -527,19 +529,14 @@ def promotion_code_update(ctx: Context, params: dict[str, Any], id: str) -> dict
     spec={**LIST_SPEC, "code": ANY, "active": ANY, "coupon": ANY, "customer": ANY},
 )
 def promotion_code_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    code = core.get_str(params, "code")
-    active = core.get_bool(params, "active")
-    coupon = core.get_str(params, "coupon")
-    return core.paginate(
+    return paginate(
         ctx,
         "promotion_code",
         params,
         "/v1/promotion_codes",
-        lambda r: (
-            (code is None or r.data["code"] == code)
-            and (active is None or r.data["active"] == active)
-            and (coupon is None or r.data["promotion"]["coupon"] == coupon)
-        ),
+        equals("code"),
+        flag("active"),
+        equals("coupon", lambda r: r.data["promotion"]["coupon"]),
     )
 
 
@@ -1306,27 +1303,26 @@ def invoice_mark_uncollectible(ctx: Context, params: dict[str, Any], id: str) ->
     },
 )
 def invoice_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    customer_id = core.get_str(params, "customer")
-    sub_id = core.get_str(params, "subscription")
-    status = core.get_str(params, "status")
-    return core.paginate(
+    return paginate(
         ctx,
         "invoice",
         params,
         "/v1/invoices",
-        lambda r: (
-            (customer_id is None or r.data["customer"] == customer_id)
-            and (sub_id is None or r.internal.get("subscription") == sub_id)
-            and (status is None or r.data["status"] == status)
-        ),
+        equals("customer"),
+        equals("subscription", lambda r: r.internal.get("subscription")),
+        equals("status"),
     )
 
 
 @route("GET", "/v1/invoices/{id}/lines", spec=LIST_SPEC)
 def invoice_lines(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     ctx.store.get("invoice", id, ctx.account, param="invoice")
-    return core.paginate(
-        ctx, "line_item", params, f"/v1/invoices/{id}/lines", lambda r: r.data["invoice"] == id
+    return paginate(
+        ctx,
+        "line_item",
+        params,
+        f"/v1/invoices/{id}/lines",
+        where(lambda r: r.data["invoice"] == id),
     )
 
 
@@ -1430,19 +1426,14 @@ def invoice_item_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict
     "GET", "/v1/invoiceitems", spec={**LIST_SPEC, "customer": ANY, "invoice": ANY, "pending": ANY}
 )
 def invoice_item_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    customer_id = core.get_str(params, "customer")
-    invoice_id = core.get_str(params, "invoice")
-    pending = core.get_bool(params, "pending")
-    return core.paginate(
+    return paginate(
         ctx,
         "invoiceitem",
         params,
         "/v1/invoiceitems",
-        lambda r: (
-            (customer_id is None or r.data["customer"] == customer_id)
-            and (invoice_id is None or r.data["invoice"] == invoice_id)
-            and (pending is None or (r.data["invoice"] is None) == pending)
-        ),
+        equals("customer"),
+        equals("invoice"),
+        flag("pending", lambda r: r.data["invoice"] is None),
     )
 
 
@@ -2063,38 +2054,55 @@ def subscription_cancel(ctx: Context, params: dict[str, Any], id: str) -> dict[s
     },
 )
 def subscription_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    customer_id = core.get_str(params, "customer")
-    price_id = core.get_str(params, "price")
+    return paginate(
+        ctx,
+        "subscription",
+        params,
+        "/v1/subscriptions",
+        equals("customer"),
+        _price_filter(ctx),
+        _status_filter,
+        equals("test_clock"),
+    )
+
+
+def _price_filter(ctx: Context) -> Filter:
+    """`price=...`: subscriptions with an item on that price."""
+
+    def read(params: dict[str, Any]) -> Predicate | None:
+        price_id = core.get_str(params, "price")
+        if not price_id:
+            return None
+        return lambda r: any(
+            ctx.store.records[i].data["price"] == price_id for i in r.internal["items"]
+        )
+
+    return read
+
+
+def _status_filter(params: dict[str, Any]) -> Predicate:
+    """`status=...` or `status=all`; without it, every status but canceled."""
     status = core.get_str(params, "status")
-    clock = core.get_str(params, "test_clock")
 
     def keep(record: Record) -> bool:
         s = record.data["status"]
         if status is None and s == "canceled":
             return False
-        if status not in (None, "all") and s != status:
-            return False
-        if price_id and not any(
-            ctx.store.records[i].data["price"] == price_id for i in record.internal["items"]
-        ):
-            return False
-        return (customer_id is None or record.data["customer"] == customer_id) and (
-            clock is None or record.data["test_clock"] == clock
-        )
+        return status in (None, "all") or s == status
 
-    return core.paginate(ctx, "subscription", params, "/v1/subscriptions", keep)
+    return keep
 
 
 @route("GET", "/v1/subscription_items", spec={**LIST_SPEC, "subscription": ANY})
 def subscription_item_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     sub_id = core.get_str(params, "subscription", required=True)
     ctx.store.get("subscription", sub_id, ctx.account, param="subscription")
-    return core.paginate(
+    return paginate(
         ctx,
         "subscription_item",
         params,
         f"/v1/subscription_items?subscription={sub_id}",
-        lambda r: r.data["subscription"] == sub_id,
+        where(lambda r: r.data["subscription"] == sub_id),
     )
 
 
@@ -2250,7 +2258,7 @@ def test_clock_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[s
 
 @route("GET", "/v1/test_helpers/test_clocks", spec=LIST_SPEC)
 def test_clock_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return core.paginate(ctx, "test_helpers.test_clock", params, "/v1/test_helpers/test_clocks")
+    return paginate(ctx, "test_helpers.test_clock", params, "/v1/test_helpers/test_clocks")
 
 
 @route("DELETE", "/v1/test_helpers/test_clocks/{id}", spec={})

@@ -8,7 +8,18 @@ import urllib.parse
 from typing import Any
 
 from stripe_local import core
-from stripe_local.core import ANY, MAP, PLATFORM_ACCOUNT_ID, Context, Record, StripeError, template
+from stripe_local.core import (
+    ANY,
+    MAP,
+    PLATFORM_ACCOUNT_ID,
+    Context,
+    Record,
+    StripeError,
+    created,
+    empty_list,
+    paginate,
+    template,
+)
 from stripe_local.state import State, route
 
 PLATFORM_OWNER = "__platform__"  # the platform's own account record is in no list
@@ -215,8 +226,8 @@ def account_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, A
 )
 def account_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if ctx.account is not None:
-        return core.empty_list("/v1/accounts")
-    return core.paginate(ctx, "account", params, "/v1/accounts", core.created_filter(params))
+        return empty_list("/v1/accounts")
+    return paginate(ctx, "account", params, "/v1/accounts", created())
 
 
 @route("DELETE", "/v1/accounts/{id}", spec={})

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from stripe_local import core
-from stripe_local.core import ANY, MAP, Context, Record, StripeError, template
+from stripe_local.core import (
+    ANY,
+    MAP,
+    Context,
+    Record,
+    StripeError,
+    created,
+    one_of,
+    paginate,
+    template,
+)
 from stripe_local.state import State, route
 
 KNOWN_EVENT_TYPES = {
@@ -194,28 +205,26 @@ def event_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, A
         "limit": ANY,
         "starting_after": ANY,
         "ending_before": ANY,
+        "created": MAP,
         "type": ANY,
         "types": ANY,
-        "created": MAP,
         "delivery_success": ANY,
     },
 )
 def event_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    wanted_type = core.get_str(params, "type")
-    types = params.get("types") or []
-    created = core.created_filter(params)
+    return paginate(
+        ctx, "event", params, "/v1/events", _event_type, one_of("types", "type"), created()
+    )
 
-    def keep(record: Record) -> bool:
-        kind = record.data["type"]
-        if wanted_type:
-            if wanted_type.endswith(".*"):
-                if not kind.startswith(wanted_type[:-1]):
-                    return False
-            elif kind != wanted_type:
-                return False
-        return (not types or kind in types) and created(record)
 
-    return core.paginate(ctx, "event", params, "/v1/events", keep)
+def _event_type(params: dict[str, Any]) -> Callable[[Record], bool] | None:
+    """`type=charge.succeeded`, or a wildcard such as `type=charge.*`."""
+    wanted = core.get_str(params, "type")
+    if not wanted:
+        return None
+    if wanted.endswith(".*"):
+        return lambda record: record.data["type"].startswith(wanted[:-1])
+    return lambda record: record.data["type"] == wanted
 
 
 # -- /v1/webhook_endpoints ---------------------------------------------------------------------
@@ -318,7 +327,7 @@ def webhook_endpoint_update(
     spec={"limit": ANY, "starting_after": ANY, "ending_before": ANY},
 )
 def webhook_endpoint_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return core.paginate(ctx, "webhook_endpoint", params, "/v1/webhook_endpoints")
+    return paginate(ctx, "webhook_endpoint", params, "/v1/webhook_endpoints")
 
 
 @route("DELETE", "/v1/webhook_endpoints/{id}", spec={})

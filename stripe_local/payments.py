@@ -8,7 +8,18 @@ import secrets
 from typing import Any
 
 from stripe_local import cards, core
-from stripe_local.core import ANY, MAP, Context, Record, StripeError, template
+from stripe_local.core import (
+    ANY,
+    MAP,
+    Context,
+    Record,
+    StripeError,
+    created,
+    equals,
+    paginate,
+    template,
+    where,
+)
 from stripe_local.state import State, renderer, route
 
 APPLICATION_ID = "ca_1LocalStripeCreneauApplication"
@@ -170,18 +181,9 @@ def customer_delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, 
 
 @route("GET", "/v1/customers", spec={**LIST_SPEC, "email": ANY, "test_clock": ANY})
 def customer_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    email = core.get_str(params, "email")
-    clock = core.get_str(params, "test_clock")
-    created = core.created_filter(params)
-
-    def keep(record: Record) -> bool:
-        return (
-            (email is None or record.data["email"] == email)
-            and (clock is None or record.data["test_clock"] == clock)
-            and created(record)
-        )
-
-    return core.paginate(ctx, "customer", params, "/v1/customers", keep)
+    return paginate(
+        ctx, "customer", params, "/v1/customers", equals("email"), equals("test_clock"), created()
+    )
 
 
 @route(
@@ -191,13 +193,13 @@ def customer_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 )
 def customer_payment_methods(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     ctx.store.get("customer", id, ctx.account, param="customer")
-    pm_type = core.get_str(params, "type")
-    return core.paginate(
+    return paginate(
         ctx,
         "payment_method",
         params,
         f"/v1/customers/{id}/payment_methods",
-        lambda r: r.data["customer"] == id and (pm_type is None or r.data["type"] == pm_type),
+        where(lambda r: r.data["customer"] == id),
+        equals("type"),
     )
 
 
@@ -434,17 +436,8 @@ def payment_method_detach(ctx: Context, params: dict[str, Any], id: str) -> dict
 
 @route("GET", "/v1/payment_methods", spec={**LIST_SPEC, "customer": ANY, "type": ANY})
 def payment_method_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    customer_id = core.get_str(params, "customer")
-    pm_type = core.get_str(params, "type")
-    return core.paginate(
-        ctx,
-        "payment_method",
-        params,
-        "/v1/payment_methods",
-        lambda r: (
-            (customer_id is None or r.data["customer"] == customer_id)
-            and (pm_type is None or r.data["type"] == pm_type)
-        ),
+    return paginate(
+        ctx, "payment_method", params, "/v1/payment_methods", equals("customer"), equals("type")
     )
 
 
@@ -540,19 +533,14 @@ def balance_transaction_retrieve(ctx: Context, params: dict[str, Any], id: str) 
     },
 )
 def balance_transaction_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    kind = core.get_str(params, "type")
-    source = core.get_str(params, "source")
-    currency = core.get_str(params, "currency")
-    return core.paginate(
+    return paginate(
         ctx,
         "balance_transaction",
         params,
         "/v1/balance_transactions",
-        lambda r: (
-            (kind is None or r.data["type"] == kind)
-            and (source is None or r.data["source"] == source)
-            and (currency is None or r.data["currency"] == currency)
-        ),
+        equals("type"),
+        equals("source"),
+        equals("currency"),
     )
 
 
@@ -1369,14 +1357,8 @@ def payment_intent_cancel(ctx: Context, params: dict[str, Any], id: str) -> Any:
 
 @route("GET", "/v1/payment_intents", spec={**LIST_SPEC, "customer": ANY})
 def payment_intent_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    customer_id = core.get_str(params, "customer")
-    created = core.created_filter(params)
-    return core.paginate(
-        ctx,
-        "payment_intent",
-        params,
-        "/v1/payment_intents",
-        lambda r: (customer_id is None or r.data["customer"] == customer_id) and created(r),
+    return paginate(
+        ctx, "payment_intent", params, "/v1/payment_intents", equals("customer"), created()
     )
 
 
@@ -1625,14 +1607,7 @@ def setup_intent_cancel(ctx: Context, params: dict[str, Any], id: str) -> Any:  
 
 @route("GET", "/v1/setup_intents", spec={**LIST_SPEC, "customer": ANY, "payment_method": ANY})
 def setup_intent_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    customer_id = core.get_str(params, "customer")
-    return core.paginate(
-        ctx,
-        "setup_intent",
-        params,
-        "/v1/setup_intents",
-        lambda r: customer_id is None or r.data["customer"] == customer_id,
-    )
+    return paginate(ctx, "setup_intent", params, "/v1/setup_intents", equals("customer"))
 
 
 # -- Charges -----------------------------------------------------------------------------------
@@ -1696,27 +1671,22 @@ def charge_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, An
     spec={**LIST_SPEC, "customer": ANY, "payment_intent": ANY, "transfer_group": ANY},
 )
 def charge_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    customer_id = core.get_str(params, "customer")
-    pi_id = core.get_str(params, "payment_intent")
-    created = core.created_filter(params)
-    return core.paginate(
+    return paginate(
         ctx,
         "charge",
         params,
         "/v1/charges",
-        lambda r: (
-            (customer_id is None or r.data["customer"] == customer_id)
-            and (pi_id is None or r.data["payment_intent"] == pi_id)
-            and created(r)
-        ),
+        equals("customer"),
+        equals("payment_intent"),
+        created(),
     )
 
 
 @route("GET", "/v1/charges/{id}/refunds", spec=LIST_SPEC)
 def charge_refunds(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     ctx.store.get("charge", id, ctx.account, param="charge")
-    return core.paginate(
-        ctx, "refund", params, f"/v1/charges/{id}/refunds", lambda r: r.data["charge"] == id
+    return paginate(
+        ctx, "refund", params, f"/v1/charges/{id}/refunds", where(lambda r: r.data["charge"] == id)
     )
 
 
@@ -1985,17 +1955,8 @@ def refund_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, An
 
 @route("GET", "/v1/refunds", spec={**LIST_SPEC, "charge": ANY, "payment_intent": ANY})
 def refund_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    charge_id = core.get_str(params, "charge")
-    pi_id = core.get_str(params, "payment_intent")
-    return core.paginate(
-        ctx,
-        "refund",
-        params,
-        "/v1/refunds",
-        lambda r: (
-            (charge_id is None or r.data["charge"] == charge_id)
-            and (pi_id is None or r.data["payment_intent"] == pi_id)
-        ),
+    return paginate(
+        ctx, "refund", params, "/v1/refunds", equals("charge"), equals("payment_intent")
     )
 
 
@@ -2106,17 +2067,8 @@ def transfer_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, 
 
 @route("GET", "/v1/transfers", spec={**LIST_SPEC, "destination": ANY, "transfer_group": ANY})
 def transfer_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    destination = core.get_str(params, "destination")
-    group = core.get_str(params, "transfer_group")
-    return core.paginate(
-        ctx,
-        "transfer",
-        params,
-        "/v1/transfers",
-        lambda r: (
-            (destination is None or r.data["destination"] == destination)
-            and (group is None or r.data["transfer_group"] == group)
-        ),
+    return paginate(
+        ctx, "transfer", params, "/v1/transfers", equals("destination"), equals("transfer_group")
     )
 
 
@@ -2158,12 +2110,12 @@ def transfer_reversal_create(ctx: Context, params: dict[str, Any], id: str) -> d
 @route("GET", "/v1/transfers/{id}/reversals", spec=LIST_SPEC)
 def transfer_reversal_list(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     ctx.store.get("transfer", id, ctx.account, param="id")
-    return core.paginate(
+    return paginate(
         ctx,
         "transfer_reversal",
         params,
         f"/v1/transfers/{id}/reversals",
-        lambda r: r.data["transfer"] == id,
+        where(lambda r: r.data["transfer"] == id),
     )
 
 
@@ -2206,14 +2158,7 @@ def application_fee_retrieve(ctx: Context, params: dict[str, Any], id: str) -> d
 
 @route("GET", "/v1/application_fees", spec={**LIST_SPEC, "charge": ANY})
 def application_fee_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    charge_id = core.get_str(params, "charge")
-    return core.paginate(
-        ctx,
-        "application_fee",
-        params,
-        "/v1/application_fees",
-        lambda r: charge_id is None or r.data["charge"] == charge_id,
-    )
+    return paginate(ctx, "application_fee", params, "/v1/application_fees", equals("charge"))
 
 
 @route("POST", "/v1/application_fees/{id}/refunds", spec={"amount": ANY, "metadata": MAP})
@@ -2241,12 +2186,12 @@ def application_fee_refund_create(ctx: Context, params: dict[str, Any], id: str)
 @route("GET", "/v1/application_fees/{id}/refunds", spec=LIST_SPEC)
 def application_fee_refund_list(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     ctx.store.get("application_fee", id, ctx.account, param="id")
-    return core.paginate(
+    return paginate(
         ctx,
         "fee_refund",
         params,
         f"/v1/application_fees/{id}/refunds",
-        lambda r: r.data["fee"] == id,
+        where(lambda r: r.data["fee"] == id),
     )
 
 
