@@ -123,7 +123,7 @@ def recorded_events(base_url: str) -> list[str]:
 
 
 def send_all(server: str, bodies: list[str]) -> tuple[Counter, float]:
-    from stripe_local.webhooks import sign
+    from stripe_local.app.webhooks import sign
 
     queue = list(bodies)
     lock = threading.Lock()

@@ -1,7 +1,7 @@
-"""The engine of local Stripe: errors, form decoding, the object store, lists, expansion, events.
+"""The bottom of local Stripe: constants, ids, money text, errors, form decoding and parameters.
 
-Everything here is plain Python; the HTTP layer (server.py) and the resources (connect.py,
-payments.py, billing.py, events.py) build on it. One re-entrant lock guards the whole state.
+Plain Python with no state; the engine (stripe_local.app) and the resources (stripe_local.payments,
+.connect, .billing) build on it.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ import json
 import re
 import secrets
 import string
-import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from stripe_local import shapes
 
 API_VERSION = "2026-08-26.dahlia"
 PLATFORM_ACCOUNT_ID = "acct_1LocalStripePlat"
+APPLICATION_ID = "ca_1LocalStripeCreneauApplication"  # the platform's Connect application
 ALNUM = string.ascii_letters + string.digits
 ZERO_DECIMAL_CURRENCIES = {
     "bif",
@@ -270,212 +269,6 @@ def apply_metadata(target: dict[str, Any], params: dict[str, Any]) -> dict[str, 
     return before if before != target["metadata"] else None
 
 
-# --------------------------------------------------------------------------------------------
-# The store
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Record:
-    """One stored object. `owner` is None for the platform or a connected account id."""
-
-    id: str
-    kind: str
-    owner: str | None
-    data: dict[str, Any]
-    internal: dict[str, Any] = field(default_factory=dict)
-    deleted: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "owner": self.owner,
-            "data": self.data,
-            "internal": self.internal,
-            "deleted": self.deleted,
-        }
-
-
-class Store:
-    """Objects by id, plus per (owner, kind) lists in creation order for pagination."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, Record] = {}
-        self.lists: dict[tuple[str | None, str], list[str]] = {}
-        self.positions: dict[str, int] = {}
-
-    def add(self, record: Record) -> Record:
-        self.records[record.id] = record
-        ids = self.lists.setdefault((record.owner, record.kind), [])
-        self.positions[record.id] = len(ids)
-        ids.append(record.id)
-        return record
-
-    def find(self, object_id: str) -> Record | None:
-        return self.records.get(object_id)
-
-    def get(
-        self,
-        kind: str,
-        object_id: Any,
-        owner: str | None,
-        *,
-        param: str = "id",
-        label: str | None = None,
-        allow_deleted: bool = False,
-    ) -> Record:
-        record = self.records.get(object_id) if isinstance(object_id, str) else None
-        if (
-            record is None
-            or record.kind != kind
-            or record.owner != owner
-            or (record.deleted and not allow_deleted)
-        ):
-            raise not_found(label or kind, str(object_id), param)
-        return record
-
-    def iter_newest_first(
-        self, owner: str | None, kind: str, before_position: int | None = None
-    ) -> Iterator[Record]:
-        ids = self.lists.get((owner, kind), [])
-        start = len(ids) - 1 if before_position is None else before_position - 1
-        for index in range(start, -1, -1):
-            record = self.records[ids[index]]
-            if not record.deleted:
-                yield record
-
-    def iter_oldest_first_after(
-        self, owner: str | None, kind: str, after_position: int
-    ) -> Iterator[Record]:
-        ids = self.lists.get((owner, kind), [])
-        for index in range(after_position + 1, len(ids)):
-            record = self.records[ids[index]]
-            if not record.deleted:
-                yield record
-
-    def all_of(self, kind: str) -> Iterator[Record]:
-        for (_owner, list_kind), ids in list(self.lists.items()):
-            if list_kind == kind:
-                for object_id in ids:
-                    record = self.records[object_id]
-                    if not record.deleted:
-                        yield record
-
-    def to_json(self) -> list[dict[str, Any]]:
-        ordered = []
-        for ids in self.lists.values():
-            ordered.extend(self.records[i].to_json() for i in ids)
-        return ordered
-
-    def load_json(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self.add(Record(**row))
-
-
-# --------------------------------------------------------------------------------------------
-# Request context
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Context:
-    """What a handler knows about the request it serves."""
-
-    state: Any  # stripe_local.state.State (kept loose to avoid an import cycle)
-    account: str | None  # connected account from Stripe-Account, or None for the platform
-    key_type: str = "secret"  # "secret" or "publishable"
-    request_id: str | None = None
-    idempotency_key: str | None = None
-    base_url: str = ""
-    api_version: str = API_VERSION
-
-    @property
-    def store(self) -> Store:
-        return self.state.store
-
-    def now(self, customer_id: str | None = None) -> int:
-        return self.state.now(customer_id)
-
-
-def empty_list(url: str) -> dict[str, Any]:
-    return {"object": "list", "data": [], "has_more": False, "url": url}
-
-
-def paginate(
-    ctx: Context,
-    kind: str,
-    params: dict[str, Any],
-    url: str,
-    predicate: Callable[[Record], bool] | None = None,
-    owner: str | None | bool = False,
-) -> dict[str, Any]:
-    """A Stripe list object, newest first, with limit / starting_after / ending_before."""
-    owner_id = ctx.account if owner is False else owner
-    limit = get_int(params, "limit", default=10)
-    assert limit is not None
-    if limit < 1 or limit > 100:
-        raise StripeError("Invalid limit: must be an integer between 1 and 100.", param="limit")
-    starting_after = get_str(params, "starting_after")
-    ending_before = get_str(params, "ending_before")
-    store = ctx.store
-    keep = predicate or (lambda _r: True)
-
-    def cursor(object_id: str, param: str) -> int:
-        record = store.find(object_id)
-        if record is None or record.kind != kind or record.owner != owner_id:
-            raise not_found(kind, object_id, param)
-        return store.positions[object_id]
-
-    page: list[Record] = []
-    has_more = False
-    if ending_before:
-        position = cursor(ending_before, "ending_before")
-        for record in store.iter_oldest_first_after(owner_id, kind, position):
-            if keep(record):
-                if len(page) == limit:
-                    has_more = True
-                    break
-                page.append(record)
-        page.reverse()
-    else:
-        position = cursor(starting_after, "starting_after") if starting_after else None
-        for record in store.iter_newest_first(owner_id, kind, position):
-            if keep(record):
-                if len(page) == limit:
-                    has_more = True
-                    break
-                page.append(record)
-    return {
-        "object": "list",
-        "data": [ctx.state.render(r) for r in page],
-        "has_more": has_more,
-        "url": url,
-    }
-
-
-def created_filter(params: dict[str, Any], name: str = "created") -> Callable[[Record], bool]:
-    """Stripe's `created[gte]=...` style range filters (also a bare `created=ts`)."""
-    given = params.get(name)
-    if given is None:
-        return lambda _r: True
-    if isinstance(given, str):
-        exact = get_int(params, name)
-        return lambda r: r.data.get(name) == exact
-    bounds = {op: int(given[op]) for op in ("gt", "gte", "lt", "lte") if op in given}
-
-    def keep(record: Record) -> bool:
-        value = record.data.get(name) or 0
-        return (
-            ("gt" not in bounds or value > bounds["gt"])
-            and ("gte" not in bounds or value >= bounds["gte"])
-            and ("lt" not in bounds or value < bounds["lt"])
-            and ("lte" not in bounds or value <= bounds["lte"])
-        )
-
-    return keep
-
-
 def template(kind: str, **values: Any) -> dict[str, Any]:
     """A new object of `kind` in the shape of Stripe's fixture, with `values` applied."""
     obj = shapes.blank(kind)
@@ -493,17 +286,3 @@ def deep_copy(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-class StateLock:
-    """The single lock around the state; a class so tests can assert it is not held."""
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-
-    def __enter__(self) -> StateLock:
-        self._lock.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()

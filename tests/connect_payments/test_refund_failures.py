@@ -18,7 +18,7 @@ from connect_payments.models import PaymentRefund, RefundStatus
 from connect_payments.services.refunds import booking_payment_refund, booking_payment_sync_refunds
 from connect_payments.tasks import retry_pending_refunds_in_every_tenant
 from scheduling.actors import Actor
-from stripe_local.webhooks import sign
+from stripe_local.app.webhooks import sign
 from tests.factories import client_for
 
 from .conftest import in_schema

@@ -21,8 +21,8 @@ from connect_payments.services.booking_payments import (
 )
 from connect_payments.tasks import reconcile_payments_in_every_tenant
 from scheduling.models import BookingEvent, BookingStatus
+from stripe_local.app.webhooks import sign
 from stripe_local.testing import local
-from stripe_local.webhooks import sign
 
 from .conftest import hold_now, in_schema
 

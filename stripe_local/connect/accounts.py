@@ -1,18 +1,26 @@
-"""Connect: the platform account, connected accounts, account links (onboarding) and login links."""
+"""The platform account and connected accounts (/v1/account, /v1/accounts), onboarding state."""
 
 from __future__ import annotations
 
-import html
-import secrets
-import urllib.parse
 from typing import Any
 
 from stripe_local import core
-from stripe_local.core import ANY, MAP, PLATFORM_ACCOUNT_ID, Context, Record, StripeError, template
-from stripe_local.state import State, route
+from stripe_local.app.context import Context
+from stripe_local.app.lists import created, empty_list, paginate
+from stripe_local.app.registry import (
+    PLATFORM_ACCOUNT_MISSING,
+    LocalReply,
+    hook,
+    local_helper,
+    route,
+)
+from stripe_local.app.state import State
+from stripe_local.app.store import Record
+from stripe_local.core import ANY, MAP, PLATFORM_ACCOUNT_ID, StripeError, template
 
 PLATFORM_OWNER = "__platform__"  # the platform's own account record is in no list
-LINK_OWNER = "__account_links__"
+
+
 ONBOARDING_REQUIREMENTS = [
     "business_profile.mcc",
     "business_profile.url",
@@ -50,11 +58,12 @@ def _base_account(account_id: str, created: int, country: str, currency: str) ->
         "avs_failure": False,
         "cvc_failure": True,
     }
-    account["external_accounts"] = core.empty_list(f"/v1/accounts/{account_id}/external_accounts")
+    account["external_accounts"] = empty_list(f"/v1/accounts/{account_id}/external_accounts")
     account["future_requirements"] = _requirements([], None)
     return account
 
 
+@hook(PLATFORM_ACCOUNT_MISSING)
 def create_platform_account(state: State) -> None:
     account = _base_account(PLATFORM_ACCOUNT_ID, core.now_seconds(), "FR", "eur")
     account.update(
@@ -215,8 +224,8 @@ def account_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, A
 )
 def account_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if ctx.account is not None:
-        return core.empty_list("/v1/accounts")
-    return core.paginate(ctx, "account", params, "/v1/accounts", core.created_filter(params))
+        return empty_list("/v1/accounts")
+    return paginate(ctx, "account", params, "/v1/accounts", created())
 
 
 @route("DELETE", "/v1/accounts/{id}", spec={})
@@ -257,161 +266,14 @@ def complete_onboarding(state: State, account_id: str) -> Record:
     return record
 
 
-# -- Account links and login links -------------------------------------------------------------
-
-
-@route(
-    "POST",
-    "/v1/account_links",
-    spec={
-        "account": ANY,
-        "refresh_url": ANY,
-        "return_url": ANY,
-        "type": ANY,
-        "collect": ANY,
-        "collection_options": MAP,
-    },
-)
-def account_link_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    account_id = core.get_str(params, "account", required=True)
-    assert account_id is not None
-    account = get_connected_account(ctx, account_id)
-    link_type = core.get_enum(params, "type", ["account_onboarding", "account_update"])
-    if link_type is None:
-        raise StripeError("Missing required param: type.", param="type")
-    if link_type == "account_update" and account.data["type"] != "custom":
-        raise StripeError(
-            "You cannot create `account_update` type Account Links for Express accounts.",
-            param="type",
-        )
-    refresh_url = core.get_str(params, "refresh_url")
-    return_url = core.get_str(params, "return_url", required=True)
-    for name, value in (("refresh_url", refresh_url), ("return_url", return_url)):
-        if value and not value.startswith(("http://", "https://")):
-            raise StripeError(f"Not a valid URL: {name}", param=name)
-    token = secrets.token_urlsafe(12)
-    now = core.now_seconds()
-    ctx.store.add(
-        Record(
-            token,
-            "account_link_token",
-            LINK_OWNER,
-            {
-                "account": account_id,
-                "return_url": return_url,
-                "refresh_url": refresh_url or return_url,
-                "expires_at": now + 300,
-                "used": False,
-            },
-        )
-    )
-    return template(
-        "account_link",
-        created=now,
-        expires_at=now + 300,
-        url=f"{ctx.base_url}/_local/connect/onboarding/{account_id}/{token}",
-    )
-
-
-@route("POST", "/v1/accounts/{id}/login_links", spec={"redirect_url": ANY})
-def login_link_create(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
-    account = get_connected_account(ctx, id, "account")
-    if account.data["type"] != "express":
-        raise StripeError(
-            "Cannot create a login link for an account that is not an Express account.",
-            param="account",
-        )
-    if not account.data["details_submitted"]:
-        raise StripeError(
-            "Cannot create a login link for an account that has not completed onboarding.",
-            param="account",
-        )
-    return template(
-        "login_link",
-        created=core.now_seconds(),
-        url=f"{ctx.base_url}/_local/connect/dashboard/{id}",
-    )
-
-
-# -- Local pages (served by server.py) ---------------------------------------------------------
-
-PAGE_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
-    "color:#1a1f36}button{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem;border-radius:6px;"
-    "border:1px solid #635bff;cursor:pointer}.primary{background:#635bff;color:#fff}"
-    ".note{color:#697386;font-size:.9rem}table{border-collapse:collapse;width:100%}"
-    "td,th{border-bottom:1px solid #e3e8ee;padding:.3rem;text-align:left}"
-)
-
-
-def onboarding_page(state: State, account_id: str, token: str) -> tuple[int, dict[str, str], str]:
-    """GET of an account link: the onboarding form, or a redirect to refresh_url if spent."""
+@local_helper("accounts")
+def complete_onboarding_helper(
+    state: State, method: str, parts: list[str], params: dict[str, Any]
+) -> LocalReply | None:
+    """/_local/accounts/<id>/complete_onboarding: finish onboarding without the page."""
+    if len(parts) != 3 or parts[2] != "complete_onboarding":
+        return None
     with state.lock:
-        link = state.store.find(token)
-        if link is None or link.kind != "account_link_token" or link.data["account"] != account_id:
-            return 404, {}, "<h1>Unknown or expired account link</h1>"
-        if link.data["used"] or link.data["expires_at"] < core.now_seconds():
-            return 303, {"Location": link.data["refresh_url"]}, ""
-        account = state.store.find(account_id)
-        email = (account.data.get("email") if account else None) or ""
-    safe = html.escape
-    body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Local Stripe: onboarding</title><style>{PAGE_STYLE}</style></head><body>
-<h1>Connect onboarding (local Stripe)</h1>
-<p>Account <code>{safe(account_id)}</code> {safe(email)}</p>
-<p class="note">This page stands in for Stripe's hosted Express onboarding. Completing it marks
-the account's details as submitted and enables charges and payouts.</p>
-<form method="post"><input type="hidden" name="action" value="complete">
-<button class="primary" type="submit" id="complete-onboarding">Complete onboarding</button></form>
-<form method="post"><input type="hidden" name="action" value="abandon">
-<button type="submit" id="abandon-onboarding">Leave without finishing</button></form>
-</body></html>"""
-    return 200, {}, body
-
-
-def onboarding_submit(
-    state: State, account_id: str, token: str, form: dict[str, Any]
-) -> tuple[int, dict[str, str], str]:
-    with state.lock:
-        link = state.store.find(token)
-        if link is None or link.kind != "account_link_token" or link.data["account"] != account_id:
-            return 404, {}, "<h1>Unknown or expired account link</h1>"
-        if link.data["used"] or link.data["expires_at"] < core.now_seconds():
-            return 303, {"Location": link.data["refresh_url"]}, ""
-        link.data["used"] = True
-        if form.get("action") == "complete":
-            complete_onboarding(state, account_id)
+        record = complete_onboarding(state, parts[1])
         state.dirty = True
-        return 303, {"Location": link.data["return_url"]}, ""
-
-
-def dashboard_page(state: State, account_id: str) -> tuple[int, dict[str, str], str]:
-    with state.lock:
-        account = state.store.find(account_id)
-        if account is None or account.kind != "account":
-            return 404, {}, "<h1>No such account</h1>"
-        rows = []
-        for charge in state.store.iter_newest_first(account_id, "charge"):
-            rows.append(
-                f"<tr><td>{html.escape(charge.id)}</td><td>"
-                f"{core.format_amount(charge.data['amount'], charge.data['currency'])}</td>"
-                f"<td>{html.escape(charge.data['status'])}</td></tr>"
-            )
-            if len(rows) >= 50:
-                break
-        from stripe_local import payments
-
-        balance = payments.balance_for(state, account_id)
-    available = ", ".join(
-        core.format_amount(b["amount"], b["currency"]) for b in balance["available"]
-    )
-    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>Express dashboard</title>
-<style>{PAGE_STYLE}</style></head><body><h1>Express dashboard (local Stripe)</h1>
-<p>Account <code>{html.escape(account_id)}</code></p><p>Available balance: {available or "0"}</p>
-<table><tr><th>Payment</th><th>Amount</th><th>Status</th></tr>{"".join(rows)}</table>
-</body></html>"""
-    return 200, {}, body
-
-
-def query_of(url: str) -> dict[str, str]:
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+        return LocalReply(200, state.render(record))

@@ -10,63 +10,25 @@ import base64
 import fnmatch
 import hashlib
 import json
-import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stripe_local import core
-from stripe_local.core import (
-    API_VERSION,
-    PLATFORM_ACCOUNT_ID,
-    Context,
-    Record,
-    StateLock,
-    Store,
-    StripeError,
+from stripe_local.app.context import Context
+from stripe_local.app.registry import (
+    EXPAND_ONLY,
+    PLATFORM_ACCOUNT_MISSING,
+    RENDERERS,
+    ROUTES,
+    Route,
+    notify,
 )
-from stripe_local.webhooks import Deliverer
-
-Handler = Callable[..., Any]
-
-
-@dataclass
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    handler: Handler
-    publishable: bool
-    spec: dict[str, Any] | None
-
-
-ROUTES: list[Route] = []
-RENDERERS: dict[str, Callable[[State, Record, dict[str, Any]], None]] = {}
-# (kind, field) -> function giving the value of a field that only appears when expanded.
-EXPAND_ONLY: dict[tuple[str, str], Callable[[State, Record], Any]] = {}
-
-
-def route(
-    method: str, path: str, *, publishable: bool = False, spec: dict[str, Any] | None = None
-) -> Callable[[Handler], Handler]:
-    """Register a handler for `METHOD /v1/path/{param}`; `spec` lists the accepted params."""
-    regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
-
-    def decorator(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, re.compile(regex), handler, publishable, spec))
-        return handler
-
-    return decorator
-
-
-def renderer(kind: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    def decorator(fn: Callable[..., None]) -> Callable[..., None]:
-        RENDERERS[kind] = fn
-        return fn
-
-    return decorator
+from stripe_local.app.store import Record, StateLock, Store
+from stripe_local.app.webhooks import Deliverer
+from stripe_local.core import API_VERSION, PLATFORM_ACCOUNT_ID, StripeError, template
 
 
 @dataclass
@@ -112,9 +74,7 @@ class State:
 
     def ensure_platform(self) -> None:
         if self.store.find(PLATFORM_ACCOUNT_ID) is None:
-            from stripe_local import connect
-
-            connect.create_platform_account(self)
+            notify(PLATFORM_ACCOUNT_MISSING, self)
 
     def start(self) -> None:
         self.deliverer.start()
@@ -235,15 +195,64 @@ class State:
         obj: dict[str, Any] | None = None,
         account: str | None = None,
     ) -> Record:
-        """Record an event about `record` (rendered now) and queue its webhook deliveries."""
-        from stripe_local import events
+        """Record an event about `record` (rendered now) and queue its webhook deliveries.
 
-        return events.emit(self, event_type, record, previous, obj, account)
+        `account` overrides the owner (account.updated for connected accounts)."""
+        ctx = self.current_ctx
+        owner = account or record.owner
+        data: dict[str, Any] = {"object": obj if obj is not None else self.render(record)}
+        if previous:
+            data["previous_attributes"] = previous
+        event = template(
+            "event",
+            id=core.new_id("evt"),
+            api_version=core.API_VERSION,
+            created=core.now_seconds(),
+            data=data,
+            pending_webhooks=0,
+            request={
+                "id": ctx.request_id if ctx else None,
+                "idempotency_key": ctx.idempotency_key if ctx else None,
+            },
+            type=event_type,
+        )
+        if owner is not None:
+            # Connect events carry the connected account's id, between `api_version` and `created`.
+            event = (
+                {key: event[key] for key in ("id", "object", "api_version") if key in event}
+                | {"account": owner}
+                | event
+            )
+        event_record = self.store.add(Record(event["id"], "event", owner, event))
+        payload = core.dumps(event)
+        count = 0
+        for endpoint in list(self.store.iter_newest_first(None, "webhook_endpoint")):
+            if endpoint.data["status"] != "enabled":
+                continue
+            if bool(endpoint.internal.get("connect")) != (owner is not None):
+                continue
+            enabled = endpoint.data["enabled_events"]
+            if "*" not in enabled and event_type not in enabled:
+                continue
+            if not self.webhooks_paused:
+                count += 1
+            self.deliverer.enqueue(
+                event["id"],
+                event_type,
+                payload,
+                endpoint.id,
+                endpoint.data["url"],
+                endpoint.internal["secret"],
+                dropped=self.webhooks_paused,
+            )
+        event_record.data["pending_webhooks"] = count
+        return event_record
 
     def webhook_delivered(self, event_id: str) -> None:
-        from stripe_local import events
-
-        events.webhook_delivered(self, event_id)
+        with self.lock:
+            event = self.store.find(event_id)
+            if event is not None and event.data["pending_webhooks"] > 0:
+                event.data["pending_webhooks"] -= 1
 
     # -- dispatch ----------------------------------------------------------------------------
 

@@ -1,13 +1,20 @@
-"""Events and webhook endpoints: /v1/events, /v1/webhook_endpoints, and how events are emitted."""
+"""Events and webhook endpoints: /v1/events and /v1/webhook_endpoints.
+
+Events are recorded (and their deliveries queued) by `State.emit`; this module serves them.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from stripe_local import core
-from stripe_local.core import ANY, MAP, Context, Record, StripeError, template
-from stripe_local.state import State, route
+from stripe_local.app.context import Context
+from stripe_local.app.lists import LIST_SPEC, created, one_of, paginate
+from stripe_local.app.registry import route
+from stripe_local.app.store import Record
+from stripe_local.core import ANY, MAP, StripeError, template
 
 KNOWN_EVENT_TYPES = {
     "account.updated",
@@ -112,73 +119,6 @@ KNOWN_EVENT_TYPES = {
 }
 
 
-def emit(
-    state: State,
-    event_type: str,
-    record: Record,
-    previous: dict[str, Any] | None = None,
-    obj: dict[str, Any] | None = None,
-    account: str | None = None,
-) -> Record:
-    """Record an event; `account` overrides the owner (account.updated for connected accounts)."""
-    ctx = state.current_ctx
-    owner = account or record.owner
-    data: dict[str, Any] = {"object": obj if obj is not None else state.render(record)}
-    if previous:
-        data["previous_attributes"] = previous
-    event = template(
-        "event",
-        id=core.new_id("evt"),
-        api_version=core.API_VERSION,
-        created=core.now_seconds(),
-        data=data,
-        pending_webhooks=0,
-        request={
-            "id": ctx.request_id if ctx else None,
-            "idempotency_key": ctx.idempotency_key if ctx else None,
-        },
-        type=event_type,
-    )
-    if owner is not None:
-        # Connect events carry the connected account's id, between `api_version` and `created`.
-        event = (
-            {key: event[key] for key in ("id", "object", "api_version") if key in event}
-            | {"account": owner}
-            | event
-        )
-    event_record = state.store.add(Record(event["id"], "event", owner, event))
-    payload = core.dumps(event)
-    count = 0
-    for endpoint in list(state.store.iter_newest_first(None, "webhook_endpoint")):
-        if endpoint.data["status"] != "enabled":
-            continue
-        if bool(endpoint.internal.get("connect")) != (owner is not None):
-            continue
-        enabled = endpoint.data["enabled_events"]
-        if "*" not in enabled and event_type not in enabled:
-            continue
-        if not state.webhooks_paused:
-            count += 1
-        state.deliverer.enqueue(
-            event["id"],
-            event_type,
-            payload,
-            endpoint.id,
-            endpoint.data["url"],
-            endpoint.internal["secret"],
-            dropped=state.webhooks_paused,
-        )
-    event_record.data["pending_webhooks"] = count
-    return event_record
-
-
-def webhook_delivered(state: State, event_id: str) -> None:
-    with state.lock:
-        event = state.store.find(event_id)
-        if event is not None and event.data["pending_webhooks"] > 0:
-            event.data["pending_webhooks"] -= 1
-
-
 # -- /v1/events --------------------------------------------------------------------------------
 
 
@@ -191,31 +131,26 @@ def event_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, A
     "GET",
     "/v1/events",
     spec={
-        "limit": ANY,
-        "starting_after": ANY,
-        "ending_before": ANY,
+        **LIST_SPEC,
         "type": ANY,
         "types": ANY,
-        "created": MAP,
         "delivery_success": ANY,
     },
 )
 def event_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    wanted_type = core.get_str(params, "type")
-    types = params.get("types") or []
-    created = core.created_filter(params)
+    return paginate(
+        ctx, "event", params, "/v1/events", _event_type, one_of("types", "type"), created()
+    )
 
-    def keep(record: Record) -> bool:
-        kind = record.data["type"]
-        if wanted_type:
-            if wanted_type.endswith(".*"):
-                if not kind.startswith(wanted_type[:-1]):
-                    return False
-            elif kind != wanted_type:
-                return False
-        return (not types or kind in types) and created(record)
 
-    return core.paginate(ctx, "event", params, "/v1/events", keep)
+def _event_type(params: dict[str, Any]) -> Callable[[Record], bool] | None:
+    """`type=charge.succeeded`, or a wildcard such as `type=charge.*`."""
+    wanted = core.get_str(params, "type")
+    if not wanted:
+        return None
+    if wanted.endswith(".*"):
+        return lambda record: record.data["type"].startswith(wanted[:-1])
+    return lambda record: record.data["type"] == wanted
 
 
 # -- /v1/webhook_endpoints ---------------------------------------------------------------------
@@ -318,7 +253,7 @@ def webhook_endpoint_update(
     spec={"limit": ANY, "starting_after": ANY, "ending_before": ANY},
 )
 def webhook_endpoint_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    return core.paginate(ctx, "webhook_endpoint", params, "/v1/webhook_endpoints")
+    return paginate(ctx, "webhook_endpoint", params, "/v1/webhook_endpoints")
 
 
 @route("DELETE", "/v1/webhook_endpoints/{id}", spec={})

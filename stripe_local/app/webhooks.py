@@ -16,12 +16,22 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from stripe_local.state import State
+from typing import Any, Protocol
 
 WORKERS = 4
+
+
+class DeliveryConfig(Protocol):
+    retry_delays: tuple[float, ...]
+    delivery_timeout: float
+
+
+class DeliveryHost(Protocol):
+    """What the deliverer needs of the state (stripe_local.app.state.State)."""
+
+    config: DeliveryConfig
+
+    def webhook_delivered(self, event_id: str) -> None: ...
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
@@ -61,7 +71,7 @@ class Delivery:
 class Deliverer:
     """A due-time heap served by a few worker threads."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: DeliveryHost) -> None:
         self.state = state
         self.condition = threading.Condition()
         self.heap: list[tuple[float, int, Delivery]] = []

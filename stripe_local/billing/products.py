@@ -1,0 +1,313 @@
+"""/v1/products and /v1/prices (one module: each can create the other), plans from prices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stripe_local import core
+from stripe_local.app.context import Context
+from stripe_local.app.lists import LIST_SPEC, equals, flag, one_of, paginate
+from stripe_local.app.registry import route
+from stripe_local.app.store import Record
+from stripe_local.core import ANY, MAP, StripeError, template
+
+PRODUCT_SPEC = {
+    "id": ANY,
+    "name": ANY,
+    "description": ANY,
+    "active": ANY,
+    "metadata": MAP,
+    "images": ANY,
+    "url": ANY,
+    "unit_label": ANY,
+    "statement_descriptor": ANY,
+    "tax_code": ANY,
+    "default_price_data": {
+        "currency": ANY,
+        "unit_amount": ANY,
+        "unit_amount_decimal": ANY,
+        "recurring": {"interval": ANY, "interval_count": ANY},
+        "tax_behavior": ANY,
+        "metadata": MAP,
+    },
+    "shippable": ANY,
+    "marketing_features": ANY,
+    "type": ANY,
+    "default_price": ANY,
+}
+
+
+@route("POST", "/v1/products", spec=PRODUCT_SPEC)
+def product_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    name = core.get_str(params, "name", required=True)
+    product_id = core.get_str(params, "id") or core.new_id("prod", 15)
+    if ctx.store.find(product_id) is not None:
+        raise StripeError("Product already exists.", code="resource_already_exists", param="id")
+    now = ctx.now()
+    data = template(
+        "product",
+        id=product_id,
+        active=core.get_bool(params, "active", True),
+        created=now,
+        default_price=None,
+        description=core.get_str(params, "description"),
+        images=list(params.get("images") or []),
+        marketing_features=[],
+        name=name,
+        shippable=None,
+        statement_descriptor=core.get_str(params, "statement_descriptor"),
+        tax_code=core.get_str(params, "tax_code"),
+        unit_label=core.get_str(params, "unit_label"),
+        updated=now,
+        url=core.get_str(params, "url"),
+        type="service",
+    )
+    core.apply_metadata(data, params)
+    record = ctx.store.add(Record(product_id, "product", ctx.account, data))
+    ctx.state.emit("product.created", record)
+    if isinstance(params.get("default_price_data"), dict):
+        price = _create_price(ctx, {**params["default_price_data"], "product": product_id})
+        data["default_price"] = price.id
+    return ctx.state.render(record)
+
+
+@route("GET", "/v1/products/{id}", spec={})
+def product_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    return ctx.state.render(ctx.store.get("product", id, ctx.account))
+
+
+@route(
+    "POST",
+    "/v1/products/{id}",
+    spec={k: v for k, v in PRODUCT_SPEC.items() if k not in ("id", "default_price_data", "type")},
+)
+def product_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    record = ctx.store.get("product", id, ctx.account)
+    before = core.deep_copy(record.data)
+    for name in ("name", "description", "url", "unit_label", "statement_descriptor", "tax_code"):
+        if name in params:
+            record.data[name] = core.get_str(params, name)
+    if "active" in params:
+        record.data["active"] = core.get_bool(params, "active")
+    if "images" in params:
+        record.data["images"] = list(params["images"] or [])
+    if "default_price" in params:
+        price_id = core.get_str(params, "default_price")
+        if price_id:
+            ctx.store.get("price", price_id, ctx.account, param="default_price")
+        record.data["default_price"] = price_id
+    core.apply_metadata(record.data, params)
+    previous = {k: before[k] for k in before if before[k] != record.data[k]}
+    if previous:
+        record.data["updated"] = ctx.now()
+        ctx.state.emit("product.updated", record, previous)
+    return ctx.state.render(record)
+
+
+@route(
+    "GET",
+    "/v1/products",
+    spec={**LIST_SPEC, "active": ANY, "ids": ANY, "url": ANY, "shippable": ANY},
+)
+def product_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return paginate(
+        ctx, "product", params, "/v1/products", flag("active"), one_of("ids", lambda r: r.id)
+    )
+
+
+@route("DELETE", "/v1/products/{id}", spec={})
+def product_delete(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    record = ctx.store.get("product", id, ctx.account)
+    if any(p.data["product"] == id for p in ctx.store.iter_newest_first(ctx.account, "price")):
+        raise StripeError(
+            "This product cannot be deleted because it has one or more user-created prices."
+        )
+    record.deleted = True
+    ctx.state.emit("product.deleted", record)
+    return template("deleted_product", id=id)
+
+
+PRICE_SPEC = {
+    "product": ANY,
+    "product_data": {
+        "name": ANY,
+        "metadata": MAP,
+        "statement_descriptor": ANY,
+        "unit_label": ANY,
+        "active": ANY,
+        "id": ANY,
+        "tax_code": ANY,
+    },
+    "currency": ANY,
+    "unit_amount": ANY,
+    "unit_amount_decimal": ANY,
+    "recurring": {
+        "interval": ANY,
+        "interval_count": ANY,
+        "usage_type": ANY,
+        "trial_period_days": ANY,
+    },
+    "nickname": ANY,
+    "lookup_key": ANY,
+    "active": ANY,
+    "metadata": MAP,
+    "billing_scheme": ANY,
+    "tax_behavior": ANY,
+    "transfer_lookup_key": ANY,
+}
+
+
+def _create_price(ctx: Context, params: dict[str, Any]) -> Record:
+    product_id = core.get_str(params, "product")
+    if product_id:
+        ctx.store.get("product", product_id, ctx.account, param="product")
+    elif isinstance(params.get("product_data"), dict):
+        product_id = product_create(ctx, dict(params["product_data"]))["id"]
+    else:
+        raise StripeError("Missing required param: product.", param="product")
+    currency = core.get_currency(params)
+    unit_amount = core.get_int(params, "unit_amount", minimum=0)
+    if unit_amount is None and params.get("unit_amount_decimal"):
+        unit_amount = int(float(params["unit_amount_decimal"]))
+    if unit_amount is None:
+        raise StripeError("Missing required param: unit_amount.", param="unit_amount")
+    recurring = params.get("recurring")
+    if isinstance(recurring, dict):
+        interval = core.get_enum(recurring, "interval", ["day", "month", "week", "year"])
+        if interval is None:
+            raise StripeError(
+                "Missing required param: recurring[interval].", param="recurring[interval]"
+            )
+        recurring = {
+            "interval": interval,
+            "interval_count": core.get_int(recurring, "interval_count", default=1, minimum=1),
+            "meter": None,
+            "usage_type": core.get_enum(
+                recurring, "usage_type", ["licensed", "metered"], "licensed"
+            ),
+            "trial_period_days": core.get_int(recurring, "trial_period_days"),
+        }
+    else:
+        recurring = None
+    lookup_key = core.get_str(params, "lookup_key")
+    if lookup_key and any(
+        p.data["lookup_key"] == lookup_key
+        for p in ctx.store.iter_newest_first(ctx.account, "price")
+    ):
+        raise StripeError(
+            f"A price (`{lookup_key}`) already uses that lookup key.", param="lookup_key"
+        )
+    price_id = core.new_id("price")
+    data = template(
+        "price",
+        id=price_id,
+        active=core.get_bool(params, "active", True),
+        billing_scheme="per_unit",
+        created=ctx.now(),
+        currency=currency,
+        lookup_key=lookup_key,
+        nickname=core.get_str(params, "nickname"),
+        product=product_id,
+        recurring=recurring,
+        tax_behavior=core.get_enum(
+            params, "tax_behavior", ["exclusive", "inclusive", "unspecified"], "unspecified"
+        ),
+        tiers_mode=None,
+        transform_quantity=None,
+        type="recurring" if recurring else "one_time",
+        unit_amount=unit_amount,
+        unit_amount_decimal=str(unit_amount),
+        custom_unit_amount=None,
+    )
+    core.apply_metadata(data, params)
+    record = ctx.store.add(Record(price_id, "price", ctx.account, data))
+    ctx.state.emit("price.created", record)
+    return record
+
+
+@route("POST", "/v1/prices", spec=PRICE_SPEC)
+def price_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return ctx.state.render(_create_price(ctx, params))
+
+
+@route("GET", "/v1/prices/{id}", spec={})
+def price_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    return ctx.state.render(ctx.store.get("price", id, ctx.account))
+
+
+@route(
+    "POST",
+    "/v1/prices/{id}",
+    spec={
+        "active": ANY,
+        "nickname": ANY,
+        "metadata": MAP,
+        "lookup_key": ANY,
+        "transfer_lookup_key": ANY,
+        "tax_behavior": ANY,
+    },
+)
+def price_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    record = ctx.store.get("price", id, ctx.account)
+    before = core.deep_copy(record.data)
+    if "active" in params:
+        record.data["active"] = core.get_bool(params, "active")
+    for name in ("nickname", "lookup_key"):
+        if name in params:
+            record.data[name] = core.get_str(params, name)
+    core.apply_metadata(record.data, params)
+    previous = {k: before[k] for k in before if before[k] != record.data[k]}
+    if previous:
+        ctx.state.emit("price.updated", record, previous)
+    return ctx.state.render(record)
+
+
+@route(
+    "GET",
+    "/v1/prices",
+    spec={
+        **LIST_SPEC,
+        "product": ANY,
+        "active": ANY,
+        "type": ANY,
+        "currency": ANY,
+        "lookup_keys": ANY,
+        "recurring": MAP,
+    },
+)
+def price_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    return paginate(
+        ctx,
+        "price",
+        params,
+        "/v1/prices",
+        equals("product"),
+        flag("active"),
+        equals("type"),
+        one_of("lookup_keys", "lookup_key"),
+    )
+
+
+def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
+    recurring = price["recurring"] or {}
+    plan = template(
+        "plan",
+        id=price["id"],
+        active=price["active"],
+        amount=price["unit_amount"],
+        amount_decimal=price["unit_amount_decimal"],
+        billing_scheme=price["billing_scheme"],
+        created=price["created"],
+        currency=price["currency"],
+        interval=recurring.get("interval"),
+        interval_count=recurring.get("interval_count"),
+        meter=None,
+        nickname=price["nickname"],
+        product=price["product"],
+        tiers_mode=None,
+        transform_usage=None,
+        trial_period_days=recurring.get("trial_period_days"),
+        usage_type=recurring.get("usage_type"),
+    )
+    plan["metadata"] = dict(price["metadata"])
+    return plan

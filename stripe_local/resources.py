@@ -1,0 +1,27 @@
+"""Every module that registers API routes, renderers, /_local helpers or hooks in
+stripe_local.app.registry. Importing this module is what makes the engine serve them."""
+
+from stripe_local.app import events  # noqa: F401
+from stripe_local.billing import (  # noqa: F401
+    coupons,
+    invoice_items,
+    invoices,
+    invoicing,
+    products,
+    promotion_codes,
+    subscription_items,
+    subscription_status,
+    subscriptions,
+    test_clocks,
+)
+from stripe_local.connect import account_links, accounts, application_fees, login_links, transfers  # noqa: F401
+from stripe_local.payments import (  # noqa: F401
+    authentication,
+    balance,
+    charges,
+    customers,
+    payment_intents,
+    payment_methods,
+    refunds,
+    setup_intents,
+)
