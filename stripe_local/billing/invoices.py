@@ -17,7 +17,7 @@ from stripe_local.billing.invoicing import (
     total_invoice,
 )
 from stripe_local.core import ANY, MAP, StripeError, template
-from stripe_local.payments.errors import saved_error
+from stripe_local.payment_errors import saved_error
 from stripe_local.payments.payment_methods import attach_payment_method, resolve_payment_method
 
 INVOICE_SPEC = {

@@ -13,8 +13,8 @@ from stripe_local.billing.discounts import discount_amount
 from stripe_local.billing.intervals import DAY
 from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
 from stripe_local.core import StripeError, template
+from stripe_local.payment_errors import saved_error
 from stripe_local.payments.charging import confirm_payment_intent
-from stripe_local.payments.errors import saved_error
 from stripe_local.payments.intents import PI_STATUSES_CONFIRMABLE
 from stripe_local.payments.payment_intents import payment_intent_create
 

@@ -22,7 +22,7 @@ from stripe_local.billing.invoicing import (
 from stripe_local.billing.periods import current_period, cycle_invoice, end_trial
 from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
 from stripe_local.core import ANY, MAP, StripeError, template
-from stripe_local.payments.errors import saved_error
+from stripe_local.payment_errors import saved_error
 from stripe_local.payments.payment_intents import check_destination
 
 

@@ -10,9 +10,9 @@ from stripe_local.app.context import Context
 from stripe_local.app.pages import PAGE_STYLE
 from stripe_local.app.registry import LocalReply, html_reply, local_helper, route
 from stripe_local.app.state import State
+from stripe_local.balance import balance_for
 from stripe_local.connect.accounts import get_connected_account
 from stripe_local.core import ANY, StripeError, template
-from stripe_local.payments.balance import balance_for
 
 
 @route("POST", "/v1/accounts/{id}/login_links", spec={"redirect_url": ANY})

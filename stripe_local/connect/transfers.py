@@ -10,10 +10,10 @@ from stripe_local.app.lists import LIST_SPEC, equals, paginate, where
 from stripe_local.app.registry import renderer, route
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
+from stripe_local.balance import add_balance_transaction, balance_for
 from stripe_local.connect.accounts import get_connected_account
 from stripe_local.core import ANY, MAP, StripeError, template
-from stripe_local.payments.balance import add_balance_transaction, balance_for
-from stripe_local.payments.errors import saved_error
+from stripe_local.payment_errors import saved_error
 
 
 def create_transfer_record(

@@ -11,10 +11,10 @@ from stripe_local.app.context import Context
 from stripe_local.app.registry import INVOICE_PAYMENT_RESULT, notify
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
+from stripe_local.balance import add_balance_transaction, fee_detail
 from stripe_local.connect.transfers import create_transfer_record
 from stripe_local.core import APPLICATION_ID, StripeError, template
-from stripe_local.payments.balance import add_balance_transaction, fee_detail
-from stripe_local.payments.errors import decline_error, saved_error
+from stripe_local.payment_errors import decline_error, saved_error
 from stripe_local.payments.intents import (
     PI_STATUSES_CONFIRMABLE,
     authentication_action,

@@ -8,7 +8,7 @@ from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.store import Record
 from stripe_local.core import StripeError
-from stripe_local.payments.errors import saved_error
+from stripe_local.payment_errors import saved_error
 
 PI_STATUSES_CONFIRMABLE = ("requires_confirmation", "requires_payment_method", "requires_action")
 

@@ -12,13 +12,13 @@ from stripe_local.app.registry import route
 from stripe_local.app.store import Record
 from stripe_local.connect.accounts import get_connected_account
 from stripe_local.core import ANY, MAP, StripeError, template
+from stripe_local.payment_errors import saved_error
 from stripe_local.payments.charging import (
     capture_charge,
     confirm_payment_intent,
     emit_capture_events,
     notify_invoice,
 )
-from stripe_local.payments.errors import saved_error
 from stripe_local.payments.intents import (
     PI_STATUSES_CONFIRMABLE,
     check_client_secret,

@@ -11,7 +11,7 @@ from stripe_local.app.lists import LIST_SPEC, equals, paginate, where
 from stripe_local.app.registry import route
 from stripe_local.app.store import Record
 from stripe_local.core import ANY, MAP, StripeError, template
-from stripe_local.payments.errors import decline_error, saved_error
+from stripe_local.payment_errors import decline_error, saved_error
 
 ADDRESS = {
     "city": ANY,

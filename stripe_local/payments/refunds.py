@@ -9,11 +9,11 @@ from stripe_local.app.context import Context
 from stripe_local.app.lists import LIST_SPEC, equals, paginate
 from stripe_local.app.registry import route
 from stripe_local.app.store import Record
+from stripe_local.balance import add_balance_transaction
 from stripe_local.connect.application_fees import create_fee_refund
 from stripe_local.connect.transfers import create_transfer_reversal
 from stripe_local.core import ANY, MAP, StripeError, template
-from stripe_local.payments.balance import add_balance_transaction
-from stripe_local.payments.errors import saved_error
+from stripe_local.payment_errors import saved_error
 
 REFUND_SPEC = {
     "charge": ANY,

@@ -11,7 +11,7 @@ from stripe_local.app.lists import LIST_SPEC, equals, paginate
 from stripe_local.app.registry import route
 from stripe_local.app.store import Record
 from stripe_local.core import ANY, MAP, template
-from stripe_local.payments.errors import decline_error, saved_error
+from stripe_local.payment_errors import decline_error, saved_error
 from stripe_local.payments.intents import (
     PI_STATUSES_CONFIRMABLE,
     authentication_action,
