@@ -41,7 +41,7 @@ STAFF = [
     ("Inès", "#a3472a", {day: [(time(9), time(17))] for day in range(6)}),
 ]
 # (name, category, minutes, price, mode, extra fields, staff names)
-SERVICES = [
+SERVICES: list[tuple[str, str, int, int, str, dict[str, object], list[str]]] = [
     ("Deep tissue massage", "Massage", 60, 6500, PaymentMode.ONLINE_FULL,
      {"buffer_after_minutes": 15, "description": "An hour of firm, focused massage."},
      ["Léa", "Inès"]),
@@ -129,7 +129,8 @@ def _book_a_few(*, now: datetime) -> None:
                 customer = customer_upsert(name=name, email=email)
                 booking = booking_hold(
                     service=service, starts_at=slot.start_utc, customer=customer,
-                    staff_id=slot.staff_id, source=BookingSource.STAFF, now=now, actor=front_desk,
+                    staff_id=int(slot.staff_id), source=BookingSource.STAFF, now=now,
+                    actor=front_desk,
                 )  # fmt: skip
                 booking_confirm(booking=booking, actor=front_desk, reason="Demo booking")
         except (BookingError, SlotError) as error:

@@ -44,6 +44,7 @@ def member_required(permission: Permission = Permission.VIEW_OWN_CALENDAR) -> Ca
                 return second_factor_redirect(request)
             return view(request, *args, **kwargs)
 
+        # Read by the role-matrix test; a function attribute mypy cannot see.
         wrapped.required_permission = permission  # type: ignore[attr-defined]
         return wrapped
 

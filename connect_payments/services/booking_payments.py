@@ -145,6 +145,8 @@ def booking_payment_create_intent(*, payment: BookingPayment) -> BookingPayment:
         return payment
     try:
         intent = gateway.stripe_client().v1.payment_intents.create(
+            # A plain dict, checked by the local server's and Stripe's validation, not the
+            # SDK's TypedDict.
             params=_intent_params(payment),  # type: ignore[arg-type]
             options={"idempotency_key": payment.idempotency_key},
         )

@@ -89,7 +89,7 @@ def refund_execute(*, refund: PaymentRefund) -> PaymentRefund:
     client = gateway.stripe_client()
     try:
         created = client.v1.refunds.create(
-            params=params,  # type: ignore[arg-type]
+            params=params,  # type: ignore[arg-type]  # a plain dict, not the SDK's TypedDict
             options={"idempotency_key": refund.idempotency_key},
         )
     except stripe.StripeError as error:

@@ -7,6 +7,7 @@ errors (`BookingError`, `SlotError`) and input errors become HTTP responses in o
 
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -225,7 +226,7 @@ class PublicApiView(APIView):
     def get_exception_handler(self):
         return api_exception_handler
 
-    def throttled(self, request: Request, wait: float | None) -> None:
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
         raise RateLimited(wait)
 
 
@@ -365,7 +366,7 @@ def _session_slots(*, service: Service, start_date: date, end_date: date, staff_
         end=datetime.combine(end_date + timedelta(days=1), time(0), business),
         now=timezone.now(),
     )
-    staff_of = dict(
+    staff_of: dict[int | str, int] = dict(  # keyed as the engine's (opaque) occurrence ids
         Occurrence.objects.filter(pk__in=[s.occurrence_id for s in sessions]).values_list(
             "pk", "staff_id"
         )
@@ -409,9 +410,11 @@ class BookingCreateView(PublicApiView):
         data = _validated(BookingCreateSerializer, request.data)
         service = _bookable_service(data["service"])
         # `promo_code` (optional) is read here, not by the serializer: it is a payments input.
+        # (`_validated` refused anything but an object, so `request.data` is a dict here.)
+        promo_code = request.data.get("promo_code") if isinstance(request.data, dict) else None
         promo = ports.payments().check_before_hold(
             service=service,
-            promo_code=request.data.get("promo_code"),
+            promo_code=promo_code,
             customer_email=data["customer"]["email"],
         )
         if service.capacity > 1:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any, cast
 from zoneinfo import available_timezones
 
 from django.utils.dateparse import parse_datetime
@@ -119,17 +120,18 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     def get_online_payment_available(self, service: Service) -> bool:
         # One check per response (the context is shared by every row of a list).
-        check = self.context.get("online_payment_available")
+        # DRF keeps the context as the dict the view passed (typed as a read-only Mapping).
+        context = cast(dict[str, Any], self.context)
+        check = context.get("online_payment_available")
         if check is None:
-            check = self.context["online_payment_available"] = (
-                ports.payments().online_payment_check()
-            )
+            check = context["online_payment_available"] = ports.payments().online_payment_check()
         return check(service)
 
     @extend_schema_field(StaffSummarySerializer(many=True))
     def get_staff(self, service: Service) -> list[dict]:
         # `active_staff` is prefetched by the view; inactive members are not bookable.
-        return [{"id": m.pk, "display_name": m.display_name} for m in service.active_staff]
+        active = service.active_staff  # type: ignore[attr-defined]  # Prefetch(to_attr=...)
+        return [{"id": m.pk, "display_name": m.display_name} for m in active]
 
 
 # ---------------------------------------------------------------------------
@@ -284,7 +286,8 @@ class HoldPaymentSerializer(serializers.Serializer):
     """What the widget needs to pay a hold; null for pay-at-venue and free services. The
     platform fee is never shown to customers."""
 
-    required = serializers.BooleanField()
+    # The metaclass pops declared fields off the class: this does not shadow `Field.required`.
+    required = serializers.BooleanField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=["full", "deposit"])
     amount_minor = serializers.IntegerField(help_text="Charged online, after the discount")
     currency = serializers.CharField()

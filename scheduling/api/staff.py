@@ -7,6 +7,7 @@ mapping (`scheduling.api.api_exception_handler`).
 """
 
 from dataclasses import dataclass
+from typing import NoReturn
 from urllib.parse import urlencode
 
 from django.db import transaction
@@ -109,6 +110,14 @@ class ApiKeyAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+def api_client(request: Request) -> ApiClient:
+    """The caller of a `StaffApiView` request: its only authenticator is `ApiKeyAuthentication`
+    and `IsAuthenticated` turns away the rest, so `request.user` is an `ApiClient`."""
+    client = request.user
+    assert isinstance(client, ApiClient)
+    return client
+
+
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = ApiKeyAuthentication
     name = SECURITY_SCHEME
@@ -137,7 +146,7 @@ class StaffApiView(APIView):
     def get_exception_handler(self):
         return staff_api_exception_handler
 
-    def permission_denied(self, request: Request, message=None, code=None) -> None:
+    def permission_denied(self, request: Request, message=None, code=None) -> NoReturn:
         if not request.successful_authenticator:
             raise MissingApiKey()
         super().permission_denied(request, message=message, code=code)
@@ -241,7 +250,7 @@ class StaffBookingListView(StaffApiView):
             if "start" not in data:
                 raise ApiError(code="missing", field="start", message="This field is required.")
             _check_staff(service, data.get("staff"))
-        actor = request.user.actor
+        actor = api_client(request).actor
         # One transaction: a refused time leaves neither a booking nor a customer row behind.
         with transaction.atomic():
             customer = customer_upsert(
@@ -297,7 +306,7 @@ class StaffBookingCancelView(StaffApiView):
         data = _validated(StaffBookingCancelSerializer, request.data)
         # As the customer cancel: the policy applies to what was really paid, and the refund
         # goes through Stripe (a business cancelling refunds everything still refundable).
-        decision = booking_cancel_with_refund(booking=booking, actor=request.user.actor,
+        decision = booking_cancel_with_refund(booking=booking, actor=api_client(request).actor,
                                               by_business=True, reason=data["reason"])  # fmt: skip
         payload = {
             "booking": _staff_booking(reference),
@@ -332,5 +341,5 @@ class StaffBookingRescheduleView(StaffApiView):
     def post(self, request: Request, reference: str) -> Response:
         booking = _staff_booking(reference)
         data = _validated(StaffBookingRescheduleSerializer, request.data)
-        move_booking(booking, data, actor=request.user.actor)
+        move_booking(booking, data, actor=api_client(request).actor)
         return Response(StaffBookingSerializer(_staff_booking(reference)).data)

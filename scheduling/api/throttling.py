@@ -18,11 +18,12 @@ import logging
 import math
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 from django.utils.translation import gettext_noop
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+
+from tenants.context import active_schema
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +47,19 @@ class RateLimited(drf_exceptions.Throttled):
 class PublicApiThrottle(ScopedRateThrottle):
     """`ScopedRateThrottle` counting per business (tenant schema) and per client address."""
 
+    # Set by allow_request() from parse_rate() (both None without a rate); drf-stubs omits them.
+    num_requests: int | None
+    duration: int | None
+
     def get_rate(self) -> str | None:
         # DRF binds `SimpleRateThrottle.THROTTLE_RATES` to the rates dict once, at import, so a
         # settings change (override_settings in tests) would not reach it; `api_settings` is
         # reloaded on `setting_changed`, so the rates are read from it on each request.
-        try:
-            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
-        except KeyError:
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        if self.scope is None or self.scope not in rates:
             raise ImproperlyConfigured(f"No throttle rate is set for the scope {self.scope!r}.")
+        # drf-stubs types the rates as numbers; DRF's are strings such as "10/min".
+        return rates[self.scope]  # type: ignore[return-value]
 
     def get_ident(self, request) -> str:
         """DRF's client address (REMOTE_ADDR, or X-Forwarded-For per `NUM_PROXIES`), normalised.
@@ -80,7 +86,7 @@ class PublicApiThrottle(ScopedRateThrottle):
         # both).
         return self.cache_format % {
             "scope": self.scope,
-            "ident": f"{connection.schema_name}:{self.get_ident(request)}",
+            "ident": f"{active_schema()}:{self.get_ident(request)}",
         }
 
     def throttle_failure(self) -> bool:
@@ -88,13 +94,13 @@ class PublicApiThrottle(ScopedRateThrottle):
         # (a script hammering one business, or API_PROXY_COUNT left at 0 behind a proxy).
         logger.warning(
             "api.throttled",
-            extra={"scope": self.scope, "schema": connection.schema_name, "client": self.key},
+            extra={"scope": self.scope, "schema": active_schema(), "client": self.key},
         )
         return super().throttle_failure()
 
     def wait(self) -> float | None:
         wait = super().wait()
-        if wait is None and self.history and self.num_requests:
+        if wait is None and self.history and self.num_requests and self.duration is not None:
             # DRF gives no wait when the window already holds more requests than the rate allows
             # (the rate was lowered): the time until enough of them have aged out.
             wait = self.duration - (self.now - self.history[self.num_requests - 1])

@@ -84,7 +84,7 @@ class BookingFilterForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end date is before the start date.")
@@ -112,13 +112,14 @@ class _WhenMixin(forms.Form):
 
     def chosen_time(self) -> dt.time | None:
         slot = self.cleaned_data.get("slot", "")
-        if slot and slot != OTHER_TIME:
-            hours, minutes = _WALL_TIME.fullmatch(slot).groups()  # type: ignore[union-attr]
+        wall_time = _WALL_TIME.fullmatch(slot) if slot and slot != OTHER_TIME else None
+        if wall_time is not None:  # clean_slot() refused any other listed value
+            hours, minutes = wall_time.groups()
             return time(int(hours), int(minutes))
         return self.cleaned_data.get("time")
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         day = cleaned.get("date")
         if day is None or "slot" in self.errors or "time" in self.errors:
             return cleaned
@@ -162,8 +163,12 @@ class BookingCreateForm(_WhenMixin):
     def __init__(self, *args, zone: tzinfo, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["service"].queryset = Service.objects.filter(is_active=True)
-        self.fields["staff"].queryset = StaffMember.objects.filter(is_active=True)
+        service = self.fields["service"]
+        assert isinstance(service, forms.ModelChoiceField)
+        service.queryset = Service.objects.filter(is_active=True)
+        staff = self.fields["staff"]
+        assert isinstance(staff, forms.ModelChoiceField)
+        staff.queryset = StaffMember.objects.filter(is_active=True)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -196,7 +201,9 @@ class BookingMoveForm(_WhenMixin):
     def __init__(self, *args, booking: Booking, zone: tzinfo, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["staff"].queryset = qualified_staff(service=booking.service)
+        staff = self.fields["staff"]
+        assert isinstance(staff, forms.ModelChoiceField)
+        staff.queryset = qualified_staff(service=booking.service)
 
 
 class BookingCancelForm(forms.Form):

@@ -5,7 +5,7 @@ here, through common.money. Dates and times are the business's wall-clock time.
 """
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from scheduling.cancellation_policy import CancellationPolicy, InvalidPolicy
 from scheduling.models import PaymentMode, Resource, Service, StaffMember
 from scheduling.selectors.catalogue import group_services, linkable_users
 from scheduling.services.catalogue import WEEKDAY_NAMES, ServiceSpec, StaffSpec
+from tenants.models import User
 
 WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
 DEPOSIT_FIELDS = ("deposit_kind", "deposit_amount", "deposit_percent")
@@ -130,13 +131,13 @@ class ServiceForm(forms.Form):
         self.fields["deposit_amount"].label = f"Deposit amount ({currency})"
         # Inactive staff and resources stay selectable on the service that already uses them.
         offering = service.staff.values("pk") if service else []
-        self.fields["staff"].queryset = StaffMember.objects.filter(
-            Q(is_active=True) | Q(pk__in=offering)
-        )
+        staff = self.fields["staff"]
+        assert isinstance(staff, forms.ModelMultipleChoiceField)
+        staff.queryset = StaffMember.objects.filter(Q(is_active=True) | Q(pk__in=offering))
         current = service.resource_id if service else None
-        self.fields["resource"].queryset = Resource.objects.filter(
-            Q(is_active=True) | Q(pk=current)
-        )
+        resource = self.fields["resource"]
+        assert isinstance(resource, forms.ModelChoiceField)
+        resource.queryset = Resource.objects.filter(Q(is_active=True) | Q(pk=current))
 
     @classmethod
     def initial_for(cls, service: Service, currency: str) -> dict:
@@ -176,12 +177,13 @@ class ServiceForm(forms.Form):
         return _parse_amount(text, self.currency) if text else None
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("payment_mode") != PaymentMode.ONLINE_DEPOSIT:
             # Deposit inputs are hidden and ignored outside deposit mode: a leftover value there
-            # must not block the form with an error the manager cannot see.
+            # must not block the form with an error the manager cannot see. (Inside clean(),
+            # `errors` is the ErrorDict full_clean() is filling.)
             for name in DEPOSIT_FIELDS:
-                self._errors.pop(name, None)
+                self.errors.pop(name, None)
             return data
         kind = data.get("deposit_kind")
         if not kind:
@@ -230,7 +232,7 @@ class PolicyTierForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         hours, percent = data.get("hours_before"), data.get("refund_percent")
         if (hours is None) != (percent is None) and not self.errors:
             raise ValidationError("Fill in both the hours and the refund, or leave both empty.")
@@ -254,7 +256,9 @@ class BasePolicyFormSet(forms.BaseFormSet):
             raise ValidationError(str(error))
 
 
-PolicyFormSet = formset_factory(
+# django-stubs types formset_factory() as returning BaseFormSet, not the subclass of `formset`
+# that it builds.
+PolicyFormSet: type[BasePolicyFormSet] = formset_factory(  # type: ignore[assignment]
     PolicyTierForm, formset=BasePolicyFormSet, extra=2, max_num=10, validate_max=True
 )
 
@@ -265,9 +269,16 @@ def _time_zone_choices(business_zone: str) -> list[tuple[str, str]]:
     return [("", f"The business's ({business_zone})")] + [(zone, zone) for zone in zones]
 
 
+class UserChoiceField(forms.ModelChoiceField):
+    """A team member's account, shown with its email so two people of one name differ."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} ({obj.email})"
+
+
 class StaffForm(forms.Form):
     display_name = forms.CharField(max_length=120)
-    user = forms.ModelChoiceField(
+    user = UserChoiceField(
         label="Team member's account",
         queryset=StaffMember.objects.none(),
         required=False,
@@ -292,10 +303,15 @@ class StaffForm(forms.Form):
 
     def __init__(self, *args, tenant_id: int, business_zone: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = linkable_users(tenant_id=tenant_id)
-        self.fields["user"].label_from_instance = lambda user: f"{user.full_name} ({user.email})"
-        self.fields["services"].queryset = Service.objects.order_by("display_order", "name")
-        self.fields["time_zone"].choices = _time_zone_choices(business_zone)
+        user = self.fields["user"]
+        assert isinstance(user, forms.ModelChoiceField)
+        user.queryset = linkable_users(tenant_id=tenant_id)
+        services = self.fields["services"]
+        assert isinstance(services, forms.ModelMultipleChoiceField)
+        services.queryset = Service.objects.order_by("display_order", "name")
+        time_zone = self.fields["time_zone"]
+        assert isinstance(time_zone, forms.ChoiceField)
+        time_zone.choices = _time_zone_choices(business_zone)
 
     @classmethod
     def initial_for(cls, staff: StaffMember) -> dict:
@@ -331,14 +347,15 @@ class WorkingIntervalForm(forms.Form):
     end = forms.TimeField(widget=TimeInput(), required=False, help_text="00:00 = midnight")
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if (data.get("start") is None) != (data.get("end") is None) and not self.errors:
             raise ValidationError("Give a start and an end, or leave both empty.")
         return data
 
 
 class BaseWorkingHoursFormSet(forms.BaseFormSet):
-    def intervals(self) -> list[tuple[int, object, object]]:
+    def intervals(self) -> list[tuple[int, time, time]]:
+        # WorkingIntervalForm.clean() refuses a start without an end.
         return [
             (form.cleaned_data["weekday"], form.cleaned_data["start"], form.cleaned_data["end"])
             for form in self.forms
@@ -346,9 +363,9 @@ class BaseWorkingHoursFormSet(forms.BaseFormSet):
         ]
 
 
-WorkingHoursFormSet = formset_factory(
+WorkingHoursFormSet: type[BaseWorkingHoursFormSet] = formset_factory(  # type: ignore[assignment]
     WorkingIntervalForm, formset=BaseWorkingHoursFormSet, extra=3, max_num=70, validate_max=True
-)
+)  # (same stub gap as PolicyFormSet)
 
 
 class DateOverrideForm(forms.Form):
@@ -398,7 +415,7 @@ class TimeOffForm(forms.Form):
         return _in_zone(self.cleaned_data["ends_at"], self.zone)
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", "The end must be after the start.")
         return data
@@ -428,8 +445,12 @@ class GroupScheduleForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = group_services()
-        self.fields["staff"].queryset = StaffMember.objects.filter(is_active=True)
+        service = self.fields["service"]
+        assert isinstance(service, forms.ModelChoiceField)
+        service.queryset = group_services()
+        staff = self.fields["staff"]
+        assert isinstance(staff, forms.ModelChoiceField)
+        staff.queryset = StaffMember.objects.filter(is_active=True)
 
 
 class SchedulingSettingsForm(forms.Form):

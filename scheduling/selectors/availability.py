@@ -257,11 +257,13 @@ def sessions_to_move_to(*, booking: Booking, now: datetime, limit: int = 60) -> 
     held = Q(bookings__status=BookingStatus.CONFIRMED) | Q(
         bookings__status=BookingStatus.HELD, bookings__hold_expires_at__gt=now
     )
+    others = Occurrence.objects.filter(
+        service_id=booking.service_id, is_cancelled=False, starts_at__gt=now
+    )
+    if booking.occurrence_id is not None:
+        others = others.exclude(pk=booking.occurrence_id)
     sessions = (
-        Occurrence.objects.filter(service_id=booking.service_id, is_cancelled=False,
-                                  starts_at__gt=now)
-        .exclude(pk=booking.occurrence_id)
-        .select_related("staff")
+        others.select_related("staff")
         .annotate(taken=Count("bookings", filter=held))
         .order_by("starts_at", "pk")
     )  # fmt: skip

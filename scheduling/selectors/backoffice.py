@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from django.db.models import (
     Case,
@@ -85,10 +86,12 @@ def staff_hours_on(*, staff_ids: Iterable[int], day: date) -> dict[int, list[tup
     if DateOverride.objects.filter(staff__isnull=True, start__isnull=True, date=day).exists():
         return hours
     overridden = set()
-    for row in DateOverride.objects.filter(staff_id__in=ids, date=day):
-        overridden.add(row.staff_id)
-        if not row.is_closed:
-            hours[row.staff_id].append((row.start, row.end or time(0)))
+    for override in DateOverride.objects.filter(staff_id__in=ids, date=day):
+        staff_id = override.staff_id
+        assert staff_id is not None  # filtered on staff_id__in: not a business-wide override
+        overridden.add(staff_id)
+        if override.start is not None:  # not override.is_closed
+            hours[staff_id].append((override.start, override.end or time(0)))
     weekly = WorkingHours.objects.filter(staff_id__in=ids, weekday=day.weekday()).exclude(
         staff_id__in=overridden
     )
@@ -199,14 +202,15 @@ def cancellation_outcome(
         policy = CancellationPolicy.from_json(booking.policy_snapshot)
     except InvalidPolicy:
         policy = None
-    arguments = dict(paid_minor=paid_minor, starts_at=booking.starts_at, cancelled_at=now)
-    by_business = refund_for_cancellation(
-        policy=policy or CancellationPolicy(()), cancelled_by_business=True, **arguments
+    refund = partial(
+        refund_for_cancellation,
+        paid_minor=paid_minor,
+        starts_at=booking.starts_at,
+        cancelled_at=now,
     )
+    by_business = refund(policy=policy or CancellationPolicy(()), cancelled_by_business=True)
     if policy is None:
         return CancellationOutcome(by_business, None, "The cancellation policy cannot be read.")
     return CancellationOutcome(
-        by_business,
-        refund_for_cancellation(policy=policy, cancelled_by_business=False, **arguments),
-        describe(policy),
+        by_business, refund(policy=policy, cancelled_by_business=False), describe(policy)
     )

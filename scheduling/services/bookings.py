@@ -162,14 +162,17 @@ def booking_hold(
     schedules = staff_schedules(
         service=service, start=window_start, end=window_end, now=now, staff_id=staff_id
     )
-    assigned = slots.validate_requested_start(
-        calendar=scheduling_calendar(),
-        service=_rules_for(service, team_booking=team_booking),
-        staff=schedules,
-        start=starts_at,
-        now=now,
-        staff_id=staff_id,
-        resource=resource_pool(service=service, start=window_start, end=window_end, now=now),
+    # The engine keeps staff ids opaque (`StaffId`); ours are primary keys.
+    assigned = int(
+        slots.validate_requested_start(
+            calendar=scheduling_calendar(),
+            service=_rules_for(service, team_booking=team_booking),
+            staff=schedules,
+            start=starts_at,
+            now=now,
+            staff_id=staff_id,
+            resource=resource_pool(service=service, start=window_start, end=window_end, now=now),
+        )
     )
     ends_at, occupied_start, occupied_end = _occupied_range(service, starts_at)
     occupied = DateTimeTZRange(occupied_start, occupied_end, "[)")
@@ -226,7 +229,9 @@ def _check_resource_units(
     """Several units (the resource row is locked by the caller): count overlapping bookings."""
     in_use = Booking.objects.filter(
         resource=resource, status__in=ACTIVE_STATUSES, occupied__overlap=occupied
-    ).exclude(pk=exclude_booking_id)
+    )
+    if exclude_booking_id is not None:
+        in_use = in_use.exclude(pk=exclude_booking_id)
     if _max_concurrent(in_use.values_list("occupied", flat=True), occupied) >= resource.quantity:
         raise SlotTaken("No room is free at this time. Please pick another time.")
 
@@ -514,7 +519,8 @@ def booking_reschedule(
         service=service, start=window_start, end=window_end, now=now,
         staff_id=staff_id, exclude_booking_id=booking.pk,
     )  # fmt: skip
-    assigned = slots.validate_requested_start(
+    # The engine keeps staff ids opaque (`StaffId`); ours are primary keys.
+    assigned = int(slots.validate_requested_start(
         calendar=scheduling_calendar(),
         service=service_rules(service),
         staff=schedules,
@@ -525,7 +531,7 @@ def booking_reschedule(
             service=service, start=window_start, end=window_end, now=now,
             exclude_booking_id=booking.pk,
         ),
-    )  # fmt: skip
+    ))  # fmt: skip
     ends_at, occupied_start, occupied_end = _occupied_range(service, new_start)
     occupied = DateTimeTZRange(occupied_start, occupied_end, "[)")
     try:

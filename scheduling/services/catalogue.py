@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
@@ -183,6 +183,12 @@ class StaffSpec:
     display_order: int = 0
 
 
+def _others_linked_to(user_id: int, *, staff: StaffMember | None) -> QuerySet[StaffMember]:
+    """Staff rows linked to the user, other than `staff` (the one being edited, if any)."""
+    linked = StaffMember.objects.filter(user_id=user_id)
+    return linked.exclude(pk=staff.pk) if staff is not None else linked
+
+
 def _check_staff_spec(spec: StaffSpec, *, staff: StaffMember | None, tenant_id: int) -> None:
     errors: dict[str, str] = {}
     if not spec.display_name.strip():
@@ -196,11 +202,7 @@ def _check_staff_spec(spec: StaffSpec, *, staff: StaffMember | None, tenant_id: 
             tenant_id=tenant_id, user_id=spec.user_id, is_active=True
         ).exists():
             errors["user"] = "Choose an active member of your team."
-        elif (
-            StaffMember.objects.filter(user_id=spec.user_id)
-            .exclude(pk=staff.pk if staff else None)
-            .exists()
-        ):
+        elif _others_linked_to(spec.user_id, staff=staff).exists():
             errors["user"] = "This person is already linked to another staff member."
     if errors:
         raise ValidationError(errors)
@@ -310,9 +312,14 @@ def date_override_create(
                     else f"{day:%d %b %Y} is already a holiday."
                 )
         else:
+            assert end is not None  # checked above: a start comes with an end
             if same_day.filter(start__isnull=True).exists():
                 raise ValidationError(f"{day:%d %b %Y} is marked closed: delete that first.")
-            existing = [(row.start, row.end) for row in same_day]
+            # No closed row, so every row has a start; an empty end reads as midnight, as in
+            # the slot engine (selectors.availability).
+            existing = [
+                (row.start, row.end or time(0)) for row in same_day if row.start is not None
+            ]
             problem = _interval_problems([*existing, (start, end)])
             if problem:
                 raise ValidationError(problem)

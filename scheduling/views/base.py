@@ -7,7 +7,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from scheduling.selectors.availability import staff_for_user
 from scheduling.selectors.backoffice import (
     back_office_booking,
 )
+from tenants.http import MemberRequest, TenantRequest
 from tenants.roles import Permission, role_allows
 
 logger = logging.getLogger(__name__)
@@ -32,15 +33,15 @@ def now() -> datetime:
     return timezone.now()
 
 
-def zone_of(request: HttpRequest) -> ZoneInfo:
+def zone_of(request: TenantRequest) -> ZoneInfo:
     return ZoneInfo(request.tenant.time_zone or "UTC")
 
 
-def allows(request: HttpRequest, permission: Permission) -> bool:
+def allows(request: MemberRequest, permission: Permission) -> bool:
     return role_allows(request.membership.role, permission)
 
 
-def actor_of(request: HttpRequest) -> Actor:
+def actor_of(request: MemberRequest) -> Actor:
     user = request.user
     return Actor(label=user.full_name or user.email, user_id=user.pk)
 
@@ -54,7 +55,7 @@ def safe_colour(value: str) -> str:
     return value if _COLOUR.fullmatch(value or "") else DEFAULT_COLOUR
 
 
-def own_staff_id(request: HttpRequest) -> int | None:
+def own_staff_id(request: MemberRequest) -> int | None:
     """None when the member sees everyone's bookings; else their StaffMember id (or 404)."""
     if allows(request, Permission.VIEW_ALL_BOOKINGS):
         return None
@@ -64,14 +65,14 @@ def own_staff_id(request: HttpRequest) -> int | None:
     return own.pk
 
 
-def booking_or_404(request: HttpRequest, reference: str) -> Booking:
+def booking_or_404(request: MemberRequest, reference: str) -> Booking:
     booking = back_office_booking(reference=reference, staff_id=own_staff_id(request))
     if booking is None:
         raise Http404("No such booking.")
     return booking
 
 
-def render_page(request: HttpRequest, template: str, context: dict, *, tab: str = "",
+def render_page(request: MemberRequest, template: str, context: dict, *, tab: str = "",
             status: int = 200) -> HttpResponse:  # fmt: skip
     """Render one of this module's pages, with the section tabs the member's role allows."""
     zone = zone_of(request)

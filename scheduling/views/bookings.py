@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
@@ -51,6 +51,7 @@ from scheduling.services.bookings import (
 from scheduling.services.customers import customer_upsert
 from scheduling.views import base
 from tenants.access import member_required
+from tenants.http import MemberRequest
 from tenants.roles import Permission
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ TIME_TAKEN = "That time was just taken. Please pick another time."
 # Booking list and page
 # ---------------------------------------------------------------------------
 @member_required(Permission.VIEW_ALL_BOOKINGS)
-def booking_list(request: HttpRequest) -> HttpResponse:
+def booking_list(request: MemberRequest) -> HttpResponse:
     zone = base.zone_of(request)
     form = BookingFilterForm(request.GET or None)
     form.is_valid()  # a bad filter is reported and left out; the others still apply
@@ -93,7 +94,7 @@ def booking_list(request: HttpRequest) -> HttpResponse:
 
 
 @member_required(Permission.VIEW_OWN_CALENDAR)
-def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_detail(request: MemberRequest, reference: str) -> HttpResponse:
     booking = base.booking_or_404(request, reference)
     zone = base.zone_of(request)
     now = base.now()
@@ -180,14 +181,14 @@ def _moved_to(side: object, zone: ZoneInfo, names: dict[int, str]) -> str:
     return f"{text} ({staff})" if staff else text
 
 
-def _price(request: HttpRequest, booking: Booking) -> str | None:
+def _price(request: MemberRequest, booking: Booking) -> str | None:
     """Amounts are for roles that see money (docs/roles.md); others see the payment mode only."""
     if not base.allows(request, Permission.VIEW_MONEY):
         return None
     return format_money(Money(booking.price_minor, booking.currency))
 
 
-def _payment_summary(request: HttpRequest, booking: Booking) -> dict:
+def _payment_summary(request: MemberRequest, booking: Booking) -> dict:
     """ "Paid / deposit / due" for every role; the link to the money record for money roles."""
     summary = ports.payments().staff_summary(
         booking=booking, with_money=base.allows(request, Permission.VIEW_MONEY)
@@ -206,7 +207,7 @@ def _payment_summary(request: HttpRequest, booking: Booking) -> dict:
 # ---------------------------------------------------------------------------
 @member_required(Permission.MANAGE_BOOKINGS)
 @require_POST
-def booking_transition(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+def booking_transition(request: MemberRequest, reference: str, action: str) -> HttpResponse:
     """Confirm a hold, or mark a started booking completed or no-show."""
     booking = base.booking_or_404(request, reference)
     actor = base.actor_of(request)
@@ -229,7 +230,7 @@ def booking_transition(request: HttpRequest, reference: str, action: str) -> Htt
 
 
 @member_required(Permission.MANAGE_BOOKINGS)
-def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_cancel(request: MemberRequest, reference: str) -> HttpResponse:
     """A confirmation page showing what the cancellation gives, then the cancellation."""
     booking = base.booking_or_404(request, reference)
     if not booking.is_active:
@@ -290,7 +291,7 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @member_required(Permission.MANAGE_BOOKINGS)
-def booking_move(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_move(request: MemberRequest, reference: str) -> HttpResponse:
     booking = base.booking_or_404(request, reference)
     if not booking.is_active:
         messages.error(request, "Only an upcoming booking (held or confirmed) can be moved.")
@@ -342,7 +343,7 @@ def booking_move(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def _move_seat(request: HttpRequest, booking: Booking) -> HttpResponse:
+def _move_seat(request: MemberRequest, booking: Booking) -> HttpResponse:
     """A seat in a class moves to another session of the same class, chosen from a list."""
     zone = base.zone_of(request)
     now = base.now()
@@ -386,7 +387,7 @@ def _move_seat(request: HttpRequest, booking: Booking) -> HttpResponse:
 
 
 @member_required(Permission.MANAGE_BOOKINGS)
-def booking_new(request: HttpRequest) -> HttpResponse:
+def booking_new(request: MemberRequest) -> HttpResponse:
     zone = base.zone_of(request)
     now = base.now()
     wants_times = "show_times" in request.POST
@@ -411,7 +412,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     service, staff, day = (_field_value(form, name) for name in ("service", "staff", "date"))
     times = []
     if service is not None and day is not None and service.capacity == 1:
-        names = {member.pk: member.display_name for member in qualified_staff(
+        names: dict[int | str, str] = {member.pk: member.display_name for member in qualified_staff(
             service=service)}  # fmt: skip
         found = available_slots(
             service=service, start_date=day, end_date=day, now=now,
@@ -441,7 +442,7 @@ def _keep_unlisted_time(form: BookingCreateForm, times: list[dict]) -> None:
         form.initial.update(slot=OTHER_TIME, time=form.initial.get("time") or slot)
 
 
-def _create_confirmed_booking(request: HttpRequest, form: BookingCreateForm) -> Booking | None:
+def _create_confirmed_booking(request: MemberRequest, form: BookingCreateForm) -> Booking | None:
     """Hold then confirm in one transaction: a refusal writes nothing, not even the customer."""
     data = form.cleaned_data
     actor = base.actor_of(request)
@@ -478,7 +479,7 @@ def _refusal(error: Exception, service) -> str:
     return str(error)
 
 
-def _posted(request: HttpRequest) -> dict:
+def _posted(request: MemberRequest) -> dict:
     """Values typed so far, kept when the page is redrawn to list the free times of a day."""
     if request.method != "POST":
         return {}

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 
 from scheduling.calendar_layout import (
@@ -37,6 +37,7 @@ from scheduling.selectors.backoffice import (
 )
 from scheduling.views import base
 from tenants.access import member_required
+from tenants.http import MemberRequest
 from tenants.roles import Permission
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class Column:
 
 
 @member_required(Permission.VIEW_OWN_CALENDAR)
-def calendar(request: HttpRequest) -> HttpResponse:
+def calendar(request: MemberRequest) -> HttpResponse:
     zone = base.zone_of(request)
     sees_all = base.allows(request, Permission.VIEW_ALL_BOOKINGS)
     form = CalendarForm(request.GET or None, sees_all=sees_all)
@@ -108,7 +109,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
             resource_id=resource.pk if resource else None,
         )
         # A hold whose time ran out no longer reserves anything, even before the sweeper runs.
-        if not (booking.status == BookingStatus.HELD and booking.hold_expires_at <= now)
+        # (A held booking always has hold_expires_at: the booking_held_expiry constraint.)
+        if not (
+            booking.status == BookingStatus.HELD
+            and booking.hold_expires_at is not None
+            and booking.hold_expires_at <= now
+        )
     ]
     step = timedelta(days=1 if view == "day" else 7)
     filters = {}  # kept by the previous / next / today links

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -51,22 +51,23 @@ from scheduling.selectors.catalogue import (
 )
 from scheduling.services import catalogue as catalogue_services
 from tenants.access import member_required
+from tenants.http import MemberRequest, TenantRequest
 from tenants.roles import Permission
 
 manager_required = member_required(Permission.MANAGE_CATALOGUE)
 TEMPLATES = "scheduling/catalogue/"
 
 
-def _render(request: HttpRequest, template: str, context: dict, *, invalid: bool = False):
+def _render(request: MemberRequest, template: str, context: dict, *, invalid: bool = False):
     return render(request, TEMPLATES + template, context, status=400 if invalid else 200)
 
 
-def _posted(request: HttpRequest):
+def _posted(request: MemberRequest):
     """The submitted data, or None on GET (an empty POST still binds the form and shows why)."""
     return request.POST if request.method == "POST" else None
 
 
-def _zone(request: HttpRequest) -> ZoneInfo:
+def _zone(request: TenantRequest) -> ZoneInfo:
     return ZoneInfo(request.tenant.time_zone or "UTC")
 
 
@@ -87,23 +88,23 @@ def _price_label(service: Service, currency: str) -> str:
 
 
 @manager_required
-def service_list(request: HttpRequest) -> HttpResponse:
+def service_list(request: MemberRequest) -> HttpResponse:
     currency = request.tenant.currency
     rows = [(service, _price_label(service, currency)) for service in services_for_catalogue()]
     return _render(request, "service_list.html", {"rows": rows})
 
 
 @manager_required
-def service_create(request: HttpRequest) -> HttpResponse:
+def service_create(request: MemberRequest) -> HttpResponse:
     return _service_form(request, service=None)
 
 
 @manager_required
-def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def service_edit(request: MemberRequest, pk: int) -> HttpResponse:
     return _service_form(request, service=get_object_or_404(Service, pk=pk))
 
 
-def _service_form(request: HttpRequest, *, service: Service | None) -> HttpResponse:
+def _service_form(request: MemberRequest, *, service: Service | None) -> HttpResponse:
     currency = request.tenant.currency
     if request.method == "POST":
         form = ServiceForm(request.POST, currency=currency, service=service)
@@ -145,7 +146,7 @@ def _service_form(request: HttpRequest, *, service: Service | None) -> HttpRespo
 
 @manager_required
 @require_POST
-def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def service_delete(request: MemberRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
     if catalogue_services.service_delete_or_deactivate(service=service):
         messages.success(request, f"{service.name} was deleted.")
@@ -160,23 +161,23 @@ def service_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- staff ----------------------------------------------------------------------------------
 @manager_required
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: MemberRequest) -> HttpResponse:
     hours = weekly_hours_summary()
     rows = [(member, hours.get(member.pk, [])) for member in staff_for_catalogue()]
     return _render(request, "staff_list.html", {"rows": rows})
 
 
 @manager_required
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: MemberRequest) -> HttpResponse:
     return _staff_form(request, staff=None)
 
 
 @manager_required
-def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_edit(request: MemberRequest, pk: int) -> HttpResponse:
     return _staff_form(request, staff=get_object_or_404(StaffMember, pk=pk))
 
 
-def _staff_form(request: HttpRequest, *, staff: StaffMember | None) -> HttpResponse:
+def _staff_form(request: MemberRequest, *, staff: StaffMember | None) -> HttpResponse:
     options = {"tenant_id": request.tenant.pk, "business_zone": request.tenant.time_zone}
     invalid = False
     if request.method == "POST":
@@ -203,7 +204,7 @@ def _staff_form(request: HttpRequest, *, staff: StaffMember | None) -> HttpRespo
 
 
 @manager_required
-def staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_hours(request: MemberRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffMember, pk=pk)
     problems: list[str] = []
     if request.method == "POST":
@@ -232,7 +233,7 @@ def staff_hours(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
-def staff_overrides(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_overrides(request: MemberRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffMember, pk=pk)
     form = DateOverrideForm(_posted(request))
     if request.method == "POST" and form.is_valid():
@@ -258,7 +259,7 @@ def staff_overrides(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def staff_override_delete(request: HttpRequest, pk: int, override_pk: int) -> HttpResponse:
+def staff_override_delete(request: MemberRequest, pk: int, override_pk: int) -> HttpResponse:
     override = get_object_or_404(DateOverride, pk=override_pk, staff_id=pk)
     catalogue_services.date_override_delete(override=override)
     messages.success(request, f"{override.date:%d %b %Y} was removed.")
@@ -266,7 +267,7 @@ def staff_override_delete(request: HttpRequest, pk: int, override_pk: int) -> Ht
 
 
 @manager_required
-def staff_time_off(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_time_off(request: MemberRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(StaffMember, pk=pk)
     zone = _zone(request)
     form = TimeOffForm(_posted(request), zone=zone)
@@ -299,7 +300,7 @@ def staff_time_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_required
 @require_POST
-def staff_time_off_delete(request: HttpRequest, pk: int, time_off_pk: int) -> HttpResponse:
+def staff_time_off_delete(request: MemberRequest, pk: int, time_off_pk: int) -> HttpResponse:
     time_off = get_object_or_404(TimeOff, pk=time_off_pk, staff_id=pk)
     catalogue_services.time_off_delete(time_off=time_off)
     messages.success(request, "The time off was removed.")
@@ -308,7 +309,7 @@ def staff_time_off_delete(request: HttpRequest, pk: int, time_off_pk: int) -> Ht
 
 # --- holidays -------------------------------------------------------------------------------
 @manager_required
-def holiday_list(request: HttpRequest) -> HttpResponse:
+def holiday_list(request: MemberRequest) -> HttpResponse:
     form = HolidayForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -335,7 +336,7 @@ def holiday_list(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_POST
-def holiday_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def holiday_delete(request: MemberRequest, pk: int) -> HttpResponse:
     holiday = get_object_or_404(DateOverride, pk=pk, staff__isnull=True)
     catalogue_services.date_override_delete(override=holiday)
     messages.success(request, f"{holiday.date:%d %b %Y} is a working day again.")
@@ -344,21 +345,21 @@ def holiday_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- resources ------------------------------------------------------------------------------
 @manager_required
-def resource_list(request: HttpRequest) -> HttpResponse:
+def resource_list(request: MemberRequest) -> HttpResponse:
     return _render(request, "resource_list.html", {"resources": resources_for_catalogue()})
 
 
 @manager_required
-def resource_create(request: HttpRequest) -> HttpResponse:
+def resource_create(request: MemberRequest) -> HttpResponse:
     return _resource_form(request, resource=None)
 
 
 @manager_required
-def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def resource_edit(request: MemberRequest, pk: int) -> HttpResponse:
     return _resource_form(request, resource=get_object_or_404(Resource, pk=pk))
 
 
-def _resource_form(request: HttpRequest, *, resource: Resource | None) -> HttpResponse:
+def _resource_form(request: MemberRequest, *, resource: Resource | None) -> HttpResponse:
     initial = (
         {"name": resource.name, "quantity": resource.quantity, "is_active": resource.is_active}
         if resource
@@ -386,7 +387,7 @@ def _resource_form(request: HttpRequest, *, resource: Resource | None) -> HttpRe
 
 @manager_required
 @require_POST
-def resource_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def resource_delete(request: MemberRequest, pk: int) -> HttpResponse:
     resource = get_object_or_404(Resource, pk=pk)
     try:
         catalogue_services.resource_delete(resource=resource)
@@ -399,7 +400,7 @@ def resource_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- group sessions -------------------------------------------------------------------------
 @manager_required
-def group_sessions(request: HttpRequest) -> HttpResponse:
+def group_sessions(request: MemberRequest) -> HttpResponse:
     form = GroupScheduleForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -436,7 +437,7 @@ def group_sessions(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_POST
-def occurrence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def occurrence_cancel(request: MemberRequest, pk: int) -> HttpResponse:
     occurrence = get_object_or_404(Occurrence, pk=pk)
     try:
         catalogue_services.occurrence_cancel(occurrence=occurrence)
@@ -449,7 +450,7 @@ def occurrence_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- booking settings -----------------------------------------------------------------------
 @manager_required
-def booking_settings(request: HttpRequest) -> HttpResponse:
+def booking_settings(request: MemberRequest) -> HttpResponse:
     current = catalogue_services.scheduling_settings()
     initial = {
         "hold_minutes": current.hold_minutes,

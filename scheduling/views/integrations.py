@@ -1,7 +1,7 @@
 """Back-office pages of integrations: calendar feed subscriptions and staff API keys."""
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,15 +15,16 @@ from scheduling.services.integrations import (
     staff_member_rotate_ics_token,
 )
 from tenants.access import member_required
+from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows
 
 
-def _sees_every_feed(request: HttpRequest) -> bool:
+def _sees_every_feed(request: MemberRequest) -> bool:
     # Whoever manages staff and hours (owners, managers) manages every staff member's feed.
     return role_allows(request.membership.role, Permission.MANAGE_CATALOGUE)
 
 
-def _feed_rows(request: HttpRequest) -> list[dict]:
+def _feed_rows(request: MemberRequest) -> list[dict]:
     rows = []
     for member in feed_staff_for_member(
         user_id=request.user.pk, sees_everyone=_sees_every_feed(request)
@@ -44,7 +45,7 @@ def _feed_rows(request: HttpRequest) -> list[dict]:
 
 
 @member_required(Permission.VIEW_OWN_CALENDAR)
-def calendar_subscribe(request: HttpRequest) -> HttpResponse:
+def calendar_subscribe(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "scheduling/integrations/calendar_subscribe.html",
@@ -54,7 +55,7 @@ def calendar_subscribe(request: HttpRequest) -> HttpResponse:
 
 @member_required(Permission.VIEW_OWN_CALENDAR)
 @require_POST
-def calendar_feed_reset(request: HttpRequest, staff_id: int) -> HttpResponse:
+def calendar_feed_reset(request: MemberRequest, staff_id: int) -> HttpResponse:
     allowed = feed_staff_for_member(
         user_id=request.user.pk, sees_everyone=_sees_every_feed(request)
     )
@@ -72,7 +73,7 @@ def calendar_feed_reset(request: HttpRequest, staff_id: int) -> HttpResponse:
 
 
 @member_required(Permission.MANAGE_TEAM)
-def api_keys_page(request: HttpRequest) -> HttpResponse:
+def api_keys_page(request: MemberRequest) -> HttpResponse:
     created = None
     error = ""
     name = ""
@@ -101,7 +102,7 @@ def api_keys_page(request: HttpRequest) -> HttpResponse:
 
 @member_required(Permission.MANAGE_TEAM)
 @require_POST
-def api_key_revoke_page(request: HttpRequest, key_id: int) -> HttpResponse:
+def api_key_revoke_page(request: MemberRequest, key_id: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=key_id)
     if api_key_revoke(key=key, actor_user_id=request.user.pk):
         messages.success(request, f"Key “{key.name}” revoked: it no longer opens the API.")
