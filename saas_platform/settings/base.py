@@ -250,7 +250,8 @@ def throttle_rate(variable: str, default: str) -> str | None:
 
 
 # Rate limits of the anonymous customer API and the widget's helpers, per business and client
-# address (scheduling/throttling.py; the choice of numbers: docs/configuration.md).
+# address (scheduling/api/throttling.py, counted atomically in Redis; the choice of numbers:
+# docs/configuration.md).
 API_THROTTLE_RATES = {
     # POST /api/v1/bookings/: each call blocks a time for 10 minutes.
     "hold": throttle_rate("API_THROTTLE_HOLD_RATE", "20/hour"),

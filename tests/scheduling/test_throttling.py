@@ -443,3 +443,63 @@ def test_rates_come_from_the_environment_and_are_checked(monkeypatch):
         monkeypatch.setenv("API_THROTTLE_HOLD_RATE", wrong)
         with pytest.raises(ImproperlyConfigured):
             throttle_rate("API_THROTTLE_HOLD_RATE", "20/hour")
+
+
+# ---------------------------------------------------------------------------
+# Concurrency (issue #17: DRF's read-change-write let 50 of 50 simultaneous holds through 20)
+# ---------------------------------------------------------------------------
+class HoldView:
+    throttle_scope = "hold"
+
+
+def simultaneous_checks(count: int, address: str) -> list[bool]:
+    """`count` throttle checks released at the same instant from `count` threads, each with its
+    own throttle and request as a web worker would have (counted on the public schema)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.test import RequestFactory
+
+    start = Barrier(count)
+
+    def check(_: int) -> bool:
+        request = RequestFactory().post("/api/v1/bookings/", REMOTE_ADDR=address)
+        start.wait()
+        return PublicApiThrottle().allow_request(request, HoldView())
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(check, range(count)))
+
+
+def test_fifty_simultaneous_holds_from_one_address_let_exactly_the_limit_through(rates):
+    if not REDIS_CACHE:
+        pytest.fail("REDIS_URL is not set: the test settings' cache is not Redis")
+    rates(hold="20/hour")
+
+    passed = simultaneous_checks(50, ALICE)
+
+    assert passed.count(True) == 20
+    # The burst left a right counter behind: the next ones are refused, another address is not.
+    assert simultaneous_checks(5, ALICE) == [False] * 5
+    assert simultaneous_checks(1, BOB) == [True]
+    (key,) = redis_of_the_cache().keys(f"*:throttle_hold_public:{ALICE}")
+    assert redis_of_the_cache().zcard(key) == 20
+
+
+def test_three_bursts_of_thirty_never_pass_more_than_the_limit(rates):
+    rates(hold="20/hour")
+    passed = sum(simultaneous_checks(30, ALICE).count(True) for _ in range(3))
+    assert passed == 20
+
+
+def test_with_redis_unreachable_requests_pass_and_say_so_in_the_log(rates, settings, caplog):
+    """Port 9 (discard) on loopback: nothing listens, so the connection is refused at once."""
+    settings.CACHES = {
+        "default": {**django_settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}
+    }
+    if not REDIS_CACHE:
+        pytest.fail("REDIS_URL is not set: the test settings' cache is not Redis")
+    rates(hold="1/hour")
+
+    assert simultaneous_checks(3, ALICE) == [True] * 3
+    assert [r.getMessage() for r in caplog.records].count("api.throttle_unavailable") == 3
