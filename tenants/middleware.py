@@ -32,6 +32,12 @@ ALWAYS_ALLOWED_PATHS = ("/account/logout/",)
 class CreneauTenantMiddleware(TenantMainMiddleware):
     """django-tenants' host routing; unknown hosts get our 404 page instead of a bare error."""
 
+    @staticmethod
+    def hostname_from_request(request: HttpRequest) -> str:
+        # Host names are case-insensitive (RFC 4343) and domains are stored in lower case:
+        # BETA.LOCALHOST is beta.localhost, not an unknown business.
+        return TenantMainMiddleware.hostname_from_request(request).lower()
+
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
         request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # the page links to the platform
         set_urlconf(request.urlconf)

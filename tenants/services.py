@@ -64,7 +64,7 @@ def audit_record(
 # Provisioning
 # ---------------------------------------------------------------------------
 def tenant_domain_name(slug: str) -> str:
-    return f"{slug}.{settings.PLATFORM_DOMAIN}"
+    return f"{slug}.{settings.PLATFORM_DOMAIN}".lower()  # hosts are matched in lower case
 
 
 def tenant_url(tenant: Tenant, path: str = "/") -> str:

@@ -7,7 +7,7 @@ from django.urls import get_resolver
 
 from tenants.middleware import ACCOUNT_PATH_PREFIXES, CUSTOMER_PATH_PREFIXES
 from tenants.models import Membership
-from tests.factories import client_for, make_member, member_client
+from tests.factories import client_for, host_of, make_member, member_client
 
 # Back-office pages an owner opens with GET (customer pages such as /book/ are public by design).
 TENANT_PAGES = ["/", "/calendar/", "/bookings/", "/payments/", "/branding/", "/payouts/",
@@ -89,6 +89,16 @@ def test_unknown_host_is_404(db):
     response = client_for().get("/", HTTP_HOST="nobody.localhost")
     assert response.status_code == 404
     assert b"no business at this address" in response.content
+
+
+def test_a_host_in_capitals_is_the_same_business(tenant_alpha, owner_alpha):
+    lower = member_client(tenant_alpha, owner_alpha).get("/")
+    upper = member_client(tenant_alpha, owner_alpha).get(
+        "/", HTTP_HOST=host_of(tenant_alpha).upper()
+    )
+    assert lower.status_code == 200
+    assert upper.status_code == 200
+    assert tenant_alpha.name.encode() in upper.content
 
 
 def test_deactivated_member_gets_404(tenant_alpha):
