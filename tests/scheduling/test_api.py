@@ -270,6 +270,18 @@ def test_malformed_json_is_a_400(api, catalogue):
     assert_error(response, 400, code="parse_error")
 
 
+@pytest.mark.parametrize("depth", [100_000, 2_000])
+def test_a_deeply_nested_body_is_a_400_and_writes_nothing(api, catalogue, tenant_alpha, depth):
+    nested = "[" * depth + "]" * depth
+    response = api.post("/api/v1/bookings/", nested, content_type="application/json")
+    assert_error(response, 400, code="parse_error")
+    body = '{"service": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+    response = api.post("/api/v1/bookings/", body, content_type="application/json")
+    assert_error(response, 400, code="parse_error")
+    with tenant_context(tenant_alpha):
+        assert Booking.objects.count() == 0
+
+
 def test_group_service_hold_needs_a_session(api, catalogue, tenant_alpha):
     """Group services book seats in sessions (tests/scheduling/test_api_sessions.py)."""
     with tenant_context(tenant_alpha):
