@@ -41,7 +41,9 @@ def widget_language(request: HttpRequest, branding: Branding) -> str:
             return get_supported_language_variant(code)
         except LookupError:
             continue
-    return branding.default_language
+    # An unsaved Branding() holds the field's default, a `WidgetLanguage` member: WSGI servers
+    # refuse a header value (Content-Language) that is not exactly a str.
+    return str(branding.default_language)
 
 
 def _parent_origin(request: HttpRequest, branding: Branding) -> str | None:

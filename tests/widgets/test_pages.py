@@ -424,3 +424,24 @@ def test_widget_helpers_stay_out_of_the_public_api_schema(alpha, catalogue):
     assert response.status_code == 200
     schema = response.content.decode()
     assert "/api/v1/bookings/" in schema and "/widget/" not in schema
+
+
+def test_pages_answer_clients_that_send_no_accept_language_over_real_wsgi(
+    live_site, alpha_catalogue, django_db_blocker
+):
+    """curl and bots send no Accept-Language; with no branding saved, the language is the
+    model's default, a `WidgetLanguage` member: WSGI servers refuse a header value that is not
+    exactly a str (wsgiref, as here, with an AssertionError: a 500). Django's test client does
+    not check, so this goes through a real server."""
+    with django_db_blocker.unblock(), tenant_context(alpha_catalogue["tenant"]):
+        assert not Branding.objects.exists()
+        booking = _held(alpha_catalogue["haircut"])  # committed; the module's teardown removes it
+    conn = http.client.HTTPConnection("127.0.0.1", live_site["port"], timeout=10)
+    paths = ["/book/", f"/manage/{booking.reference}/?token={booking.manage_token}"]
+    for path in paths:
+        conn.request("GET", path, headers={"Host": f"alpha.localhost:{live_site['port']}"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, path
+        assert response.getheader("Content-Language") == "en", path
+    conn.close()
