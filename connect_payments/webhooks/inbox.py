@@ -34,6 +34,15 @@ logger = logging.getLogger(__name__)
 PROCESS_TASK = "connect_payments.tasks.process_stripe_event"
 
 
+def _signed_at(signature: str) -> int | None:
+    """The `t=` timestamp of a Stripe-Signature header (None when absent or not a number)."""
+    for item in signature.split(","):
+        name, _, value = item.strip().partition("=")
+        if name == "t":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 def _verified_event(payload: bytes, signature: str) -> dict[str, Any]:
     secrets = [
         s for s in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if s
@@ -50,6 +59,12 @@ def _verified_event(payload: bytes, signature: str) -> dict[str, Any]:
             continue
         except ValueError as error:
             raise InvalidWebhook("The body is not a JSON event.") from error
+        # The SDK refuses a timestamp older than its tolerance, not one ahead of it: a signature
+        # dated in the future would stay replayable until that date.
+        signed_at = _signed_at(signature)
+        tolerance = stripe.Webhook.DEFAULT_TOLERANCE
+        if signed_at is None or signed_at > timezone.now().timestamp() + tolerance:
+            raise InvalidWebhook("The signature's timestamp is in the future.")
         return event.to_dict()
     raise InvalidWebhook("Signature verification failed.") from last_error
 

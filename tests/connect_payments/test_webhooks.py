@@ -66,6 +66,24 @@ def test_bad_signature_is_refused_and_nothing_is_stored(db, webhooks, settings):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("ahead, status", [(3600, 400), (301 + 60, 400), (60, 200)])
+def test_a_signature_dated_in_the_future_is_refused_beyond_the_tolerance(
+    db, webhooks, settings, ahead, status
+):
+    """Stripe's tolerance is 300 s; a minute of clock skew is accepted, more is refused."""
+    import time
+
+    body = json.dumps({"id": f"evt_future_{ahead}", "object": "event", "type": "ping.test",
+                       "data": {"object": {}}})  # fmt: skip
+    signed = sign(body, settings.STRIPE_WEBHOOK_SECRET, timestamp=int(time.time()) + ahead)
+    response = webhooks.platform.post(
+        "/stripe/webhook/", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signed
+    )
+    assert response.status_code == status, response.content
+    stored = StripeEvent.objects.filter(event_id=f"evt_future_{ahead}").exists()
+    assert stored == (status == 200)
+
+
 def test_webhook_only_on_the_platform_host_and_post_only(db, webhooks, tenant_alpha):
     from tests.factories import client_for
 
