@@ -16,8 +16,6 @@ from email.utils import formataddr, parseaddr
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from celery import current_app
-from celery.exceptions import Retry
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -27,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.money import Money, format_money
+from outbox.services import outbox_enqueue
 from scheduling import ports
 from scheduling.actors import SYSTEM
 from scheduling.calendar_files import Business, booking_calendar, business_of
@@ -74,36 +73,16 @@ def booking_notify_after_commit(
 ) -> None:
     """Queue the customer's email once the current transaction commits (never if it rolls back).
 
-    The schema is captured now, inside the tenant's transaction, and sent along explicitly, so
-    the task runs in this tenant's schema whatever the connection points at when the commit
-    callbacks run.
+    The message is written to the outbox in the booking's own transaction, with the tenant's
+    schema, so a broker that is down at commit loses nothing: the outbox sweep hands it to
+    Celery when the broker is back, and the send itself happens once (`NotificationLog`).
     """
-    schema = active_schema()
-    transaction.on_commit(
-        lambda: _queue(
-            schema=schema, booking_id=booking_id, kind=kind, refund_minor=refund_minor, key=key
-        )
+    outbox_enqueue(
+        SEND_TASK,
+        args=[booking_id, kind],
+        kwargs={"refund_minor": refund_minor, "key": key},
+        schema_name=active_schema(),
     )
-
-
-def _queue(*, schema: str, booking_id: int, kind: str, refund_minor: int | None, key: str) -> None:
-    try:
-        current_app.tasks[SEND_TASK].apply_async(
-            args=[booking_id, kind],
-            kwargs={"refund_minor": refund_minor, "key": key},
-            headers={"_schema_name": schema},
-        )
-    except Retry:
-        # Eager mode (no worker): the failure is recorded in the log; nothing retries it here.
-        logger.warning("notification.not_retried", extra={"booking": booking_id, "kind": kind})
-    except Exception:
-        # The booking is committed whatever happens to its email: a broker outage (or, in eager
-        # development mode, a bug while rendering) must not turn the customer's booking into an
-        # error page. The log row, or its absence, shows what was not sent.
-        logger.exception(
-            "notification.queue_failed",
-            extra={"tenant": schema, "booking": booking_id, "kind": kind},
-        )
 
 
 # ---------------------------------------------------------------------------

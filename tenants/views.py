@@ -10,6 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp.forms import OTPTokenForm
 
+from outbox.services import outbox_enqueue
+
 from . import selectors, services
 from .access import member_required
 from .exceptions import TenancyError
@@ -132,15 +134,18 @@ def team(request: MemberRequest) -> HttpResponse:
 
 
 def _invite(request: MemberRequest, form: InvitationForm) -> None:
-    invitation = services.invitation_create(
-        tenant=request.tenant,
-        actor_membership=request.membership,
-        email=form.cleaned_data["email"],
-        role=form.cleaned_data["role"],
-    )
-    token = services.invitation_token(invitation)
-    accept_url = request.build_absolute_uri(reverse("invitation_accept", args=[token]))
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk, accept_url))
+    # The invitation and its email are written down together: a broker that is down now loses
+    # no email (the outbox sweep sends it when the broker is back).
+    with transaction.atomic():
+        invitation = services.invitation_create(
+            tenant=request.tenant,
+            actor_membership=request.membership,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+        token = services.invitation_token(invitation)
+        accept_url = request.build_absolute_uri(reverse("invitation_accept", args=[token]))
+        outbox_enqueue(send_invitation_email.name, args=[invitation.pk, accept_url])
     messages.success(request, f"Invitation sent to {invitation.email}.")
 
 

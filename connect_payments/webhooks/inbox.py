@@ -2,9 +2,10 @@
 
 `stripe_event_receive` (the webhook view) verifies the signature against either signing secret
 (platform and Connect endpoints), stores the event once by its id and, for a type that has a
-handler (`common.stripe_events`), queues its processing after commit: the Celery task
-`connect_payments.tasks.process_stripe_event`, sent by name so that this module does not import
-the tasks (which import it). `stripe_event_process` (the task) runs the handler and records the
+handler (`common.stripe_events`), queues its processing through the outbox (written in the same
+transaction, handed to Celery after commit, swept again if the broker was away): the Celery task
+`connect_payments.tasks.process_stripe_event`, named so that this module does not import the tasks
+(which import it). `stripe_event_process` (the task) runs the handler and records the
 outcome; a Stripe failure marks the event failed and the task retries it; Stripe's redelivery of
 a failed event queues it again.
 """
@@ -16,13 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import stripe
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from common.stripe_events import ReceivedEvent, handler_for, schema_resolver_for
+from outbox.services import outbox_enqueue
 from tenants.models import Tenant
 
 from ..exceptions import InvalidWebhook
@@ -105,7 +105,7 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | Non
     event_type = str(event.get("type") or "")[:80]
     handled = handler_for(event_type) is not None
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # the event and its processing are written down together
             stored = StripeEvent.objects.create(
                 event_id=event_id,
                 type=event_type,
@@ -116,20 +116,20 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | Non
                 outcome=StripeEventOutcome.RECEIVED if handled else StripeEventOutcome.IGNORED,
                 processed_at=None if handled else timezone.now(),
             )
+            if handled:
+                _queue_processing(stored)
     except IntegrityError:  # the same event delivered concurrently
         return None
-    if handled:
-        _queue_processing(stored)
     return stored
 
 
 def _queue_processing(stored: StripeEvent) -> None:
-    def queue() -> None:
-        # tenant-schemas-celery sends the current schema with the task.
-        with schema_context(stored.tenant_schema or settings.PUBLIC_SCHEMA_NAME):
-            current_app.tasks[PROCESS_TASK].delay(stored.pk)
-
-    transaction.on_commit(queue)
+    """Through the outbox: a broker outage at commit delays the processing, never loses it."""
+    outbox_enqueue(
+        PROCESS_TASK,
+        args=[stored.pk],
+        schema_name=stored.tenant_schema or settings.PUBLIC_SCHEMA_NAME,
+    )
 
 
 def stripe_event_process(*, event_pk: int) -> str:

@@ -29,6 +29,8 @@ SHARED_APPS = [
     "saas_platform",
     "django_tenants",
     "tenants",
+    # After-commit tasks of every tenant, in public: one sweep query for all of them.
+    "outbox",
     "billing",
     # Also a tenant app: the connected-account map and webhook events live in public, booking
     # payments in each tenant's schema.
@@ -216,6 +218,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
+    # Hands Celery what the outbox holds and the broker did not take (outbox/services.py).
+    "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 30.0},
     "expire-holds": {"task": "scheduling.tasks.expire_holds_in_every_tenant", "schedule": 60.0},
     "send-reminders": {
         "task": "scheduling.tasks.send_due_reminders_in_every_tenant",
