@@ -42,7 +42,7 @@ def outbox_enqueue(
     The schema is the connection's (the tenant whose change causes the task) unless given. If
     the transaction rolls back, the row and the hand-out vanish with it.
     """
-    schema: str = schema_name or getattr(connection, "schema_name", settings.PUBLIC_SCHEMA_NAME)
+    schema = schema_name or str(getattr(connection, "schema_name", settings.PUBLIC_SCHEMA_NAME))
     message = OutboxMessage.objects.create(
         schema_name=schema, task_name=task_name, args=list(args), kwargs=kwargs or {}
     )
