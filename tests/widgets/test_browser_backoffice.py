@@ -1,0 +1,159 @@
+"""Back-office pages in Debian's Chromium (issue #19): sign-in, the week calendar, the payments
+pages, a suspended business's manage links and the operator's suspension.
+
+People are committed for the live server and removed at the end of the module; a signed-in
+browser carries a session cookie made the way the login view makes one (second factor verified).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import import_module
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.db import connection
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import tenant_context
+
+from scheduling.actors import Actor
+from tenants.middleware import SESSION_SCHEMA_KEY
+from tenants.models import Membership, Tenant, TenantStatus, User
+from tenants.roles import Role
+from tests.factories import PASSWORD
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+DESK = Actor("Browser test desk", user_id=None)
+MANAGER_EMAIL = "browser-manager@alpha.test"
+OPERATOR_EMAIL = "browser-operator@creneau.test"
+
+
+def _person(email: str, name: str, **extra: Any) -> tuple[User, TOTPDevice]:
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email=email, password=PASSWORD, full_name=name, **extra
+    )
+    device = TOTPDevice.objects.filter(user=user, name="default").first()
+    device = device or TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    return user, device
+
+
+@pytest.fixture(scope="module")
+def people(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
+    """A manager of alpha and a platform operator, each with a TOTP device (committed)."""
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        alpha = Tenant.objects.get(slug="alpha")
+        manager, manager_device = _person(MANAGER_EMAIL, "Manon Manager")
+        Membership.objects.get_or_create(
+            user=manager, tenant=alpha, defaults={"role": Role.MANAGER}
+        )
+        operator, operator_device = _person(OPERATOR_EMAIL, "Olga Operator", is_operator=True)
+        yield {"alpha": alpha, "manager": manager, "manager_device": manager_device,
+               "operator": operator, "operator_device": operator_device}  # fmt: skip
+        connection.set_schema_to_public()
+        Tenant.objects.filter(slug="alpha").update(
+            status=TenantStatus.ACTIVE, suspended_reason="", suspended_at=None
+        )
+        TOTPDevice.objects.filter(user=manager).delete()
+        Membership.objects.filter(user=manager).delete()
+        with tenant_context(alpha):  # the user's staff-profile link lives in alpha's schema
+            manager.delete()
+        connection.set_schema_to_public()
+        # The operator's audit entries protect the row; it stays, without its device.
+        TOTPDevice.objects.filter(user=operator).delete()
+
+
+def _session_cookie(user: User, device: TOTPDevice, *, schema: str, url: str) -> dict[str, Any]:
+    """The cookie of a session as the login view leaves it: signed in, bound to `schema`, with
+    the second factor verified."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[SESSION_SCHEMA_KEY] = schema
+    store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    store.create()
+    return {"name": settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": url}
+
+
+@contextmanager
+def signed_in_page(
+    browser: Any, live_site: dict, people: dict, *, who: str = "manager", locale: str = "en-GB"
+) -> Iterator[Any]:
+    context = browser.new_context(locale=locale, timezone_id="America/New_York")
+    if who == "operator":
+        cookie = _session_cookie(people["operator"], people["operator_device"], schema="public",
+                                 url=live_site["platform"])  # fmt: skip
+    else:
+        alpha = people["alpha"]
+        cookie = _session_cookie(people["manager"], people["manager_device"],
+                                 schema=alpha.schema_name, url=live_site["alpha"])  # fmt: skip
+    context.add_cookies([cookie])
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _totp_now(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+# ---------------------------------------------------------------------------
+# Item 6: the sign-in page
+# ---------------------------------------------------------------------------
+def test_sign_in_page_has_one_sign_in_button_and_the_code_step_its_own(
+    browser: Any, live_site: dict, people: dict
+) -> None:
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(live_site["alpha"] + "/account/login/")
+    buttons = page.locator("form button, form input[type=submit]:not([hidden])")
+    assert buttons.all_inner_texts() == ["Sign in"]
+    for wizard_word in ("Next", "Back", "Cancel"):
+        assert page.get_by_role("button", name=wizard_word).count() == 0
+    screenshot(page, "backoffice-sign-in")
+    page.fill("input[name='auth-username']", MANAGER_EMAIL)
+    page.fill("input[name='auth-password']", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Enter your authentication code").wait_for()
+    assert page.get_by_role("button", name="Back").is_enabled()
+    page.fill("input[name='token-otp_token']", _totp_now(people["manager_device"]))
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(live_site["alpha"] + "/")
+    context.close()
+
+
+# ---------------------------------------------------------------------------
+# Item 9: the operator suspends a business
+# ---------------------------------------------------------------------------
+def test_operator_confirms_a_suspension_and_reads_what_happened(
+    browser: Any, live_site: dict, people: dict
+) -> None:
+    with signed_in_page(browser, live_site, people, who="operator") as page:
+        page.goto(live_site["platform"] + "/console/tenants/alpha/")
+        page.get_by_role("link", name="Suspend Alpha Studio…").click()
+        page.get_by_role("heading", name="Suspend Alpha Studio?").wait_for()
+        effects = page.locator(".suspension-effects").inner_text()
+        assert "New bookings stop" in effects and "cancel it under the business's" in effects
+        page.get_by_role("button", name="Suspend Alpha Studio").click()  # no reason yet
+        assert "This field is required." in page.locator("[role=alert]").inner_text()
+        assert Tenant.objects.get(slug="alpha").status == TenantStatus.ACTIVE
+        page.fill("textarea[name='reason']", "Chargeback investigation")
+        page.get_by_role("button", name="Suspend Alpha Studio").click()
+        message = page.locator(".messages").inner_text()
+        assert "Alpha Studio is suspended: Chargeback investigation." in message
+        screenshot(page, "backoffice-console-suspended")
+        page.fill("textarea[name='reason']", "Resolved")
+        page.get_by_role("button", name="Reactivate").click()
+        assert "Alpha Studio is active again" in page.locator(".messages").inner_text()
+    assert Tenant.objects.get(slug="alpha").status == TenantStatus.ACTIVE
