@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 from common.money import Money, MoneyError, format_money, parse_major_units
 from scheduling.actors import Actor
 from scheduling.exceptions import BookingError
+from scheduling.models import BookingStatus
 from tenants.access import member_required
 from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows
 
 from ..forms import PromoCodeForm
-from ..models import BookingPayment, PaymentStatus, PromoCode
+from ..models import NO_REFUND_ACTION, BookingPayment, PaymentStatus, PromoCode
 from ..selectors import payments_for_money_page
 from ..services.booking_payments import booking_payment_mark_balance_paid
 from ..services.promo_codes import REDEEMED_STATUSES, promo_code_create
@@ -62,6 +63,19 @@ def _money(amount: int, currency: str) -> str:
     return format_money(Money(amount, currency))
 
 
+def booking_state_beside_money(payment: BookingPayment, *, no_refund_under_policy: bool) -> str:
+    """What became of the booking, for the money pages' status ("Paid · cancelled, no refund
+    under policy"): empty while it is simply held or confirmed."""
+    booking = payment.booking
+    if booking.status == BookingStatus.CANCELLED:
+        if no_refund_under_policy and payment.paid_minor and not payment.refunded_minor:
+            return "cancelled, no refund under policy"
+        return "cancelled"
+    if booking.status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.EXPIRED):
+        return booking.get_status_display().lower()
+    return ""
+
+
 @member_required(Permission.VIEW_MONEY)
 def payment_list(request: MemberRequest) -> HttpResponse:
     filters = _filters(request)
@@ -73,6 +87,11 @@ def payment_list(request: MemberRequest) -> HttpResponse:
             "fee": _money(p.fee_minor - p.fee_refunded_minor if p.paid_minor else 0, p.currency),
             "net": _money(p.net_minor, p.currency),
             "refunded": _money(p.refunded_minor, p.currency),
+            "booking_state": booking_state_beside_money(
+                # Annotated by payments_for_money_page.
+                p,
+                no_refund_under_policy=getattr(p, "no_refund_under_policy", False),
+            ),
         }
         for p in payments
     ]
@@ -84,6 +103,7 @@ def payment_list(request: MemberRequest) -> HttpResponse:
             "filters": filters,
             "statuses": PaymentStatus.choices,
             "query": request.GET.urlencode(),
+            "zone": request.tenant.time_zone,
         },
     )
 
@@ -173,12 +193,16 @@ def payment_detail(request: MemberRequest, pk: int) -> HttpResponse:
         BookingPayment.objects.select_related("booking__customer", "booking__service"), pk=pk
     )
     can_refund = role_allows(request.membership.role, Permission.REFUND)
+    events = list(payment.events.all())
+    no_refund = any(event.action == NO_REFUND_ACTION for event in events)
     return render(
         request,
         "connect_payments/payment_detail.html",
         {
             "payment": payment,
-            "events": payment.events.all(),
+            "booking_state": booking_state_beside_money(payment, no_refund_under_policy=no_refund),
+            "zone": request.tenant.time_zone,
+            "events": events,
             "refunds": payment.refunds.all(),
             "can_refund": can_refund,
             "refundable": _money(refundable_minor(payment), payment.currency),

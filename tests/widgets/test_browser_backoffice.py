@@ -9,19 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, time, timedelta
 from importlib import import_module
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import connection
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import tenant_context
 
 from scheduling.actors import Actor
+from scheduling.models import Booking
+from scheduling.services.bookings import booking_cancel_with_refund, booking_confirm, booking_hold
+from scheduling.services.customers import customer_upsert
 from tenants.middleware import SESSION_SCHEMA_KEY
 from tenants.models import Membership, Tenant, TenantStatus, User
 from tenants.roles import Role
@@ -157,3 +163,79 @@ def test_operator_confirms_a_suspension_and_reads_what_happened(
         page.get_by_role("button", name="Reactivate").click()
         assert "Alpha Studio is active again" in page.locator(".messages").inner_text()
     assert Tenant.objects.get(slug="alpha").status == TenantStatus.ACTIVE
+
+
+# ---------------------------------------------------------------------------
+# Items 4 and 7: the payments pages
+# ---------------------------------------------------------------------------
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _paid_booking(catalogue: dict, *, starts_at: datetime, email: str) -> tuple[Booking, Any]:
+    """A massage paid online in full (the payment row as the Stripe webhook leaves it)."""
+    from connect_payments.models import BookingPayment, PaymentStatus
+
+    customer = customer_upsert(name="Chloé Client", email=email)
+    booking = booking_hold(
+        service=catalogue["massage"], starts_at=starts_at, customer=customer,
+        staff_id=catalogue["ada"].pk,
+    )  # fmt: skip
+    payment = BookingPayment.objects.create(
+        booking=booking, kind="full", status=PaymentStatus.PAID, currency="EUR",
+        price_minor=4500, amount_minor=4500, fee_minor=138, balance_due_minor=0,
+        paid_minor=4500, destination_account_id="acct_browser",
+        idempotency_key=f"browser-{booking.reference}", payment_intent_id=f"pi_{booking.reference}",
+        charge_id=f"ch_{booking.reference}", intent_status="succeeded", paid_at=timezone.now(),
+    )  # fmt: skip
+    booking = booking_confirm(booking=booking, actor=DESK)
+    return booking, payment
+
+
+@pytest.fixture(scope="module")
+def cancelled_payment(alpha_catalogue: dict, django_db_blocker: Any) -> dict[str, Any]:
+    """A paid massage in four days at 09:30 Paris, cancelled an hour before: no refund."""
+    day = timezone.now().astimezone(PARIS).date() + timedelta(days=4)
+    starts_at = datetime.combine(day, time(9, 30), PARIS)
+    with django_db_blocker.unblock(), tenant_context(alpha_catalogue["tenant"]):
+        booking, payment = _paid_booking(alpha_catalogue, starts_at=starts_at,
+                                         email="chloe.payments@example.test")  # fmt: skip
+        booking_cancel_with_refund(booking=booking, actor=DESK, by_business=False,
+                                   now=starts_at - timedelta(hours=1))  # fmt: skip
+    connection.set_schema_to_public()
+    # As the business reads it, e.g. "Fri 11 Dec 2026, 09:30".
+    shown = f"{starts_at:%a} {day.day} {starts_at:%b %Y}, 09:30"
+    return {"booking": booking, "payment": payment, "shown": shown}
+
+
+def test_payments_pages_show_booking_times_in_the_business_zone_day_first(
+    browser: Any, live_site: dict, people: dict, cancelled_payment: dict
+) -> None:
+    booking, shown = cancelled_payment["booking"], cancelled_payment["shown"]
+    with signed_in_page(browser, live_site, people) as page:  # the browser is in New York
+        page.goto(live_site["alpha"] + "/payments/")
+        row = page.locator("tr", has_text=booking.reference)
+        assert shown in row.inner_text()
+        assert "a.m." not in row.inner_text() and "08:30" not in row.inner_text()
+        screenshot(page, "backoffice-payments")
+        row.get_by_role("link", name=booking.reference).click()
+        assert shown in page.locator("#booking-start").inner_text()
+        history = page.locator(".history").inner_text()
+        assert "a.m." not in history and "p.m." not in history
+
+
+def test_payments_pages_say_a_paid_booking_was_cancelled_with_no_refund(
+    browser: Any, live_site: dict, people: dict, cancelled_payment: dict
+) -> None:
+    booking = cancelled_payment["booking"]
+    with signed_in_page(browser, live_site, people) as page:
+        page.goto(live_site["alpha"] + "/payments/")
+        row = page.locator("tr", has_text=booking.reference)
+        assert row.locator(".payment-status").inner_text() == (
+            "Paid · cancelled, no refund under policy"
+        )
+        row.get_by_role("link", name=booking.reference).click()
+        assert (
+            page.locator("#payment-status")
+            .inner_text()
+            .startswith("Paid · cancelled, no refund under policy")
+        )
