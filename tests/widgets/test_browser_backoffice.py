@@ -239,3 +239,64 @@ def test_payments_pages_say_a_paid_booking_was_cancelled_with_no_refund(
             .inner_text()
             .startswith("Paid · cancelled, no refund under policy")
         )
+
+
+# ---------------------------------------------------------------------------
+# Item 5: a suspended business's customers keep their manage links
+# ---------------------------------------------------------------------------
+@contextmanager
+def suspended(tenant: Tenant, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        Tenant.objects.filter(pk=tenant.pk).update(
+            status=TenantStatus.SUSPENDED, suspended_reason="Unpaid invoices",
+            suspended_at=timezone.now(),
+        )  # fmt: skip
+        try:
+            yield
+        finally:
+            Tenant.objects.filter(pk=tenant.pk).update(
+                status=TenantStatus.ACTIVE, suspended_reason="", suspended_at=None
+            )
+
+
+def test_customer_of_a_suspended_business_sees_and_cancels_the_booking_and_its_contacts(
+    browser: Any, live_site: dict, alpha_catalogue: dict, django_db_blocker: Any
+) -> None:
+    from widgets.models import Branding
+
+    tenant = alpha_catalogue["tenant"]
+    day = timezone.now().astimezone(PARIS).date() + timedelta(days=3)
+    with django_db_blocker.unblock(), tenant_context(tenant):
+        Branding.objects.update_or_create(
+            defaults={"contact_phone": "+33 1 23 45 67 89", "contact_email": "hello@alpha.test"}
+        )
+        customer = customer_upsert(name="Sam Suspended", email="sam.suspended@example.test")
+        booking = booking_hold(
+            service=alpha_catalogue["haircut"], starts_at=datetime.combine(day, time(11), PARIS),
+            customer=customer, staff_id=alpha_catalogue["ben"].pk,
+        )  # fmt: skip
+        booking = booking_confirm(booking=booking, actor=DESK)
+    connection.set_schema_to_public()
+    manage = f"{live_site['alpha']}/manage/{booking.reference}/?token={booking.manage_token}"
+    with suspended(tenant, django_db_blocker):
+        page = browser.new_page(locale="en-GB", timezone_id="Europe/Paris")
+        page.goto(live_site["alpha"] + "/book/")
+        assert "not taking online bookings" in page.locator("body").inner_text()
+        response = page.goto(manage)
+        assert response is not None and response.status == 200
+        page.wait_for_selector(".cr-status")
+        assert page.inner_text(".cr-status dd") == "Confirmed"
+        footer = page.locator(".cr-footer").inner_text()
+        assert "+33 1 23 45 67 89" in footer and "hello@alpha.test" in footer
+        assert "Unpaid invoices" not in page.locator("body").inner_text()
+        page.click("#cr-cancel")
+        page.click("#cr-confirm-cancel")
+        page.wait_for_function(
+            "() => (document.getElementById('cr-outcome') || {}).textContent?.includes('cancelled')"
+        )
+        assert page.inner_text(".cr-status dd") == "Cancelled"
+        screenshot(page, "backoffice-suspended-manage")
+        page.close()
+    with django_db_blocker.unblock(), tenant_context(tenant):
+        assert Booking.objects.get(pk=booking.pk).status == "cancelled"
+    connection.set_schema_to_public()
