@@ -300,3 +300,64 @@ def test_customer_of_a_suspended_business_sees_and_cancels_the_booking_and_its_c
     with django_db_blocker.unblock(), tenant_context(tenant):
         assert Booking.objects.get(pk=booking.pk).status == "cancelled"
     connection.set_schema_to_public()
+
+
+# ---------------------------------------------------------------------------
+# Item 3: the week calendar opens where the bookings are
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def sunday_before_a_busy_monday(
+    alpha_catalogue: dict, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Any]]:
+    """The pages' clock on a coming Sunday at 10:00 in Paris; three bookings on the Monday after.
+
+    The live server answers from threads of this process, so pinning `scheduling.views.base.now`
+    moves its clock too."""
+    from scheduling.views import base as views_base
+
+    today = timezone.now().astimezone(PARIS).date()
+    sunday = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
+    monday = sunday + timedelta(days=1)
+    with django_db_blocker.unblock(), tenant_context(alpha_catalogue["tenant"]):
+        customer = customer_upsert(name="Wendy Week", email="wendy.week@example.test")
+        references = [
+            booking_confirm(
+                booking=booking_hold(
+                    service=alpha_catalogue["haircut"], customer=customer,
+                    starts_at=datetime.combine(monday, time(hour), PARIS),
+                    staff_id=alpha_catalogue["ada"].pk,
+                ),
+                actor=DESK,
+            ).reference
+            for hour in (9, 10, 11)
+        ]  # fmt: skip
+    connection.set_schema_to_public()
+    monkeypatch.setattr(views_base, "now", lambda: datetime.combine(sunday, time(10), PARIS))
+    yield {"sunday": sunday, "monday": monday, "references": references}
+    with django_db_blocker.unblock(), tenant_context(alpha_catalogue["tenant"]):
+        Booking.objects.filter(reference__in=references).update(status="cancelled")
+    connection.set_schema_to_public()
+
+
+@pytest.mark.parametrize(
+    ("locale", "first_day", "moved_on"),
+    [("en-GB", "monday", True), ("fr-FR", "monday", True), ("en-US", "sunday", False)],
+)
+def test_week_calendar_opened_on_a_sunday_shows_tomorrows_bookings(
+    browser: Any, live_site: dict, people: dict, sunday_before_a_busy_monday: dict,
+    locale: str, first_day: str, moved_on: bool,
+) -> None:  # fmt: skip
+    week = sunday_before_a_busy_monday
+    with signed_in_page(browser, live_site, people, locale=locale) as page:
+        page.goto(live_site["alpha"] + "/calendar/")
+        page.locator(".cal-switch a").nth(1).click()  # Week (Semaine in French)
+        page.wait_for_selector(".cal-week")
+        shown = page.locator(".cal-week [data-reference]").evaluate_all(
+            "items => items.map(item => item.dataset.reference)"
+        )
+        assert set(week["references"]) <= set(shown)
+        first_link = page.locator(".cal-weekday h2 a").first.get_attribute("href")
+        assert first_link is not None
+        assert first_link.endswith(f"date={week[first_day].isoformat()}")
+        assert (page.locator("#cal-next-week").count() == 1) is moved_on
+        screenshot(page, f"backoffice-week-{locale}")
