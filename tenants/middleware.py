@@ -1,14 +1,12 @@
 """Request plumbing for tenancy: host routing, session binding, membership and suspension."""
 
 import re
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
-from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .http import TenantRequest
@@ -138,9 +136,4 @@ class TenantAccessMiddleware:
                 {"tenant": tenant, "show_reason": request.membership is not None},
                 status=503,
             )
-        if is_customer_path:
-            return self.get_response(request)
-        # The back office shows every time in the business's zone, whatever the server's or the
-        # browser's: `{{ moment|date }}` and the date filters of its pages read the active zone.
-        with timezone.override(ZoneInfo(tenant.time_zone or "UTC")):
-            return self.get_response(request)
+        return self.get_response(request)

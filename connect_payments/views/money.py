@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import logging
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -59,6 +61,11 @@ def _date_or_none(value: str | None) -> date | None:
         return None
 
 
+def business_zone(request: MemberRequest) -> ZoneInfo:
+    """Times on the money pages are the business's, as on the calendar pages."""
+    return ZoneInfo(request.tenant.time_zone or "UTC")
+
+
 def _money(amount: int, currency: str) -> str:
     return format_money(Money(amount, currency))
 
@@ -79,7 +86,8 @@ def booking_state_beside_money(payment: BookingPayment, *, no_refund_under_polic
 @member_required(Permission.VIEW_MONEY)
 def payment_list(request: MemberRequest) -> HttpResponse:
     filters = _filters(request)
-    payments = list(payments_for_money_page(**filters)[:500])
+    with timezone.override(business_zone(request)):  # "from" and "to" are the business's days
+        payments = list(payments_for_money_page(**filters)[:500])
     rows = [
         {
             "payment": p,
@@ -103,7 +111,7 @@ def payment_list(request: MemberRequest) -> HttpResponse:
             "filters": filters,
             "statuses": PaymentStatus.choices,
             "query": request.GET.urlencode(),
-            "zone": request.tenant.time_zone,
+            "zone": business_zone(request),
         },
     )
 
@@ -146,7 +154,8 @@ def _csv_cell(value: object) -> str:
 
 @member_required(Permission.VIEW_MONEY)
 def payment_export(request: MemberRequest) -> StreamingHttpResponse:
-    payments = payments_for_money_page(**_filters(request))
+    with timezone.override(business_zone(request)):  # the filter's days, as on the list
+        payments = payments_for_money_page(**_filters(request))
     writer = csv.writer(_Echo())
 
     def rows():
@@ -201,7 +210,7 @@ def payment_detail(request: MemberRequest, pk: int) -> HttpResponse:
         {
             "payment": payment,
             "booking_state": booking_state_beside_money(payment, no_refund_under_policy=no_refund),
-            "zone": request.tenant.time_zone,
+            "zone": business_zone(request),
             "events": events,
             "refunds": payment.refunds.all(),
             "can_refund": can_refund,
