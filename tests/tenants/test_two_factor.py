@@ -129,6 +129,8 @@ def test_sign_in_page_has_one_sign_in_button_and_no_wizard_buttons(tenant_alpha)
     assert "Sign in to Alpha Studio" in page
     for wizard_word in (">Next<", ">Back<", ">Cancel<"):
         assert wizard_word not in page
+    platform = client_for().get("/account/login/")  # the operators' sign-in on the platform host
+    assert platform.status_code == 200 and ">Sign in</button>" in platform.content.decode()
 
 
 def test_wrong_password_is_a_clear_error_on_the_sign_in_page(tenant_alpha, owner_alpha):
