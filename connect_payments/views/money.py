@@ -273,8 +273,11 @@ def payment_mark_balance_paid(request: MemberRequest, pk: int) -> HttpResponse:
 @member_required(Permission.VIEW_MONEY)
 def promo_codes(request: MemberRequest) -> HttpResponse:
     currency = request.tenant.currency
+    zone = business_zone(request)
     form = PromoCodeForm(request.POST or None, currency=currency)
-    if request.method == "POST" and form.is_valid():
+    with timezone.override(zone):  # "valid from / until" are typed in the business's zone
+        created = request.method == "POST" and form.is_valid()
+    if created:
         promo = promo_code_create(data=form.cleaned_data, actor=actor_of(request))
         messages.success(request, f"Promo code {promo.code} created.")
         return redirect("promo_codes")
@@ -290,7 +293,7 @@ def promo_codes(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "connect_payments/promo_codes.html",
-        {"form": form, "rows": rows},
+        {"form": form, "rows": rows, "zone": zone},
         status=400 if request.method == "POST" else 200,
     )
 
