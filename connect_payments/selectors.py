@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from scheduling.models import Booking, PaymentMode, Service
 from tenants.models import Tenant
 
 from . import gateway
-from .models import BookingPayment, ConnectedAccount, PaymentStatus
+from .models import NO_REFUND_ACTION, BookingPayment, ConnectedAccount, PaymentEvent, PaymentStatus
 
 ONLINE_MODES = (PaymentMode.ONLINE_FULL, PaymentMode.ONLINE_DEPOSIT)
 
@@ -89,6 +89,12 @@ def payments_for_money_page(
 ) -> QuerySet[BookingPayment]:
     payments = BookingPayment.objects.select_related(
         "booking__customer", "booking__service", "promo_code"
+    ).annotate(
+        # A cancellation the policy refunded nothing of: "Paid · cancelled, no refund under
+        # policy" rather than a bare "Paid".
+        no_refund_under_policy=Exists(
+            PaymentEvent.objects.filter(payment=OuterRef("pk"), action=NO_REFUND_ACTION)
+        )
     )
     if status:
         payments = payments.filter(status=status)

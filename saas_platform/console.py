@@ -59,22 +59,68 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+# What an operator is told before and after suspending: the console's one wording of it.
+SUSPENSION_EFFECTS = (
+    "New bookings stop: the booking page, the widget and the booking API take no new bookings "
+    "and show no free times.",
+    "The business's team is kept out of its back office and sees your reason.",
+    "Customers who already booked can still open their booking, cancel it under the business's "
+    "policy (refunds are still paid) and see the business's contact details.",
+    "Nothing is deleted: reactivating the business restores everything.",
+)
+
+
+@operator_required
+def tenant_suspend(request: SignedInRequest, slug: str) -> HttpResponse:
+    """Suspension in two steps: a page naming the business and what suspension does, then the
+    operator's confirmation with a reason (required: the team sees it, the audit log keeps it)."""
+    tenant = get_object_or_404(Tenant, slug=slug)
+    if request.method != "POST":
+        return _suspend_page(request, tenant, ReasonForm())
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _suspend_page(request, tenant, form, status=400)
+    try:
+        changed = services.tenant_suspend(
+            tenant=tenant,
+            operator=request.user,
+            reason=form.cleaned_data["reason"],
+            ip_address=_client_ip(request),
+        )
+    except TenancyError as error:
+        form.add_error("reason", str(error))
+        return _suspend_page(request, tenant, form, status=400)
+    if changed:
+        messages.success(
+            request,
+            f"{tenant.name} is suspended: {form.cleaned_data['reason'].strip()}. New bookings and "
+            "its back office are closed; its customers can still see and cancel their bookings.",
+        )
+    else:
+        messages.info(request, f"{tenant.name} was already suspended: nothing changed.")
+    return redirect("console:tenant_detail", slug=slug)
+
+
+def _suspend_page(request: HttpRequest, tenant: Tenant, form: ReasonForm, *,
+                  status: int = 200) -> HttpResponse:  # fmt: skip
+    context = {"tenant": tenant, "form": form, "effects": SUSPENSION_EFFECTS}
+    return render(request, "console/tenant_suspend.html", context, status=status)
+
+
 @operator_required
 @require_POST
 def tenant_set_status(request: SignedInRequest, slug: str, action: str) -> HttpResponse:
     tenant = get_object_or_404(Tenant, slug=slug)
     if action == "fee":
         return _tenant_fee_override(request, tenant)
+    if action != "reactivate":
+        raise Http404("No such action.")
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason: it is written to the audit log.")
         return redirect("console:tenant_detail", slug=slug)
-    changes = {"suspend": services.tenant_suspend, "reactivate": services.tenant_reactivate}
-    if action not in changes:
-        raise Http404("No such action.")
-    change = changes[action]
     try:
-        changed = change(
+        changed = services.tenant_reactivate(
             tenant=tenant,
             operator=request.user,
             reason=form.cleaned_data["reason"],
@@ -84,9 +130,11 @@ def tenant_set_status(request: SignedInRequest, slug: str, action: str) -> HttpR
         messages.error(request, str(error))
     else:
         if changed:
-            messages.success(request, f"{tenant.name}: {action} done.")
+            messages.success(
+                request, f"{tenant.name} is active again: bookings and its back office are open."
+            )
         else:
-            messages.info(request, f"{tenant.name} was already in that state.")
+            messages.info(request, f"{tenant.name} was already active: nothing changed.")
     return redirect("console:tenant_detail", slug=slug)
 
 

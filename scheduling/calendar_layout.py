@@ -29,9 +29,11 @@ def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def week_start(day: date) -> date:
-    """The Monday of `day`'s week."""
-    return day - timedelta(days=day.weekday())
+def week_start(day: date, *, first_weekday: int = 1) -> date:
+    """The first day of `day`'s week, the week starting on `first_weekday` (Django's
+    FIRST_DAY_OF_WEEK numbering: 0 Sunday, 1 Monday … 6 Saturday; Monday by default, ISO 8601)."""
+    sunday_based = day.isoweekday() % 7  # Sunday 0 … Saturday 6
+    return day - timedelta(days=(sunday_based - first_weekday) % 7)
 
 
 def wall_minute(moment: datetime, day: date, zone: tzinfo) -> int:

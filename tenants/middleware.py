@@ -1,8 +1,10 @@
 """Request plumbing for tenancy: host routing, session binding, membership and suspension."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -27,6 +29,30 @@ CUSTOMER_PATH_PREFIXES = (
 # Reachable without membership so a person can sign in, reset a password or accept an invitation.
 ACCOUNT_PATH_PREFIXES = ("/account/", "/invite/")
 ALWAYS_ALLOWED_PATHS = ("/account/logout/",)
+
+_READ = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a suspended business still answers: the bookings customers already made, through their
+# manage link (the token is checked by each view): see the booking and the business's contact
+# details, add it to a calendar, cancel it under its policy (the refund is still paid). Making,
+# paying for or moving a booking, free times, and the back office stay refused.
+OPEN_WHILE_SUSPENDED = (
+    (_READ, re.compile(r"/manage/[^/]+/")),
+    (_READ, re.compile(r"/api/v1/bookings/[^/]+/")),
+    (_READ, re.compile(r"/api/v1/bookings/[^/]+/calendar\.ics")),
+    (frozenset({"POST", "OPTIONS"}), re.compile(r"/api/v1/bookings/[^/]+/cancel/")),
+    (_READ, re.compile(r"/widget/bookings/[^/]+/")),
+    (_READ, re.compile(r"/widget/theme\.css")),
+    (_READ, re.compile(r"/widget/logo/[^/]+/")),
+    (_READ, re.compile(r"/favicon\.ico")),
+)
+# Answered in JSON when refused: the booking API and the widget's helpers.
+JSON_PATH_PREFIXES = ("/api/", "/widget/bookings/", "/widget/days/")
+
+
+def open_while_suspended(method: str, path: str) -> bool:
+    return any(
+        method in methods and pattern.fullmatch(path) for methods, pattern in OPEN_WHILE_SUSPENDED
+    )
 
 
 class CreneauTenantMiddleware(TenantMainMiddleware):
@@ -93,7 +119,17 @@ class TenantAccessMiddleware:
         ):
             raise Http404("No such page.")
 
-        if tenant.is_suspended and not is_account_path and not path.startswith("/static/"):
+        if (
+            tenant.is_suspended
+            and not is_account_path
+            and not path.startswith("/static/")
+            and not open_while_suspended(request.method or "GET", path)
+        ):
+            if path.startswith(JSON_PATH_PREFIXES):
+                message = f"{tenant.name} is not taking online bookings at the moment."
+                return JsonResponse(
+                    {"error": {"code": "business_suspended", "message": message}}, status=503
+                )
             return render(
                 request,
                 "errors/suspended.html",

@@ -7,6 +7,7 @@ codes. The operator's fee overrides are billing's (`billing.models.FeeOverride`)
 
 from .public import ConnectedAccount, StripeEvent, StripeEventOutcome
 from .tenant import (
+    NO_REFUND_ACTION,
     PAID_STATUSES,
     BookingPayment,
     PaymentEvent,
@@ -20,6 +21,7 @@ from .tenant import (
 )
 
 __all__ = [
+    "NO_REFUND_ACTION",
     "PAID_STATUSES",
     "BookingPayment",
     "ConnectedAccount",

@@ -134,6 +134,10 @@ class PaymentRefund(models.Model):
         return f"Refund {self.pk} of payment {self.payment_id}"
 
 
+# A cancellation whose policy refunded nothing (recorded instead of a refund).
+NO_REFUND_ACTION = "creneau.payment.no_refund"
+
+
 class PaymentEvent(models.Model):
     """History of a payment: dotted actions (`creneau.payment.succeeded`), who, and details."""
 

@@ -12,7 +12,13 @@ from scheduling.cancellation_policy import RefundDecision
 from scheduling.models import Booking
 
 from .. import gateway
-from ..models import BookingPayment, PaymentRefund, PaymentStatus, RefundOrigin
+from ..models import (
+    NO_REFUND_ACTION,
+    BookingPayment,
+    PaymentRefund,
+    PaymentStatus,
+    RefundOrigin,
+)
 from .booking_payments import booking_payment_apply_intent, booking_payment_sync
 from .history import payment_event_record
 from .refunds import booking_payment_refund, refundable_minor
@@ -46,7 +52,7 @@ def booking_payment_refund_for_cancellation(
     if decision.amount_minor <= 0:
         payment_event_record(
             payment,
-            action="creneau.payment.no_refund",
+            action=NO_REFUND_ACTION,
             actor=actor,
             message=f"Cancellation: no refund ({decision.reason}).",
         )

@@ -6,22 +6,25 @@ from __future__ import annotations
 import csv
 import logging
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from common.money import Money, MoneyError, format_money, parse_major_units
 from scheduling.actors import Actor
 from scheduling.exceptions import BookingError
+from scheduling.models import BookingStatus
 from tenants.access import member_required
 from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows
 
 from ..forms import PromoCodeForm
-from ..models import BookingPayment, PaymentStatus, PromoCode
+from ..models import NO_REFUND_ACTION, BookingPayment, PaymentStatus, PromoCode
 from ..selectors import payments_for_money_page
 from ..services.booking_payments import booking_payment_mark_balance_paid
 from ..services.promo_codes import REDEEMED_STATUSES, promo_code_create
@@ -58,14 +61,33 @@ def _date_or_none(value: str | None) -> date | None:
         return None
 
 
+def business_zone(request: MemberRequest) -> ZoneInfo:
+    """Times on the money pages are the business's, as on the calendar pages."""
+    return ZoneInfo(request.tenant.time_zone or "UTC")
+
+
 def _money(amount: int, currency: str) -> str:
     return format_money(Money(amount, currency))
+
+
+def booking_state_beside_money(payment: BookingPayment, *, no_refund_under_policy: bool) -> str:
+    """What became of the booking, for the money pages' status ("Paid · cancelled, no refund
+    under policy"): empty while it is simply held or confirmed."""
+    booking = payment.booking
+    if booking.status == BookingStatus.CANCELLED:
+        if no_refund_under_policy and payment.paid_minor and not payment.refunded_minor:
+            return "cancelled, no refund under policy"
+        return "cancelled"
+    if booking.status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.EXPIRED):
+        return booking.get_status_display().lower()
+    return ""
 
 
 @member_required(Permission.VIEW_MONEY)
 def payment_list(request: MemberRequest) -> HttpResponse:
     filters = _filters(request)
-    payments = list(payments_for_money_page(**filters)[:500])
+    with timezone.override(business_zone(request)):  # "from" and "to" are the business's days
+        payments = list(payments_for_money_page(**filters)[:500])
     rows = [
         {
             "payment": p,
@@ -73,6 +95,11 @@ def payment_list(request: MemberRequest) -> HttpResponse:
             "fee": _money(p.fee_minor - p.fee_refunded_minor if p.paid_minor else 0, p.currency),
             "net": _money(p.net_minor, p.currency),
             "refunded": _money(p.refunded_minor, p.currency),
+            "booking_state": booking_state_beside_money(
+                # Annotated by payments_for_money_page.
+                p,
+                no_refund_under_policy=getattr(p, "no_refund_under_policy", False),
+            ),
         }
         for p in payments
     ]
@@ -84,6 +111,7 @@ def payment_list(request: MemberRequest) -> HttpResponse:
             "filters": filters,
             "statuses": PaymentStatus.choices,
             "query": request.GET.urlencode(),
+            "zone": business_zone(request),
         },
     )
 
@@ -126,7 +154,8 @@ def _csv_cell(value: object) -> str:
 
 @member_required(Permission.VIEW_MONEY)
 def payment_export(request: MemberRequest) -> StreamingHttpResponse:
-    payments = payments_for_money_page(**_filters(request))
+    with timezone.override(business_zone(request)):  # the filter's days, as on the list
+        payments = payments_for_money_page(**_filters(request))
     writer = csv.writer(_Echo())
 
     def rows():
@@ -173,12 +202,16 @@ def payment_detail(request: MemberRequest, pk: int) -> HttpResponse:
         BookingPayment.objects.select_related("booking__customer", "booking__service"), pk=pk
     )
     can_refund = role_allows(request.membership.role, Permission.REFUND)
+    events = list(payment.events.all())
+    no_refund = any(event.action == NO_REFUND_ACTION for event in events)
     return render(
         request,
         "connect_payments/payment_detail.html",
         {
             "payment": payment,
-            "events": payment.events.all(),
+            "booking_state": booking_state_beside_money(payment, no_refund_under_policy=no_refund),
+            "zone": business_zone(request),
+            "events": events,
             "refunds": payment.refunds.all(),
             "can_refund": can_refund,
             "refundable": _money(refundable_minor(payment), payment.currency),
@@ -240,8 +273,11 @@ def payment_mark_balance_paid(request: MemberRequest, pk: int) -> HttpResponse:
 @member_required(Permission.VIEW_MONEY)
 def promo_codes(request: MemberRequest) -> HttpResponse:
     currency = request.tenant.currency
+    zone = business_zone(request)
     form = PromoCodeForm(request.POST or None, currency=currency)
-    if request.method == "POST" and form.is_valid():
+    with timezone.override(zone):  # "valid from / until" are typed in the business's zone
+        created = request.method == "POST" and form.is_valid()
+    if created:
         promo = promo_code_create(data=form.cleaned_data, actor=actor_of(request))
         messages.success(request, f"Promo code {promo.code} created.")
         return redirect("promo_codes")
@@ -257,7 +293,7 @@ def promo_codes(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "connect_payments/promo_codes.html",
-        {"form": form, "rows": rows},
+        {"form": form, "rows": rows, "zone": zone},
         status=400 if request.method == "POST" else 200,
     )
 

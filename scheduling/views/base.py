@@ -4,13 +4,18 @@ permissions and own staff row, the booking lookup, and rendering with the sectio
 import logging
 import re
 from datetime import date, datetime
+from importlib.util import find_spec
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import get_format
+from django.utils.translation import to_locale
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from scheduling.actors import Actor
 from scheduling.models import Booking
@@ -26,6 +31,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_COLOUR = "#2f5d50"
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 SLOT_LINK_MINUTES = 30
+# The region whose conventions Django's formats for a bare language describe (`en` is US English).
+BASE_FORMAT_REGION = {"en": "us", "fr": "fr"}
+ISO_FIRST_WEEKDAY = 1  # Monday
 
 
 def now() -> datetime:
@@ -35,6 +43,35 @@ def now() -> datetime:
 
 def zone_of(request: TenantRequest) -> ZoneInfo:
     return ZoneInfo(request.tenant.time_zone or "UTC")
+
+
+def first_day_of_week(request: TenantRequest) -> int:
+    """The calendar's first weekday for this member (Django's FIRST_DAY_OF_WEEK: 0 Sunday).
+
+    LocaleMiddleware keeps only the language (en, fr); the region that decides the week (en-GB
+    Monday, en-US Sunday) comes from the browser's Accept-Language tag of that language. A tag
+    without a region takes the business's country when Django has that locale's formats (en-GB,
+    en-AU, en-US…); otherwise ISO 8601's Monday.
+    """
+    language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    for tag, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+        primary, _, region = tag.partition("-")
+        if primary == language and region:
+            return int(get_format("FIRST_DAY_OF_WEEK", lang=tag))
+    country = (request.tenant.country or "").lower()
+    if country and (
+        BASE_FORMAT_REGION.get(language) == country
+        or _has_formats(to_locale(f"{language}-{country}"))
+    ):
+        return int(get_format("FIRST_DAY_OF_WEEK", lang=f"{language}-{country}"))
+    return ISO_FIRST_WEEKDAY
+
+
+def _has_formats(locale_name: str) -> bool:
+    try:
+        return find_spec(f"django.conf.locale.{locale_name}.formats") is not None
+    except ImportError:
+        return False
 
 
 def allows(request: MemberRequest, permission: Permission) -> bool:
@@ -104,5 +141,8 @@ def new_booking_url(*, day: date, staff_id: int | None = None, slot: str = "") -
     return f"{reverse('booking_new')}?{urlencode(query)}"
 
 
-def calendar_url(view: str, day: date, filters: dict) -> str:
-    return f"{reverse('calendar')}?{urlencode({'view': view, 'date': day.isoformat(), **filters})}"
+def calendar_url(view: str, day: date | None, filters: dict) -> str:
+    """A calendar link; without a day the calendar opens where it opens by default (today, or
+    for the week the current or next week with bookings ahead)."""
+    query = {"view": view, **({"date": day.isoformat()} if day else {}), **filters}
+    return f"{reverse('calendar')}?{urlencode(query)}"

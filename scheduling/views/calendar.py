@@ -92,13 +92,19 @@ def calendar(request: MemberRequest) -> HttpResponse:
     statuses = CALENDAR_STATUSES + (
         (BookingStatus.CANCELLED,) if params.get("show_cancelled") else ()
     )
-    first = day if view == "day" else week_start(day)
-    last = day if view == "day" else first + timedelta(days=6)
+    now = base.now()
+    today = base.today(zone)
+    if view == "day":
+        first = last = day
+    else:
+        first = week_start(day, first_weekday=base.first_day_of_week(request))
+        last = first + timedelta(days=6)
+    # Opened without a date, the week view may move on to next week (see _week_with_bookings).
+    looks_ahead = view == "week" and not params.get("date")
     start, _ = day_bounds(first, zone)
-    _, end = day_bounds(last, zone)
+    _, end = day_bounds(last + timedelta(days=7) if looks_ahead else last, zone)
     members = calendar_staff(start=start, end=end, statuses=statuses,
                                        staff_id=staff_filter)  # fmt: skip
-    now = base.now()
     bookings = [
         booking
         for booking in calendar_bookings(
@@ -116,6 +122,15 @@ def calendar(request: MemberRequest) -> HttpResponse:
             and booking.hold_expires_at <= now
         )
     ]
+    showing_next_week = False
+    if looks_ahead:
+        first, showing_next_week = _week_with_bookings(first=first, zone=zone, bookings=bookings,
+                                                       now=now)  # fmt: skip
+        last = first + timedelta(days=6)
+        day = first if showing_next_week else day
+        start, _ = day_bounds(first, zone)
+        _, end = day_bounds(last, zone)
+        bookings = [b for b in bookings if b.starts_at < end and b.ends_at > start]
     step = timedelta(days=1 if view == "day" else 7)
     filters = {}  # kept by the previous / next / today links
     if staff_filter is not None and sees_all:
@@ -130,19 +145,34 @@ def calendar(request: MemberRequest) -> HttpResponse:
         nav={
             "previous": base.calendar_url(view, day - step, filters),
             "next": base.calendar_url(view, day + step, filters),
-            "today": base.calendar_url(view, base.today(zone), filters),
+            # Today's week opens like the default week: the current one, or the next with bookings.
+            "today": base.calendar_url(view, today if view == "day" else None, filters),
             "day": base.calendar_url("day", day, filters),
-            "week": base.calendar_url("week", day, filters),
+            "week": base.calendar_url("week", None if day == today else day, filters),
         },
         first=first,
         last=last,
         filters=filters,
+        showing_next_week=showing_next_week,
     )
     if view == "day":
         context.update(_day_layout(day=day, zone=zone, members=members, bookings=bookings, now=now))
     else:
         context["days"] = _week_layout(first=first, zone=zone, bookings=bookings, filters=filters)
     return base.render_page(request, "calendar.html", context, tab="calendar")
+
+
+def _week_with_bookings(*, first: date, zone: ZoneInfo, bookings: list[Booking],
+                        now: datetime) -> tuple[date, bool]:  # fmt: skip
+    """The week to open on (`bookings` cover this week and the next): this one while it has
+    bookings still ahead, else the next one if it has any, so a Sunday does not open on a week
+    that is over while tomorrow is full. Returns (its first day, whether it is the next)."""
+    _, week_end = day_bounds(first + timedelta(days=6), zone)
+    if any(b.ends_at > now and b.starts_at < week_end for b in bookings):
+        return first, False
+    if any(b.starts_at >= week_end for b in bookings):
+        return first + timedelta(days=7), True
+    return first, False
 
 
 def _sessions_merged(bookings: list[Booking]) -> list[list[Booking]]:

@@ -3,6 +3,7 @@ front desk and staff do not; a member of one business never sees another's payme
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -12,6 +13,8 @@ from connect_payments.services.booking_payments import (
     booking_payment_on_return,
     booking_payment_start,
 )
+from scheduling.actors import CUSTOMER
+from scheduling.services.bookings import booking_cancel_with_refund
 from tenants.roles import Role
 from tests.factories import make_member, member_client
 
@@ -190,3 +193,26 @@ def test_payment_summary_for_the_staff_calendar(
     at_venue = hold_now(service, customer, starts_at=booking.starts_at.replace(hour=13))
     assert payment_summary_for_staff(at_venue)["label"] == "To pay at the venue"
     assert payment_summary_for_staff(at_venue)["due_minor"] == 4500
+
+
+def test_money_pages_show_booking_times_in_the_business_zone_day_first(paid, manager):
+    booking, payment = paid  # 2030-06-04 10:00 in Paris (08:00 UTC)
+    listing = manager.get("/payments/").content.decode()
+    assert "Tue 4 Jun 2030, 10:00" in listing and "Times in Europe/Paris" in listing
+    assert "a.m." not in listing and "8:00" not in listing
+    detail = manager.get(f"/payments/{payment.pk}/").content.decode()
+    assert "Tue 4 Jun 2030, 10:00" in detail and "(Europe/Paris)" in detail
+    assert "a.m." not in detail and "p.m." not in detail
+
+
+def test_a_booking_cancelled_with_no_refund_reads_so_beside_paid(paid, manager, tenant_alpha):
+    booking, payment = paid
+    in_schema(tenant_alpha)
+    booking_cancel_with_refund(
+        booking=booking, actor=CUSTOMER, by_business=False,
+        now=booking.starts_at - timedelta(hours=1),  # inside the policy's no-refund window
+    )  # fmt: skip
+    listing = manager.get("/payments/").content.decode()
+    assert "Paid · cancelled, no refund under policy" in listing
+    detail = manager.get(f"/payments/{payment.pk}/").content.decode()
+    assert "Paid · cancelled, no refund under policy" in detail

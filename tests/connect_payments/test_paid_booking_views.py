@@ -1,7 +1,10 @@
 """What the team and the customer see of a paid booking: staff cancellations refund through
 Stripe, the booking page shows paid / due, the confirmation email is a receipt."""
 
+import json
 from datetime import timedelta
+
+from django.db import connection
 
 from connect_payments.models import PaymentStatus
 from connect_payments.services.booking_payments import (
@@ -11,7 +14,7 @@ from connect_payments.services.booking_payments import (
 from scheduling.models import BookingStatus
 from scheduling.views import base as views_base
 from tenants.roles import Role
-from tests.factories import make_member, member_client
+from tests.factories import client_for, make_member, member_client
 
 from .conftest import hold_now
 from .test_refunds import stripe_amounts
@@ -68,3 +71,21 @@ def test_confirmation_email_is_a_receipt_of_what_was_paid(
         booking_payment_on_return(booking=booking)
     [email] = [m for m in mailoutbox if "confirmed" in m.subject.lower()]
     assert "€13.50 paid online; €31.50 is due at the venue" in email.body
+
+
+def test_a_customer_of_a_suspended_business_cancels_and_is_refunded(paid, sdk, tenant_alpha):
+    booking, payment = paid  # 2030-06-04: far enough ahead for the policy's full refund
+    tenant_alpha.status, tenant_alpha.suspended_reason = "suspended", "Unpaid invoices"
+    tenant_alpha.save(update_fields=["status", "suspended_reason"])
+    response = client_for(tenant_alpha).post(
+        f"/api/v1/bookings/{booking.reference}/cancel/",
+        json.dumps({"token": booking.manage_token, "reason": "Plans changed"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    connection.set_tenant(tenant_alpha)
+    booking.refresh_from_db()
+    payment.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_minor == 4500
+    assert stripe_amounts(sdk, payment)[0] == 4500

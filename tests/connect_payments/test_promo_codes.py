@@ -287,3 +287,25 @@ def test_discount_is_shown_on_the_money_pages(alpha_account, catalogue, customer
         "900",
         "3600",
     )
+
+
+def test_promo_code_dates_are_typed_and_shown_in_the_business_zone(alpha, catalogue, tenant_alpha):
+    from datetime import UTC, datetime
+
+    from tenants.roles import Role
+    from tests.factories import make_member, member_client
+
+    manager = member_client(tenant_alpha, make_member(tenant_alpha, Role.MANAGER), verified=True)
+    made = manager.post("/payments/promo-codes/", {
+        "code": "JULY", "kind": "percent", "value": "10", "valid_from": "2030-07-01 09:00",
+    })  # fmt: skip
+    assert made.status_code == 302
+    in_schema(tenant_alpha)
+    assert PromoCode.objects.get(code="JULY").valid_from == datetime(2030, 7, 1, 7, tzinfo=UTC)
+    page = manager.get("/payments/promo-codes/").content.decode()
+    assert "Mon 1 Jul 2030, 09:00" in page and "a.m." not in page
+    skipped = manager.post("/payments/promo-codes/", {  # the clocks skip 02:30 that night
+        "code": "SPRUNG", "kind": "percent", "value": "10", "valid_from": "2030-03-31 02:30",
+    })  # fmt: skip
+    assert skipped.status_code == 400
+    assert "may be ambiguous or it may not exist" in skipped.content.decode()

@@ -50,8 +50,10 @@ def test_suspend_then_reactivate_changes_public_page_and_is_audited(
     public_visitor = client_for(tenant_alpha)
     assert public_visitor.get("/account/login/").status_code == 200
 
+    # A missing reason is shown on the confirmation page (it used to redirect to the summary).
     refused = console.post("/console/tenants/alpha/suspend/", {"reason": ""})
-    assert refused.status_code == 302
+    assert refused.status_code == 400
+    assert b"This field is required." in refused.content
     assert Tenant.objects.get(slug="alpha").status == "active"
 
     console.post("/console/tenants/alpha/suspend/", {"reason": "Chargeback investigation"})
@@ -82,6 +84,35 @@ def test_suspend_then_reactivate_changes_public_page_and_is_audited(
     ]
     log = console.get("/console/audit/")
     assert b"Chargeback investigation" in log.content and operator.email.encode() in log.content
+
+
+def test_suspending_asks_for_confirmation_naming_the_business_and_what_it_does(console):
+    summary = console.get("/console/tenants/alpha/").content.decode()
+    assert 'href="/console/tenants/alpha/suspend/"' in summary
+    page = console.get("/console/tenants/alpha/suspend/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Suspend Alpha Studio?" in text and "New bookings stop" in text
+    assert "can still open their booking, cancel it" in text
+    assert Tenant.objects.get(slug="alpha").status == "active"  # looking suspends nothing
+
+
+def test_suspending_reports_the_business_and_reason_in_words(console):
+    response = console.post(
+        "/console/tenants/alpha/suspend/", {"reason": "Chargeback investigation"}, follow=True
+    )
+    text = response.content.decode()
+    assert "Alpha Studio is suspended: Chargeback investigation." in text
+    assert "suspend done" not in text
+    again = console.post("/console/tenants/alpha/suspend/", {"reason": "Twice"}, follow=True)
+    assert "Alpha Studio was already suspended" in again.content.decode()
+    back = console.post("/console/tenants/alpha/reactivate/", {"reason": "Paid"}, follow=True)
+    assert "Alpha Studio is active again" in back.content.decode()
+
+
+def test_unknown_console_action_is_a_404(console):
+    assert console.post("/console/tenants/alpha/explode/", {"reason": "x"}).status_code == 404
+    assert console.get("/console/tenants/nobody/suspend/").status_code == 404
 
 
 def test_suspension_deletes_nothing(console, tenant_alpha):

@@ -770,3 +770,61 @@ def test_booking_page_shows_what_to_collect_at_the_venue(desk, catalogue, custom
     page = desk.get(f"/bookings/{booking.reference}/").content.decode()
     assert "To pay at the venue" in page
     assert "to collect at the venue" in page
+
+
+@pytest.mark.parametrize(
+    ("first_weekday", "monday_first", "sunday_first"),
+    [(1, date(2030, 6, 3), date(2030, 6, 3)), (0, date(2030, 6, 2), date(2030, 6, 9))],
+)
+def test_week_start_follows_the_first_day_of_the_week(first_weekday, monday_first, sunday_first):
+    # Monday 3 June and Sunday 9 June 2030.
+    assert calendar_layout.week_start(date(2030, 6, 3), first_weekday=first_weekday) == monday_first
+    assert calendar_layout.week_start(date(2030, 6, 9), first_weekday=first_weekday) == sunday_first
+
+
+SUNDAY_MORNING = paris(2030, 6, 9, 10)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "first_shown", "moved_on"),
+    [
+        ("fr-FR,fr;q=0.9", "lun 10", True),  # Monday-first: this week is over
+        ("en-GB", "Mon 10 Jun", True),
+        ("en-US,en;q=0.9", "Sun 9 Jun", False),  # Sunday-first: tomorrow is in this week
+        ("", "Mon 10 Jun", True),  # no header: the business is French, ISO's Monday
+    ],
+)
+def test_week_opens_on_a_week_with_bookings_ahead_in_the_locale_week(
+    desk, catalogue, customer, pinned_clock, accept_language, first_shown, moved_on
+):
+    monday = book(catalogue, customer, paris(2030, 6, 10, 10))
+    pinned_clock["now"] = SUNDAY_MORNING
+    response = desk.get("/calendar/?view=week", HTTP_ACCEPT_LANGUAGE=accept_language)
+    assert response.status_code == 200
+    days = week_sections(response.content)
+    assert first_shown in days[0]
+    assert monday.reference in response.content.decode()
+    assert ('id="cal-next-week"' in response.content.decode()) is moved_on
+
+
+def test_week_with_a_date_or_bookings_still_ahead_stays_on_that_week(desk, catalogue, customer,
+                                                                     pinned_clock):  # fmt: skip
+    book(catalogue, customer, paris(2030, 6, 10, 10))
+    saturday = book(catalogue, customer, paris(2030, 6, 8, 15))
+    pinned_clock["now"] = SUNDAY_MORNING  # Saturday's booking is over
+    asked = desk.get("/calendar/?view=week&date=2030-06-09").content.decode()
+    assert "Mon 3 Jun" in week_sections(asked.encode())[0] and 'id="cal-next-week"' not in asked
+    assert saturday.reference in asked
+    pinned_clock["now"] = paris(2030, 6, 8, 9)  # Saturday morning: its booking is ahead
+    this_week = desk.get("/calendar/?view=week").content.decode()
+    assert "Mon 3 Jun" in week_sections(this_week.encode())[0]
+    assert 'id="cal-next-week"' not in this_week
+
+
+def test_day_view_links_to_the_default_week_from_today(desk, catalogue):
+    page = desk.get("/calendar/").content.decode()
+    assert 'href="/calendar/?view=week"' in page
+    assert (
+        'href="/calendar/?view=week&amp;date=2030-06-04"'
+        in desk.get("/calendar/?date=2030-06-04").content.decode()
+    )

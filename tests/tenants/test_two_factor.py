@@ -121,3 +121,36 @@ def test_repeated_failed_logins_lock_account_and_address(tenant_alpha, owner_alp
         REMOTE_ADDR="198.51.100.7",
     )
     assert other.status_code == 302
+
+
+def test_sign_in_page_has_one_sign_in_button_and_no_wizard_buttons(tenant_alpha):
+    page = client_for(tenant_alpha).get("/account/login/").content.decode()
+    assert page.count('type="submit"') == 1 and ">Sign in</button>" in page
+    assert "Sign in to Alpha Studio" in page
+    for wizard_word in (">Next<", ">Back<", ">Cancel<"):
+        assert wizard_word not in page
+    platform = client_for().get("/account/login/")  # the operators' sign-in on the platform host
+    assert platform.status_code == 200 and ">Sign in</button>" in platform.content.decode()
+
+
+def test_wrong_password_is_a_clear_error_on_the_sign_in_page(tenant_alpha, owner_alpha):
+    response = client_for(tenant_alpha).post(
+        "/account/login/",
+        {"login_view-current_step": "auth", "auth-username": owner_alpha.email,
+         "auth-password": "not-the-password"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Please enter a correct email and password" in response.content.decode()
+
+
+def test_code_step_offers_verify_and_back(tenant_alpha, owner_alpha):
+    totp_device(owner_alpha)
+    step = client_for(tenant_alpha).post(
+        "/account/login/",
+        {"login_view-current_step": "auth", "auth-username": owner_alpha.email,
+         "auth-password": PASSWORD},
+    )  # fmt: skip
+    page = step.content.decode()
+    assert "Enter your authentication code" in page
+    assert ">Verify</button>" in page and 'value="auth"' in page and ">Back</button>" in page
+    assert ">Next<" not in page
