@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.db import InterfaceError, OperationalError
 
 from saas_platform.health import RETRY_AFTER_SECONDS
+from saas_platform.unavailable import server_error
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 
-pytestmark = pytest.mark.skipif(
+needs_postgres_binaries = pytest.mark.skipif(
     not (POSTGRES_BIN / "initdb").exists(), reason="needs PostgreSQL 15's initdb and postgres"
 )
 
@@ -142,6 +144,7 @@ def get(url: str, *, host: str, accept: str = "*/*") -> Answer:
         return Answer(error.code, dict(error.headers), error.read().decode())
 
 
+@needs_postgres_binaries
 def test_database_killed_under_the_app_answers_503_with_retry_after_never_a_500(
     app_on, throwaway_postgres
 ):
@@ -181,3 +184,17 @@ def test_database_killed_under_the_app_answers_503_with_retry_after_never_a_500(
         assert page.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
         assert "Temporarily unavailable" in page.body
         assert "Traceback" not in page.body and "OperationalError" not in page.body
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [(OperationalError("gone"), 503), (InterfaceError("closed"), 503), (ValueError("bug"), 500)],
+)
+def test_only_database_unavailability_turns_the_500_handler_into_a_503(rf, error, status):
+    request = rf.get("/api/v1/services/")
+    try:
+        raise error
+    except Exception:  # noqa: BLE001 - the handler reads the exception being handled
+        response = server_error(request)
+    assert response.status_code == status
+    assert ("Retry-After" in response) is (status == 503)

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery.beat import Scheduler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from connect_payments.models import StripeEvent
 from saas_platform import health
+from saas_platform.celery import app
 from saas_platform.heartbeat import BEAT_KEY, WORKER_KEY, redis_client, redis_now
 from saas_platform.tasks import heartbeat
 from scheduling.models import StaffMember
@@ -150,7 +152,11 @@ def test_heartbeat_published_and_run_by_a_real_worker_makes_worker_and_beat_fres
     assert settings.CELERY_BEAT_SCHEDULE["heartbeat"]["task"] == heartbeat.name
     assert client_for().get("/healthz").json()["worker"] == "missing"
 
-    heartbeat.delay()  # as beat does: the publication stamps beat, the run stamps the worker
+    # Published through beat's own code path (Scheduler.apply_async, as `celery beat` does on
+    # each tick): the publication stamps beat, the worker's run stamps the worker.
+    scheduler = Scheduler(app=app, lazy=True)
+    entry = scheduler.Entry(name="heartbeat", app=app, **settings.CELERY_BEAT_SCHEDULE["heartbeat"])
+    scheduler.apply_async(entry)
     assert with_workers.get(BEAT_KEY) is not None
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and with_workers.get(WORKER_KEY) is None:
