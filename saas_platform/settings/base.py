@@ -75,6 +75,8 @@ DATABASE_ROUTERS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz on any host, before the host check and the tenant lookup (which needs the database).
+    "saas_platform.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.CreneauTenantMiddleware",
@@ -119,6 +121,11 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# An unreachable server fails a request in seconds (503, saas_platform.unavailable), not after
+# the operating system's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -220,6 +227,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # Hands Celery what the outbox holds and the broker did not take (outbox/services.py).
     "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 30.0},
+    # /healthz's worker and beat marks (saas_platform/heartbeat.py); a heartbeat not run within
+    # 20 s is dropped, so a worker back from an outage does not run a pile of them.
+    "heartbeat": {
+        "task": "saas_platform.tasks.heartbeat",
+        "schedule": 20.0,
+        "options": {"expires": 20.0},
+    },
     "expire-holds": {"task": "scheduling.tasks.expire_holds_in_every_tenant", "schedule": 60.0},
     "send-reminders": {
         "task": "scheduling.tasks.send_due_reminders_in_every_tenant",
@@ -234,6 +248,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 900.0,
     },
 }
+
+# /healthz is "degraded" when an outbox counter (saas_platform.health.BACKLOG_COUNTERS) exceeds it.
+HEALTH_OUTBOX_BACKLOG_LIMIT = env.int("HEALTH_OUTBOX_BACKLOG_LIMIT", default=100)
 
 # ---------------------------------------------------------------------------
 # REST framework
