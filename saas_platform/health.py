@@ -22,6 +22,7 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from connect_payments.models import PaymentRefund, RefundStatus, StripeEvent
+from outbox.services import outbox_due
 from tenants.context import use_public_schema
 from tenants.models import Tenant
 
@@ -87,6 +88,9 @@ def _pending_refunds() -> int:
 
 # Add a counter per outbox; a counter whose table does not exist yet is reported as null.
 BACKLOG_COUNTERS: list[BacklogCounter] = [
+    # After-commit tasks the sweep has yet to hand again (broker refused them, or a worker
+    # took them and never finished): outbox/services.py.
+    BacklogCounter("outbox_overdue", lambda: outbox_due().count()),
     BacklogCounter("stripe_events_unprocessed", _unprocessed_stripe_events),
     BacklogCounter("refunds_pending", _pending_refunds),
 ]

@@ -198,7 +198,7 @@ def test_healthz_is_degraded_when_the_outbox_backlog_exceeds_its_limit(db, setti
     body = client_for().get("/healthz").json()
     assert (body["status"], body["outbox"]) == ("ok", "ok")
     pending = body["details"]["outbox"]["pending"]
-    assert set(pending) == {"stripe_events_unprocessed", "refunds_pending"}
+    assert set(pending) == {"outbox_overdue", "stripe_events_unprocessed", "refunds_pending"}
 
     StripeEvent.objects.create(
         event_id=f"evt_{uuid.uuid4().hex}", type="charge.refunded", payload={}

@@ -50,12 +50,12 @@ from scheduling.services.bookings import (
 )
 from scheduling.services.customers import customer_upsert
 from tenants.models import Tenant
-from tests.saas_platform import test_celery
+from tests.saas_platform import conftest as platform_fixtures
 from widgets.models import Branding
 
 from .conftest import NOW, build_catalogue, paris
 
-real_worker = test_celery.real_worker  # a Celery worker thread on the real Redis broker
+real_worker = platform_fixtures.real_worker  # a Celery worker thread on the real Redis broker
 
 FRONT_DESK = Actor("Front Desk", user_id=1)
 TEN_AM = paris(2030, 6, 4, 10)  # 08:00 UTC, 26 hours after NOW
