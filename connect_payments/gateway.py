@@ -36,15 +36,26 @@ def stripe_client() -> stripe.StripeClient:
         settings.STRIPE_API_BASE.rstrip("/"),
         settings.STRIPE_API_VERSION,
         settings.STRIPE_MAX_NETWORK_RETRIES,
+        (float(settings.STRIPE_CONNECT_TIMEOUT), float(settings.STRIPE_READ_TIMEOUT)),
     )
 
 
 @functools.lru_cache(maxsize=8)
-def _client_for(key: str, base: str, version: str, retries: int) -> stripe.StripeClient:
+def _client_for(
+    key: str, base: str, version: str, retries: int, timeout: tuple[float, float]
+) -> stripe.StripeClient:
     kwargs: dict = {}
     if base:
         kwargs["base_addresses"] = {"api": base, "connect": base, "files": base}
-    return stripe.StripeClient(key, stripe_version=version, max_network_retries=retries, **kwargs)
+    return stripe.StripeClient(
+        key,
+        stripe_version=version,
+        max_network_retries=retries,
+        # Bounded connect and read waits on every call: a hanging Stripe costs a request at most
+        # (connect + read) × (1 + retries) seconds, and the caller's StripeError path answers.
+        http_client=stripe.RequestsClient(timeout=timeout),
+        **kwargs,
+    )
 
 
 def stripe_js_url() -> str:

@@ -321,6 +321,10 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # silently changes object shapes.
 STRIPE_API_VERSION = env("STRIPE_API_VERSION", default="2026-08-26.dahlia")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Seconds to connect to Stripe and to wait for its answer, per attempt (the SDK's default is 80 s:
+# a Stripe that accepts connections and never answers would hold a web worker for minutes).
+STRIPE_CONNECT_TIMEOUT = env.float("STRIPE_CONNECT_TIMEOUT", default=3.0)
+STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=10.0)
 # Signing secrets of the platform endpoint and of the Connect endpoint (both POST to
 # /stripe/webhook/ on the platform host); either one verifies an event.
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")

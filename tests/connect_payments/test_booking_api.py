@@ -1,6 +1,9 @@
 """The booking API's payment contract (what the widget codes against), over the tenant host."""
 
 import json
+import signal
+import socket
+import threading
 
 import pytest
 
@@ -249,3 +252,51 @@ def test_schema_documents_the_payment_objects_as_the_api_returns_them(
     detail = response_of("/api/v1/bookings/{reference}/", "get", "200")
     assert set(detail["properties"]) == set(status)
     assert set(payment_of(detail)["properties"]) == set(status["payment"])
+
+
+def test_a_hanging_stripe_costs_the_checkout_a_bounded_wait_and_keeps_the_hold(
+    alpha_account, catalogue, api, settings, tenant_alpha
+):
+    """Stripe accepting connections and never answering (a real socket that reads nothing
+    back): the hold answers with a clear message once the read timeout passes, instead of the
+    SDK's 80 s per attempt."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+
+    def accept_forever() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept_forever, daemon=True).start()
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    settings.STRIPE_READ_TIMEOUT = 0.5
+    settings.STRIPE_MAX_NETWORK_RETRIES = 1
+
+    class Stuck(BaseException):  # not an OSError: the HTTP stack must not swallow it
+        pass
+
+    def stuck(signum, frame):
+        raise Stuck("the checkout is still waiting for Stripe after 30 s")
+
+    # Liveness, not speed: without a timeout the SDK waits 80 s per attempt (160 s here).
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(30)
+    try:
+        created = hold(api, catalogue)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        listener.close()
+        for connection_ in accepted:
+            connection_.close()
+    assert accepted, "Stripe was never called"
+    assert created["status"] == "held"
+    assert created["payment"]["status"] == "unavailable"
+    assert created["payment"]["message"]
+    in_schema(tenant_alpha)
+    assert Booking.objects.get(reference=created["reference"]).status == BookingStatus.HELD
