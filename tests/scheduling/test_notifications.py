@@ -131,6 +131,33 @@ def test_confirmation_is_sent_once_in_the_business_zone_with_manage_link_and_cal
     assert log.sent_at is not None and log.booking_starts_at == TEN_AM
 
 
+def test_the_html_email_escapes_everything_a_business_or_a_customer_typed(
+    catalogue, django_capture_on_commit_callbacks
+):
+    """Names, the service, the team member and the address are typed by people: in the HTML
+    part they are text, never markup (the plain-text part keeps them as typed)."""
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    tenant = Tenant.objects.get(schema_name=connection.schema_name)
+    Tenant.objects.filter(pk=tenant.pk).update(name=f"Studio {attack}")
+    connection.tenant = Tenant.objects.get(pk=tenant.pk)
+    Branding.objects.create(address=f"1 rue {attack}", contact_phone="", contact_email="")
+    catalogue["service"].name = f"Massage {attack}"
+    catalogue["service"].save(update_fields=["name"])
+    catalogue["ada"].display_name = f"Ada {attack}"
+    catalogue["ada"].save(update_fields=["display_name"])
+    customer = customer_upsert(name=f"Eve {attack}", email="eve@example.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_confirm(booking=hold(catalogue, customer))
+
+    [message] = mail.outbox
+    html = html_of(message)
+    assert "<script" not in html and "<img" not in html and "onerror=alert(1)>" not in html
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+    for typed in ("Studio ", "1 rue ", "Massage ", "Ada ", "Eve "):
+        assert typed + escaped in html, f"{typed!r} is missing or not escaped"
+    assert f"Eve {attack}" in message.body  # plain text is not HTML: shown as typed
+
+
 def test_second_confirm_and_a_retried_task_send_nothing_more(
     catalogue, customer, django_capture_on_commit_callbacks
 ):
