@@ -16,9 +16,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from common.link_tokens import link_token
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+MANAGE_TOKEN_PURPOSE = "booking-manage"
+FEED_TOKEN_PURPOSE = "staff-feed"
 
 
 class PaymentMode(models.TextChoices):
@@ -56,13 +62,21 @@ class StaffMember(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: the business's.")
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveIntegerField(default=0)
-    ics_token = models.CharField(max_length=64, unique=True, default=new_token)
+    # The feed URL's token is derived from this and SECRET_KEY (common/link_tokens.py), never
+    # stored; a feed URL issued before that is kept as a SHA-256 until the token is rotated.
+    ics_secret = models.CharField(max_length=64, default=new_token)
+    ics_token_legacy_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["display_order", "display_name"]
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def ics_token(self) -> str:
+        """The secret of the staff member's calendar feed URL: `<id>-<derived token>`."""
+        return f"{self.pk}-{link_token(FEED_TOKEN_PURPOSE, str(self.pk), self.ics_secret)}"
 
 
 class Service(models.Model):
@@ -249,7 +263,10 @@ class BookingSource(models.TextChoices):
 
 class Booking(models.Model):
     reference = models.CharField(max_length=16, unique=True)
-    manage_token = models.CharField(max_length=64, default=new_token)
+    # The customer's manage token is derived from this, the reference and SECRET_KEY
+    # (common/link_tokens.py), never stored; a token issued before is kept as a SHA-256.
+    manage_secret = models.CharField(max_length=64, default=new_token)
+    manage_token_legacy_hash = models.CharField(max_length=64, blank=True)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
     staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="bookings")
     resource = models.ForeignKey(
@@ -309,6 +326,11 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def manage_token(self) -> str:
+        """The secret of the customer's links (manage page, API), derived, never stored."""
+        return link_token(MANAGE_TOKEN_PURPOSE, self.reference, self.manage_secret)
 
 
 class BookingEvent(models.Model):

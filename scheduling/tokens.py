@@ -1,6 +1,7 @@
 """The one booking-by-token check, for every page and API that acts on a customer's booking.
 
-The customer's links carry the booking's reference and its secret manage token. An unknown
+The customer's links carry the booking's reference and its secret manage token (derived from a
+per-booking random value and SECRET_KEY, never stored: common/link_tokens.py). An unknown
 reference, a missing or non-string token and a wrong token all look the same (None), and the
 comparison takes constant time. Each edge turns None into its own answer (a 404 API error, a 404
 page).
@@ -8,9 +9,8 @@ page).
 
 from __future__ import annotations
 
-import secrets
-
-from scheduling.models import Booking
+from common.link_tokens import legacy_matches, link_token_matches
+from scheduling.models import MANAGE_TOKEN_PURPOSE, Booking
 
 
 def booking_by_token(
@@ -19,6 +19,9 @@ def booking_by_token(
     if not isinstance(reference, str) or not reference or not isinstance(token, str) or not token:
         return None
     booking = Booking.objects.select_related(*related).filter(reference=reference).first()
-    if booking is None or not secrets.compare_digest(booking.manage_token.encode(), token.encode()):
+    if booking is None:
         return None
-    return booking
+    if link_token_matches(token, MANAGE_TOKEN_PURPOSE, booking.reference, booking.manage_secret):
+        return booking
+    # A link sent before tokens were derived (its hash was kept by migration 0005).
+    return booking if legacy_matches(token, booking.manage_token_legacy_hash) else None

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from scheduling.models import ApiKey, Booking, BookingStatus, StaffMember
+from common.link_tokens import legacy_hash, link_token_matches
+from scheduling.models import FEED_TOKEN_PURPOSE, ApiKey, Booking, BookingStatus, StaffMember
 from scheduling.selectors.availability import tenant_time_zone
 
 # What a subscribed calendar shows: recent history for context, a year ahead for planning.
@@ -23,7 +24,15 @@ def staff_member_for_feed_token(token: str) -> StaffMember | None:
     """The active staff member owning this secret feed token, if any."""
     if not token:
         return None
-    return StaffMember.objects.filter(ics_token=token, is_active=True).first()
+    pk, _, derived = token.partition("-")
+    if pk.isdigit() and derived:
+        member = StaffMember.objects.filter(pk=int(pk), is_active=True).first()
+        if member and link_token_matches(derived, FEED_TOKEN_PURPOSE, pk, member.ics_secret):
+            return member
+    # A feed URL issued before tokens were derived: only its SHA-256 was kept (migration 0005).
+    return StaffMember.objects.filter(
+        ics_token_legacy_hash=legacy_hash(token), is_active=True
+    ).first()
 
 
 def staff_feed_bookings(*, staff: StaffMember, now: datetime) -> list[Booking]:

@@ -39,9 +39,12 @@ class NewApiKey:
 
 def staff_member_rotate_ics_token(*, staff_member: StaffMember, actor_user_id: int | None) -> str:
     """Give the staff member a new secret feed URL; the old one stops working at once."""
-    token = new_token()
-    StaffMember.objects.filter(pk=staff_member.pk).update(ics_token=token)
-    staff_member.ics_token = token
+    secret = new_token()
+    StaffMember.objects.filter(pk=staff_member.pk).update(
+        ics_secret=secret, ics_token_legacy_hash=""
+    )
+    staff_member.ics_secret, staff_member.ics_token_legacy_hash = secret, ""
+    token = staff_member.ics_token
     logger.info(
         "staff.ics_token.rotated",
         extra={"staff_member": staff_member.pk, "actor_user_id": actor_user_id},
