@@ -50,6 +50,7 @@ STRINGS = {
     ),
     "day_available": _("{date}, times available"),
     "day_unavailable": _("{date}, no times"),
+    "times_of_day": _("{date} · times in {zone}"),
     "no_times": _("No free times left on this day. Please choose another day."),
     "times_in_zone": _("Times are shown in your time zone, {zone}."),
     "business_zone": _("The business is in {zone}: {time} there."),
