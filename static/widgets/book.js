@@ -10,12 +10,29 @@
     booking: null, payment: null, picker: null};
 
   /* ---- steps ---------------------------------------------------------------------------- */
-  function visibleSteps() {
+  /* The steps a customer goes through for a service, counted once from the service's own flow:
+     the "who" step only when the customer picks the person, payment only when paid online. */
+  function flowOf(service) {
     return STEPS.filter(function (step) {
-      if (step === "staff") return state.service && state.service.staff.length > 1;
-      if (step === "payment") return needsPayment(state.service);
+      if (step === "staff") return service.staff.length > 1 && !preselectedStaff(service);
+      if (step === "payment") return needsPayment(service);
       return true;
     });
+  }
+  function preselectedStaff(service) {
+    var wanted = config.preselect.staff;
+    return !!wanted && service.staff.some(function (s) { return s.id === wanted; });
+  }
+  /* Before a service is chosen the total is known only when every service has the same flow;
+     otherwise the first step shows no total rather than one that changes on the next step. */
+  function stepTotal() {
+    if (state.service) return flowOf(state.service).length;
+    var totals = state.services.filter(function (service) { return !onlineUnavailable(service); })
+      .map(function (service) { return flowOf(service).length; });
+    return totals.length && totals.every(function (n) { return n === totals[0]; }) ? totals[0] : null;
+  }
+  function visibleSteps() {
+    return state.service ? flowOf(state.service) : ["service"];
   }
 
   function show(step, options) {
@@ -33,7 +50,9 @@
         onclick: function () { C.notice(""); show(back); }}));
     }
     stepBox.appendChild(heading);
-    progress.textContent = step === "done" ? "" : t("step_of", {n: index, total: steps.length});
+    var total = stepTotal();
+    progress.textContent = step === "done" ? ""
+      : total ? t("step_of", {n: index, total: total}) : t("step_first", {n: index});
     RENDER[step](stepBox);
     if (!options.keepNotice) C.notice("");
     if (!options.initial) {
@@ -106,8 +125,10 @@
             service.description ? el("span", {class: "cr-muted", text: service.description}) : null]),
           el("span", {class: "cr-option-side"}, [el("span", {text: price}),
             el("span", {class: "cr-muted", text: C.duration(service.duration_minutes)}),
-            el("span", {class: "cr-tag", text: unavailable ? t("online_unavailable")
-              : priceNote(service)})])])]));
+            /* A free service says "Free" once, as its price; the others say how they are paid. */
+            service.payment_mode === "free" && !unavailable ? null
+              : el("span", {class: "cr-tag", text: unavailable ? t("online_unavailable")
+                : priceNote(service)})])])]));
       });
       if (order.length > 1 || name) {
         var id = "cr-cat-" + order.indexOf(name);
@@ -122,12 +143,9 @@
     state.service = service;
     state.slot = null;
     state.staffId = service.staff.length === 1 ? service.staff[0].id : null;
-    if (config.preselect.staff && service.staff.some(function (s) {
-      return s.id === config.preselect.staff; })) {
-      state.staffId = config.preselect.staff;
-      state.lockedStaff = true;
-    }
-    show(service.staff.length > 1 && !state.lockedStaff ? "staff" : "time");
+    state.lockedStaff = preselectedStaff(service);
+    if (state.lockedStaff) state.staffId = config.preselect.staff;
+    show(flowOf(service).indexOf("staff") >= 0 ? "staff" : "time");
   }
 
   /* ---- step 2: staff -------------------------------------------------------------------- */
@@ -213,7 +231,9 @@
     });
     var consent = el("input", {type: "checkbox", id: "cr-consent", name: "consent",
       required: true, "aria-describedby": "cr-consent-error", checked: state.customer.consent});
-    form.appendChild(el("div", {class: "cr-field cr-check"}, [consent,
+    /* The box is 22 px; the label around it makes the touch target 44 px, as the text's is. */
+    form.appendChild(el("div", {class: "cr-field cr-check"}, [
+      el("label", {class: "cr-check-target", for: "cr-consent"}, [consent]),
       el("label", {for: "cr-consent", text: t("consent", {business: config.tenant.name})}),
       el("p", {id: "cr-consent-error", class: "cr-error", hidden: true})]));
     form.appendChild(el("div", {class: "cr-actions"}, [el("button", {type: "submit",
@@ -463,7 +483,7 @@
     if (state.booking.hold_expires_at) {
       var expiry = new Date(state.booking.hold_expires_at), reference = state.booking.reference;
       box.appendChild(el("p", {class: "cr-muted", text: t("held_until",
-        {time: C.formatTime(expiry, state.zone)})}));
+        {time: C.formatTimeInZone(expiry, state.zone)})}));
       /* When the hold runs out before paying, the time may go to someone else: say so. */
       window.clearTimeout(state.expiryTimer);
       state.expiryTimer = window.setTimeout(function () {

@@ -141,7 +141,9 @@
         this.grid.appendChild(el("button", {type: "button", class: "cr-day cr-day-open",
           "data-date": date, "aria-label": t("day_available", {date: label}),
           "aria-pressed": date === this.day ? "true" : "false", text: number,
-          onclick: (function (chosen) { return function () { self.chooseDay(chosen); }; })(date)}));
+          onclick: (function (chosen) {
+            return function () { self.chooseDay(chosen, {reveal: true}); };
+          })(date)}));
       } else {
         this.grid.appendChild(el("span", {class: "cr-day", "aria-label": t("day_unavailable",
           {date: label}), role: "img", text: number}));
@@ -164,8 +166,11 @@
     if (found) found.focus();
   };
 
-  Picker.prototype.chooseDay = function (date) {
-    var self = this, ticket = (this.ticket || 0) + 1;
+  /* options.reveal: the customer chose this day, so its times are brought into view and focus
+     moves to them once drawn (on a phone they start below the fold; a screen reader reads the
+     day's heading next). Re-reading a day (after a refused hold, on coming back) does neither. */
+  Picker.prototype.chooseDay = function (date, options) {
+    var self = this, ticket = (this.ticket || 0) + 1, reveal = !!(options && options.reveal);
     this.ticket = ticket;
     this.day = date;
     Array.prototype.forEach.call(this.grid.querySelectorAll(".cr-day-open"), function (node) {
@@ -174,7 +179,7 @@
     this.times.textContent = "";
     this.times.setAttribute("aria-busy", "true");
     var title = el("h3", {id: "cr-times-title", tabindex: "-1",
-      text: C.formatDay(noonUtc(date), "UTC")});
+      text: t("times_of_day", {date: C.formatDay(noonUtc(date), "UTC"), zone: C.zoneLabel(this.zone)})});
     this.times.appendChild(title);
     return C.api(C.config.urls.api + "availability/?" + C.query({service: this.options.serviceId,
       staff: this.options.staffId, start: addDays(date, -1), end: addDays(date, 1), tz: this.zone}))
@@ -189,7 +194,14 @@
           return slot.local_start.slice(0, 10) === date;
         });
         self.drawTimes(slots, title);
+        if (reveal) self.reveal(title);
       });
+  };
+
+  Picker.prototype.reveal = function (title) {
+    title.focus({preventScroll: true});
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    this.times.scrollIntoView({block: "start", behavior: still ? "auto" : "smooth"});
   };
 
   Picker.prototype.refreshDay = function () {

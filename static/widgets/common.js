@@ -103,9 +103,16 @@
     return new Intl.DateTimeFormat(intlLocale, {timeZone: zone, weekday: "long", day: "numeric",
       month: "long", year: "numeric"}).format(instant);
   }
+  /* A date and time the customer reads on its own (summary, confirmation, manage page) names
+     its zone, as the confirmation email does; a bare formatTime is for lists under a heading
+     that names it. */
   function formatWhen(instant, zone) {
-    return new Intl.DateTimeFormat(intlLocale, {timeZone: zone, weekday: "long", day: "numeric",
-      month: "long", year: "numeric", hour: "numeric", minute: "2-digit"}).format(instant);
+    return t("time_in_zone", {zone: zoneLabel(zone), time: new Intl.DateTimeFormat(intlLocale, {
+      timeZone: zone, weekday: "long", day: "numeric", month: "long", year: "numeric",
+      hour: "numeric", minute: "2-digit"}).format(instant)});
+  }
+  function formatTimeInZone(instant, zone) {
+    return t("time_in_zone", {zone: zoneLabel(zone), time: formatTime(instant, zone)});
   }
   function zoneLabel(zone) { return zone.replace(/_/g, " "); }
 
@@ -165,7 +172,8 @@
   window.Creneau = {
     config: config, t: t, el: el, api: api, query: query, money: money, percentOf: percentOf,
     duration: duration, detectedZone: detectedZone, dayKey: dayKey, formatTime: formatTime,
-    formatDay: formatDay, formatWhen: formatWhen, zoneLabel: zoneLabel, post: post,
+    formatDay: formatDay, formatWhen: formatWhen, formatTimeInZone: formatTimeInZone,
+    zoneLabel: zoneLabel, post: post,
     reportHeight: reportHeight, announce: announce, notice: notice, button: button,
     definitionList: definitionList, lang: lang, intlLocale: intlLocale
   };

@@ -8,9 +8,14 @@
   var BASE = {scheme: "{{ base.scheme|escapejs }}", domain: "{{ base.domain|escapejs }}",
     port: "{{ base.port|escapejs }}"};
   var TEXT = {
-    en: {book: "Book now", close: "Close", title: "Online booking"},
-    fr: {book: "Réserver", close: "Fermer", title: "Réservation en ligne"}
+    en: {book: "Book now", close: "Close", title: "Online booking",
+      fallback: "Book online on our booking page"},
+    fr: {book: "Réserver", close: "Fermer", title: "Réservation en ligne",
+      fallback: "Réserver en ligne sur notre page de réservation"}
   };
+  /* A frame that loaded but never said creneau:ready was refused (this website is not on the
+     business's allowed list, or the page failed): a link replaces the browser's grey box. */
+  var READY_GRACE_MS = 3000;
 
   function attr(script, name) { return (script.getAttribute("data-" + name) || "").trim(); }
   function digits(value) { return /^[0-9]{1,18}$/.test(value) ? value : ""; }
@@ -29,20 +34,55 @@
     var words = TEXT[locale] || TEXT[(navigator.language || "en").slice(0, 2).toLowerCase()] || TEXT.en;
     var origin = BASE.scheme + "://" + slug + "." + BASE.domain + BASE.port;
     var service = digits(attr(script, "service")), staff = digits(attr(script, "staff"));
-    var params = [["mode", mode], ["origin", window.location.origin], ["lang", locale],
-      ["staff", staff]].filter(function (pair) { return pair[1]; }).map(function (pair) {
-      return pair[0] + "=" + encodeURIComponent(pair[1]);
-    });
-    var src = origin + "/book/" + (service ? service + "/" : "") + "?" + params.join("&");
-    var iframe = null, dialog = null, opener = null;
+    /* The hosted page keeps the language and the person; the frame also says how it is shown. */
+    var keep = [["lang", locale], ["staff", staff]].filter(function (pair) { return pair[1]; });
+    function search(pairs) {
+      return pairs.map(function (pair) {
+        return pair[0] + "=" + encodeURIComponent(pair[1]);
+      }).join("&");
+    }
+    var page = origin + "/book/" + (service ? service + "/" : "");
+    var src = page + "?" + search([["mode", mode], ["origin", window.location.origin]].concat(keep));
+    var hosted = page + (keep.length ? "?" + search(keep) : "");
+    var iframe = null, dialog = null, opener = null, ready = false, fallback = null;
 
     function makeFrame(height) {
       iframe = document.createElement("iframe");
       iframe.src = src;
       iframe.title = words.title;
       iframe.setAttribute("allow", "payment");
+      iframe.addEventListener("load", function () {
+        window.setTimeout(function () { if (!ready) showFallback(); }, READY_GRACE_MS);
+      });
       return css(iframe, {width: "100%", height: height, border: "0", display: "block",
         colorScheme: "normal"});
+    }
+
+    function showFallback() {
+      if (fallback || !iframe.parentNode) return;
+      fallback = css(document.createElement("p"), {margin: "1rem 0", font: "inherit"});
+      fallback.className = "creneau-fallback";
+      var link = document.createElement("a");
+      link.href = hosted;
+      link.textContent = words.fallback;
+      link.setAttribute("rel", "noopener");
+      fallback.appendChild(link);
+      iframe.style.display = "none";
+      iframe.parentNode.insertBefore(fallback, iframe.nextSibling);
+      if (window.console && console.warn) {
+        console.warn("Creneau: the booking form of \u201c" + slug + "\u201d cannot be shown on " +
+          window.location.origin + ": add this address to the allowed websites on " + origin +
+          "/embed/. Visitors see a link to the booking page meanwhile.");
+      }
+    }
+
+    function markReady() {
+      ready = true;
+      if (fallback) { /* a slow page after all: show it */
+        fallback.parentNode.removeChild(fallback);
+        fallback = null;
+        iframe.style.display = "block";
+      }
     }
 
     function close() {
@@ -99,6 +139,7 @@
       if (event.origin !== origin || !iframe || event.source !== iframe.contentWindow) return;
       var data = event.data;
       if (!data || typeof data.type !== "string" || data.type.indexOf("creneau:") !== 0) return;
+      if (data.type === "creneau:ready") markReady();
       if (data.type === "creneau:resize" && mode === "inline" && data.height > 0) {
         iframe.style.height = Math.min(Math.ceil(data.height), 10000) + "px";
       }

@@ -540,3 +540,30 @@ def _first_free_start(live_site: dict, service_id: int) -> str:
                         f"&start={start}&end={end}")  # fmt: skip
     assert status == 200 and data["slots"]
     return data["slots"][-1]["start"]
+
+
+def test_embed_page_asks_for_the_website_before_the_code_and_warns_while_none_is_allowed(
+    owner_context: Any, live_site: dict, alpha_catalogue: dict
+) -> None:
+    page = owner_context.new_page()
+    page.goto(live_site["alpha"] + "/embed/")
+    order = page.evaluate("""() => {
+        const site = document.getElementById('id_allowed_origins');
+        const code = document.getElementById('embed-snippet');
+        return !!(site.compareDocumentPosition(code) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    assert order  # the website's address is asked for first, then the code
+    warning = page.locator("#embed-no-site")
+    assert "shows only a link to your booking page" in warning.inner_text()
+    page.fill("#id_allowed_origins", "www.salon.example")  # no scheme: refused, and said why
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click("text=Save allowed websites")
+    assert answer.value.status == 400
+    assert "write the full address with http:// or https://" in page.inner_text("#origins-errors")
+    assert page.get_attribute("#id_allowed_origins", "aria-invalid") == "true"
+    page.fill("#id_allowed_origins", "HTTPS://www.Salon.example/")
+    page.click("text=Save allowed websites")
+    page.wait_for_selector("#embed-sites")
+    assert page.locator("#embed-no-site").count() == 0
+    assert "https://www.salon.example" in page.inner_text("#embed-sites")
+    screenshot(page, "embed-page-site-first")

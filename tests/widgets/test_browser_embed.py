@@ -178,6 +178,61 @@ def test_a_website_not_on_the_list_cannot_frame_the_booking_page(
     page.close()
 
 
+def test_a_refused_frame_is_replaced_by_a_link_to_the_hosted_booking_page(
+    browser: Any, live_site: dict, alpha_catalogue: dict, allowed_site: dict
+) -> None:
+    stranger = allowed_site["origin"].replace("127.0.0.1", "localhost")
+    page = browser.new_page(locale="en-US")
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    path = _host_page(allowed_site, live_site, "stranger-link", "inline",
+                      f'data-service="{alpha_catalogue["haircut"].pk}"')  # fmt: skip
+    page.goto(stranger + path)
+    link = page.get_by_role("link", name="Book online on our booking page")
+    link.wait_for()  # instead of the browser's grey "refused to connect" box
+    assert link.get_attribute("href") == (
+        f"{live_site['alpha']}/book/{alpha_catalogue['haircut'].pk}/"
+    )
+    assert not page.locator("iframe").is_visible()
+    assert any("add this address to the allowed websites" in w and stranger in w
+               for w in warnings), warnings  # fmt: skip
+    screenshot(page, "embed-refused-link")
+    link.click()  # the hosted page itself is never refused: the customer can book there
+    page.get_by_role("button", name="Anyone available").wait_for()
+    page.close()
+
+
+def test_a_refused_popup_shows_the_link_inside_its_dialog_in_the_chosen_language(
+    browser: Any, live_site: dict, alpha_catalogue: dict, allowed_site: dict
+) -> None:
+    stranger = allowed_site["origin"].replace("127.0.0.1", "localhost")
+    page = browser.new_page(locale="en-US")
+    path = _host_page(allowed_site, live_site, "stranger-popup", "popup", 'data-locale="fr"')
+    page.goto(stranger + path)
+    page.get_by_role("button", name="Réserver").click()
+    link = page.locator("dialog").get_by_role(
+        "link", name="Réserver en ligne sur notre page de réservation"
+    )
+    link.wait_for()
+    assert link.get_attribute("href") == f"{live_site['alpha']}/book/?lang=fr"
+    page.close()
+
+
+def test_an_allowed_website_never_sees_the_fallback_link(
+    browser: Any, live_site: dict, alpha_catalogue: dict, allowed_site: dict
+) -> None:
+    page = browser.new_page(locale="en-US")
+    page.clock.install()  # the loader's timers, run on demand below
+    page.goto(allowed_site["origin"] + _host_page(allowed_site, live_site, "ok", "inline"))
+    page.frame_locator("iframe[title='Online booking']").locator(".cr-option").first.wait_for()
+    page.wait_for_function("window.creneauMessages.some(m => m.type === 'creneau:ready')")
+    page.wait_for_function("() => document.readyState === 'complete'")  # the frame has loaded
+    page.clock.run_for(60_000)  # well past the loader's grace after the frame's load event
+    assert page.locator(".creneau-fallback").count() == 0
+    assert page.locator("iframe").is_visible()
+    page.close()
+
+
 def test_a_suspended_business_reads_well_inside_the_widget(
     browser: Any, live_site: dict, alpha_catalogue: dict, allowed_site: dict
 ) -> None:
