@@ -242,7 +242,11 @@ ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED)
 
 
 class BookingSource(models.TextChoices):
+    """Where a booking was made: the widget on a website, the hosted booking page, the team's
+    own pages, or the API (a client of the public or staff API)."""
+
     WIDGET = "widget", "Widget"
+    BOOKING_PAGE = "page", "Booking page"
     STAFF = "staff", "Staff"
     API = "api", "API"
 
@@ -271,6 +275,8 @@ class Booking(models.Model):
     payment_mode = models.CharField(max_length=20, choices=PaymentMode.choices)
     policy_snapshot = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=BookingSource.choices)
+    # For a widget booking, the website it was embedded on (an origin the business allowed).
+    embedded_on = models.CharField(max_length=255, blank=True, default="")
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -309,6 +315,13 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def source_label(self) -> str:
+        """What the back office shows: "Widget on https://www.salon.example", "Booking page"."""
+        if self.source == BookingSource.WIDGET and self.embedded_on:
+            return f"Widget on {self.embedded_on}"
+        return self.get_source_display()
 
 
 class BookingEvent(models.Model):
