@@ -256,7 +256,11 @@ ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED)
 
 
 class BookingSource(models.TextChoices):
+    """Where a booking was made: the widget on a website, the hosted booking page, the team's
+    own pages, or the API (a client of the public or staff API)."""
+
     WIDGET = "widget", "Widget"
+    BOOKING_PAGE = "page", "Booking page"
     STAFF = "staff", "Staff"
     API = "api", "API"
 
@@ -288,6 +292,8 @@ class Booking(models.Model):
     payment_mode = models.CharField(max_length=20, choices=PaymentMode.choices)
     policy_snapshot = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=BookingSource.choices)
+    # For a widget booking, the website it was embedded on (an origin the business allowed).
+    embedded_on = models.CharField(max_length=255, blank=True, default="")
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -331,6 +337,13 @@ class Booking(models.Model):
     def manage_token(self) -> str:
         """The secret of the customer's links (manage page, API), derived, never stored."""
         return link_token(MANAGE_TOKEN_PURPOSE, self.reference, self.manage_secret)
+
+    @property
+    def source_label(self) -> str:
+        """What the back office shows: "Widget on https://www.salon.example", "Booking page"."""
+        if self.source == BookingSource.WIDGET and self.embedded_on:
+            return f"Widget on {self.embedded_on}"
+        return self.get_source_display()
 
 
 class BookingEvent(models.Model):

@@ -113,10 +113,17 @@ class Branding(Protocol):
     def contact(self) -> BusinessContact:
         """The current tenant's contact lines."""
 
+    def allowed_embedding_origin(self, claimed: str) -> str:
+        """`claimed` normalised (scheme://host[:port]) when the current tenant allows that
+        website to embed its booking page, else "" (malformed or not on the list)."""
+
 
 class NoBranding:
     def contact(self) -> BusinessContact:
         return BusinessContact()
+
+    def allowed_embedding_origin(self, claimed: str) -> str:
+        return ""
 
 
 _payments: Payments = NoPayments()

@@ -2,6 +2,7 @@
 
 from scheduling.ports import BusinessContact
 
+from .origins import InvalidOrigin, normalise_origin
 from .selectors import branding_get
 
 
@@ -13,3 +14,10 @@ class WidgetBranding:
             contact_phone=branding.contact_phone,
             contact_email=branding.contact_email,
         )
+
+    def allowed_embedding_origin(self, claimed: str) -> str:
+        try:
+            origin = normalise_origin(claimed)
+        except InvalidOrigin:
+            return ""
+        return origin if origin in branding_get().allowed_origins else ""

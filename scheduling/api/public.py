@@ -435,15 +435,27 @@ class BookingCreateView(PublicApiView):
                     email=data["customer"]["email"],
                     phone=data["customer"]["phone"],
                 )
+                source, embedded_on = _source_of(data)
                 booking = booking_hold(service=service, starts_at=data["start"],
-                                       customer=customer, staff_id=staff_id, source="api",
-                                       notes=data["notes"], actor=CUSTOMER)  # fmt: skip
+                                       customer=customer, staff_id=staff_id, source=source,
+                                       embedded_on=embedded_on, notes=data["notes"],
+                                       actor=CUSTOMER)  # fmt: skip
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
         body = BookingCreatedSerializer(booking).data
         # After the hold's transaction: the PaymentIntent is created outside it (null when
         # nothing is paid online; see docs/payments.md for the shape).
         body["payment"] = ports.payments().after_hold(booking=booking, promo=promo)
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _source_of(data: dict) -> tuple[str, str]:
+    """`source` and, for the widget, the website it was on when the business allows that site
+    (otherwise the booking is still made, labelled "Widget": a label never refuses a customer)."""
+    if data["source"] != "widget":
+        return data["source"], ""
+    claimed = data["embedded_on"]
+    site = ports.branding().allowed_embedding_origin(claimed) if claimed else ""
+    return "widget", site
 
 
 def session_of(service: Service, data: dict, *, missing: str) -> Occurrence:
@@ -488,8 +500,10 @@ def _hold_session_seat(*, service: Service, data: dict) -> Booking:
             email=data["customer"]["email"],
             phone=data["customer"]["phone"],
         )
-        return booking_take_seat(occurrence=occurrence, customer=customer, source="api",
-                                 notes=data["notes"], now=now, actor=CUSTOMER)  # fmt: skip
+        source, embedded_on = _source_of(data)
+        return booking_take_seat(occurrence=occurrence, customer=customer, source=source,
+                                 embedded_on=embedded_on, notes=data["notes"], now=now,
+                                 actor=CUSTOMER)  # fmt: skip
 
 
 class BookingDetailView(PublicApiView):

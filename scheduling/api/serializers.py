@@ -223,6 +223,30 @@ class BookingCreateSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Optional discount code (case-insensitive), for services paid online",
     )
+    # DRF's metaclass moves declared fields off the class: this does not shadow Field.source.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["api", "page", "widget"],
+        required=False,
+        default="api",
+        help_text="Where the customer booked, shown to the business: `page` (its hosted booking "
+        "page), `widget` (the widget on a website, see `embedded_on`), else `api`",
+    )
+    embedded_on = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With `source: widget`: the website's origin (`https://www.example.com`); "
+        "kept only when the business allows that website to embed its booking page",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("embedded_on") and attrs.get("source") != "widget":
+            raise serializers.ValidationError(
+                {"embedded_on": "Only a booking made through the widget has a website "
+                 "(`source`: `widget`)."}
+            )  # fmt: skip
+        return attrs
 
 
 class BookingTokenSerializer(serializers.Serializer):

@@ -142,6 +142,7 @@ def booking_hold(
     customer: Customer,
     staff_id: int | None = None,
     source: str = BookingSource.WIDGET,
+    embedded_on: str = "",
     notes: str = "",
     now: datetime | None = None,
     actor: Actor = CUSTOMER,
@@ -206,6 +207,7 @@ def booking_hold(
                 payment_mode=service.payment_mode,
                 policy_snapshot=service.cancellation_policy,
                 source=source,
+                embedded_on=embedded_on,
                 notes=notes,
             )
             _record(booking, actor=actor, action="creneau.booking.held", from_status="",
@@ -266,6 +268,7 @@ def booking_take_seat(
     occurrence: Occurrence,
     customer: Customer,
     source: str = BookingSource.WIDGET,
+    embedded_on: str = "",
     notes: str = "",
     now: datetime | None = None,
     actor: Actor = CUSTOMER,
@@ -293,6 +296,7 @@ def booking_take_seat(
             payment_mode=service.payment_mode,
             policy_snapshot=service.cancellation_policy,
             source=source,
+            embedded_on=embedded_on,
             notes=notes,
         )
         _record(booking, actor=actor, action="creneau.booking.held", from_status="",

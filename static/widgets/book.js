@@ -371,6 +371,10 @@
     if (state.slot.occurrence_id) body.occurrence = state.slot.occurrence_id;
     else body.start = state.slot.start;
     if (promo && state.promo) body.promo_code = state.promo;
+    /* Shown to the business as "Booking page" or "Widget on <the website>" (the server keeps the
+       website only when the business allowed it). */
+    body.source = config.embed.mode ? "widget" : "page";
+    if (config.embed.mode && config.embed.parent_origin) body.embedded_on = config.embed.parent_origin;
     C.api(config.urls.api + "bookings/", {method: "POST", body: body}).then(function (result) {
       if (result.ok) {
         state.booking = result.data;

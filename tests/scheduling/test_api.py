@@ -211,6 +211,46 @@ def test_hold_returns_201_with_reference_and_manage_token(api, catalogue, tenant
         assert booking.customer.email == "chloe@example.test"
 
 
+@pytest.mark.parametrize(
+    ("extra", "source", "embedded_on"),
+    [
+        ({"source": "page"}, "page", ""),
+        ({"source": "widget", "embedded_on": "HTTPS://Salon.example/"}, "widget",
+         "https://salon.example"),
+        # Not on the business's list (or not an address): booked anyway, labelled "Widget".
+        ({"source": "widget", "embedded_on": "https://stranger.example"}, "widget", ""),
+        ({"source": "widget", "embedded_on": "not a website"}, "widget", ""),
+        ({"source": "widget"}, "widget", ""),
+    ],
+)  # fmt: skip
+def test_a_hold_records_where_the_customer_booked(api, catalogue, tenant_alpha, extra, source,
+                                                  embedded_on):  # fmt: skip
+    from widgets.models import Branding
+
+    Branding.objects.create(allowed_origins=["https://salon.example"])
+    body = hold(api, catalogue, **extra)
+    with tenant_context(tenant_alpha):
+        booking = Booking.objects.get(reference=body["reference"])
+    assert (booking.source, booking.embedded_on) == (source, embedded_on)
+    expected = f"Widget on {embedded_on}" if embedded_on else booking.get_source_display()
+    assert booking.source_label == expected
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"source": "staff"}, "source"),  # the team's own pages are not reached through here
+        ({"source": ["page"]}, "source"),
+        ({"source": "page", "embedded_on": "https://salon.example"}, "embedded_on"),
+        ({"source": "widget", "embedded_on": "x" * 256}, "embedded_on"),
+    ],
+)
+def test_a_hold_with_a_wrong_source_is_a_clear_400(api, catalogue, extra, field):
+    response = post_json(api, "/api/v1/bookings/", booking_body(catalogue, **extra))
+    assert_error(response, 400, "invalid", field)
+    assert not Booking.objects.exists()
+
+
 def test_second_hold_of_the_same_staff_and_time_is_409_slot_taken(api, catalogue, tenant_alpha):
     hold(api, catalogue, staff=catalogue["ada"].pk)
     other = {"name": "Other", "email": "other@example.test"}

@@ -80,7 +80,7 @@ def test_links_keep_working_across_a_secret_key_rotation_with_fallbacks(held, se
 
 
 def test_a_link_sent_before_the_migration_works_by_its_kept_hash(held, catalogue):
-    """Migration 0004 replaced each clear token by its SHA-256 (manage and feed tokens)."""
+    """Migration 0005 replaced each clear token by its SHA-256 (manage and feed tokens)."""
     old = "pre-migration-clear-token-abcdefgh"
     Booking.objects.filter(pk=held.pk).update(manage_token_legacy_hash=legacy_hash(old))
     assert booking_by_token(held.reference, old).pk == held.pk
@@ -97,7 +97,7 @@ def test_a_link_sent_before_the_migration_works_by_its_kept_hash(held, catalogue
 
 
 def test_the_migration_hashes_every_clear_token_and_draws_new_secrets():
-    """The data step of migration 0004 on stand-ins for its historical models (the clear
+    """The data step of migration 0005 on stand-ins for its historical models (the clear
     columns no longer exist in the test database, which is built at the latest migration)."""
     rows = {"Booking": [], "StaffMember": []}
 
@@ -123,7 +123,7 @@ def test_the_migration_hashes_every_clear_token_and_draws_new_secrets():
     models = {"Booking": Model("Booking", "manage_token"),
               "StaffMember": Model("StaffMember", "ics_token")}  # fmt: skip
     apps = type("Apps", (), {"get_model": staticmethod(lambda app, name: models[name])})
-    migration = importlib.import_module("scheduling.migrations.0004_derived_link_tokens")
+    migration = importlib.import_module("scheduling.migrations.0005_derived_link_tokens")
     migration.hash_existing_tokens(apps, None)
     assert [pk for pk, _ in rows["Booking"]] == [1, 2]
     [(_, first), (_, second)] = rows["Booking"]

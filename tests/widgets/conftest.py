@@ -298,3 +298,34 @@ def onboarded_alpha(tenant: Any, stripe: dict[str, Any], django_db_blocker: Any)
             yield account
         finally:
             account.delete()
+
+
+@pytest.fixture
+def owner_context(browser: Any, live_site: dict, alpha_catalogue: dict) -> Any:
+    """A browser context signed in as alpha's owner, second factor verified."""
+    from django.conf import settings
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import member_client
+
+    tenant = alpha_catalogue["tenant"]
+    owner = tenant.memberships.get(role="owner").user
+    had_device = TOTPDevice.objects.filter(user=owner).exists()
+    client = member_client(tenant, owner, verified=True)  # a committed session row
+    with tenant_context(tenant):
+        saved = Branding.objects.first()  # a module's branding (allowed websites) survives
+    connection.set_schema_to_public()
+    context = browser.new_context()
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "httpOnly": True,
+                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                          "url": live_site["alpha"]}])  # fmt: skip
+    yield context
+    context.close()
+    with tenant_context(tenant):
+        Branding.objects.all().delete()
+        if saved is not None:
+            saved.save(force_insert=True)
+    connection.set_schema_to_public()
+    client.logout()
+    if not had_device:
+        TOTPDevice.objects.filter(user=owner).delete()

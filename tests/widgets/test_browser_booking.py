@@ -405,32 +405,6 @@ def test_branding_colours_font_and_logo_are_applied(
         connection.set_schema_to_public()
 
 
-@pytest.fixture
-def owner_context(browser: Any, live_site: dict, alpha_catalogue: dict) -> Any:
-    """A browser context signed in as alpha's owner, second factor verified."""
-    from django.conf import settings
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from tests.factories import member_client
-
-    tenant = alpha_catalogue["tenant"]
-    owner = tenant.memberships.get(role="owner").user
-    had_device = TOTPDevice.objects.filter(user=owner).exists()
-    client = member_client(tenant, owner, verified=True)  # a committed session row
-    context = browser.new_context()
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "httpOnly": True,
-                          "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                          "url": live_site["alpha"]}])  # fmt: skip
-    yield context
-    context.close()
-    with tenant_context(tenant):
-        Branding.objects.all().delete()
-    connection.set_schema_to_public()
-    client.logout()
-    if not had_device:
-        TOTPDevice.objects.filter(user=owner).delete()
-
-
 def test_branding_page_previews_colours_live_and_warns_on_contrast(
     owner_context: Any, live_site: dict
 ) -> None:
@@ -567,3 +541,29 @@ def test_embed_page_asks_for_the_website_before_the_code_and_warns_while_none_is
     assert page.locator("#embed-no-site").count() == 0
     assert "https://www.salon.example" in page.inner_text("#embed-sites")
     screenshot(page, "embed-page-site-first")
+
+
+def test_a_booking_made_on_the_hosted_page_says_booking_page_in_the_back_office(
+    browser: Any, live_site: dict, alpha_catalogue: dict, owner_context: Any
+) -> None:
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    page.goto(live_site["alpha"] + "/book/")
+    page.get_by_role("button", name="Haircut").click()
+    page.get_by_role("button", name="Anyone available").click()
+    _pick_first_time(page)
+    _fill_details(page, name="Paige Page", email="paige.page@example.test")
+    page.click("#cr-submit")
+    page.wait_for_selector("body[data-step='done']")
+    reference = page.locator(".cr-reference dd").inner_text()
+    page.close()
+    booking = next(b for b in _bookings(alpha_catalogue["tenant"]) if b.reference == reference)
+    assert (booking.source, booking.embedded_on) == ("page", "")
+    office = owner_context.new_page()
+    office.goto(f"{live_site['alpha']}/bookings/{reference}/")
+    source = (
+        office.locator("dt")
+        .get_by_text("Source", exact=True)
+        .locator("xpath=following-sibling::dd[1]")
+    )
+    assert source.inner_text() == "Booking page"
+    office.close()

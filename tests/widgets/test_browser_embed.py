@@ -252,3 +252,27 @@ def test_a_suspended_business_reads_well_inside_the_widget(
     finally:
         tenant.status, tenant.suspended_reason = "active", ""
         tenant.save(update_fields=["status", "suspended_reason"])
+
+
+def test_the_back_office_names_the_website_a_widget_booking_came_from(
+    browser: Any, live_site: dict, alpha_catalogue: dict, allowed_site: dict, owner_context: Any
+) -> None:
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    page.goto(allowed_site["origin"] + _host_page(allowed_site, live_site, "source", "inline"))
+    frame = page.frame_locator("iframe[title='Online booking']")
+    _book_inside(frame, "walter.widget@example.test")
+    reference = _reference_of(alpha_catalogue["tenant"], "walter.widget@example.test")
+    page.close()
+    with tenant_context(alpha_catalogue["tenant"]):
+        booking = Booking.objects.get(reference=reference)
+    connection.set_schema_to_public()
+    assert (booking.source, booking.embedded_on) == ("widget", allowed_site["origin"])
+    office = owner_context.new_page()
+    office.goto(f"{live_site['alpha']}/bookings/{reference}/")
+    source = (
+        office.locator("dt")
+        .get_by_text("Source", exact=True)
+        .locator("xpath=following-sibling::dd[1]")
+    )
+    assert source.inner_text() == f"Widget on {allowed_site['origin']}"
+    office.close()

@@ -30,7 +30,7 @@ def hash_existing_tokens(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduling", "0003_notificationlog")]
+    dependencies = [("scheduling", "0004_booking_embedded_on")]
 
     operations = [
         migrations.AddField(
