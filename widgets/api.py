@@ -18,6 +18,7 @@ from scheduling.cancellation_policy import (
 from scheduling.models import ACTIVE_STATUSES, Service, StaffMember
 from scheduling.selectors.availability import tenant_time_zone
 from scheduling.tokens import booking_by_token
+from tenants.context import current_tenant
 
 from .page_context import (
     policy_text,
@@ -129,7 +130,9 @@ class BookingPolicyView(PublicApiView):
                 "policy_text": policy_text(booking.policy_snapshot, language),
                 "refund_percent_now": percent,
                 "changeable": changeable,
-                "reschedulable": changeable,
+                # A suspended business takes no new times: cancelling stays open, moving does not
+                # (tenants.middleware.OPEN_WHILE_SUSPENDED refuses it).
+                "reschedulable": changeable and not current_tenant().is_suspended,
                 # A seat moves to another session of its class (`occurrence` in reschedule).
                 "occurrence_id": booking.occurrence_id,
             }

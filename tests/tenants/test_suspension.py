@@ -54,6 +54,8 @@ def test_a_customer_of_a_suspended_business_still_sees_the_booking_and_the_conta
     assert api.status_code == 200 and api.json()["reference"] == booking.reference
     helper = customer.get(f"/widget/bookings/{booking.reference}/?token={token}")
     assert helper.status_code == 200
+    # The manage page offers cancelling, not moving: a move would be refused.
+    assert (helper.json()["changeable"], helper.json()["reschedulable"]) == (True, False)
     ics = customer.get(f"/api/v1/bookings/{booking.reference}/calendar.ics?token={token}")
     assert ics.status_code == 200
     # The token is still checked.
