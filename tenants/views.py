@@ -18,27 +18,12 @@ from .exceptions import TenancyError
 from .forms import AcceptInvitationForm, InvitationForm, RoleChangeForm
 from .http import MemberRequest, TenantRequest
 from .models import Membership
-from .roles import ROLE_LABELS, Permission, role_allows
+from .roles import ROLE_LABELS, Permission
 from .tasks import send_invitation_email
 
 
 def _login_on_this_host(request: HttpRequest, user) -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-
-
-@member_required()
-def dashboard(request: MemberRequest) -> HttpResponse:
-    membership = request.membership
-    sections = [
-        (permission, label, url)
-        for permission, label, url in SECTIONS
-        if role_allows(membership.role, permission)
-    ]
-    return render(
-        request,
-        "tenant/dashboard.html",
-        {"sections": sections, "membership": membership},
-    )
 
 
 # Back-office sections; later issues fill them with their pages.

@@ -56,6 +56,8 @@ TENANT_APPS = [
     "notifications",
     "connect_payments",
     "widgets",
+    # No models: the landing page (dashboard, setup checklist) reads the apps above.
+    "insights",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from two_factor.urls import urlpatterns as two_factor_urls
 
+from insights.views import home
 from tenants import views as tenant_views
 
 # An unreachable database: 503 with Retry-After, not a 500 page (saas_platform.unavailable).
@@ -17,7 +18,7 @@ api_documentation = [
 ]
 
 urlpatterns = [
-    path("", tenant_views.dashboard, name="dashboard"),
+    path("", home, name="dashboard"),
     path("", include("scheduling.urls.calendar")),
     path("", include("scheduling.urls.catalogue")),
     path("", include("scheduling.urls.integrations")),
