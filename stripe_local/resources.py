@@ -12,6 +12,7 @@ from stripe_local.billing import (  # noqa: F401
     promotion_codes,
     subscription_items,
     subscription_status,
+    subscription_updates,
     subscriptions,
     test_clocks,
 )

@@ -41,6 +41,8 @@ def _next_action(state: State, sub: Record) -> tuple[int, str] | None:
             and d["trial_end"] - TRIAL_WILL_END_NOTICE > d["created"]
         ):
             candidates.append((d["trial_end"] - TRIAL_WILL_END_NOTICE, "trial_will_end"))
+        if d["cancel_at"] is not None:
+            candidates.append((d["cancel_at"], "cancel"))
         candidates.append((d["trial_end"], "trial_end"))
     elif status in ("active", "past_due", "unpaid"):
         end = current_period(state, sub)[1]
@@ -82,10 +84,7 @@ def _run_action(ctx: Context, sub: Record, action: str, at: int) -> None:
         renew_subscription(ctx, sub)
     elif action == "retry":
         invoice = state.store.records[sub.data["latest_invoice"]]
-        invoice.data["attempt_count"] += 1
-        outcome = attempt_invoice_payment(ctx, invoice, None, off_session=True)
-        if outcome is False and invoice.data["status"] == "open":
-            pass
+        attempt_invoice_payment(ctx, invoice, None, off_session=True)
 
 
 def advance_clock(ctx: Context, clock: Record, target: int) -> None:
