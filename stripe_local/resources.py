@@ -6,8 +6,10 @@ from stripe_local.app import events  # noqa: F401
 from stripe_local.billing import (  # noqa: F401
     coupons,
     invoice_items,
+    invoice_pages,
     invoices,
     invoicing,
+    previews,
     products,
     promotion_codes,
     subscription_items,

@@ -78,6 +78,7 @@ class LocalReply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     html: bool = False
+    content_type: str | None = None  # raw bytes or text of this type (e.g. application/pdf)
 
 
 def html_reply(page: tuple[int, dict[str, str], str]) -> LocalReply:

@@ -88,7 +88,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._send(status, core.dumps(value), "application/json", headers)
 
     def _reply(self, reply: LocalReply) -> None:
-        if reply.html:
+        if reply.content_type:
+            self._send(reply.status, reply.body, reply.content_type, reply.headers)
+        elif reply.html:
             self._send(reply.status, reply.body, "text/html; charset=utf-8", reply.headers)
         else:
             self._json(reply.status, reply.body, reply.headers)
