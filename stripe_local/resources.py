@@ -9,6 +9,7 @@ from stripe_local.billing import (  # noqa: F401
     invoice_pages,
     invoices,
     invoicing,
+    portal,
     previews,
     products,
     promotion_codes,
