@@ -7,6 +7,8 @@ import time
 import pytest
 import stripe
 
+from stripe_local.testing import WebhookReceiver
+
 DAY = 86400
 
 
@@ -209,3 +211,45 @@ def test_trial_with_a_card_becomes_active_with_a_paid_invoice_and_can_be_extende
     assert sub.status == "active"
     assert sub.latest_invoice.status == "paid" and sub.latest_invoice.amount_paid == 2900
     assert _events(client, sub.id).count("customer.subscription.trial_will_end") == 1
+
+
+def test_billing_events_are_signed_and_delivered(
+    client: stripe.StripeClient, monthly_price: stripe.Price, receiver: WebhookReceiver
+) -> None:
+    endpoint = client.v1.webhook_endpoints.create(
+        params={
+            "url": receiver.url,
+            "enabled_events": [
+                "customer.subscription.paused",
+                "customer.subscription.resumed",
+                "payment_method.attached",
+            ],
+        }
+    )
+    try:
+        clock = _clock(client)
+        customer = client.v1.customers.create(params={"test_clock": clock.id})
+        sub = client.v1.subscriptions.create(
+            params={
+                "customer": customer.id,
+                "items": [{"price": monthly_price.id}],
+                "trial_period_days": 3,
+                "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}},
+            }
+        )
+        _advance(client, clock, 4)
+        client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+        client.v1.subscriptions.resume(sub.id)
+        wanted = {
+            "customer.subscription.paused",
+            "customer.subscription.resumed",
+            "payment_method.attached",
+        }
+        received = receiver.wait_for(lambda got: len(got) >= 3)
+        events = [
+            stripe.Webhook.construct_event(r["body"], r["signature"], endpoint.secret)
+            for r in received
+        ]
+        assert {e.type for e in events} == wanted
+    finally:
+        client.v1.webhook_endpoints.delete(endpoint.id)
