@@ -64,6 +64,7 @@ def apply_item_changes(
     prorate = proration != "none" and data["status"] in PRORATED_STATUSES
     old_interval = billing_interval(ctx.state, sub)
     period = current_period(ctx.state, sub)
+    _check_items(ctx, sub, given_items)
     changes: list[tuple[Record, tuple[str, int] | None, tuple[str, int] | None]] = []
     for index, given in enumerate(given_items):
         if not isinstance(given, dict):
@@ -106,6 +107,29 @@ def apply_item_changes(
             target = None if interval_changed else new
             created += prorate_item(ctx, sub, item, old, target, at, period)
     return created, interval_changed
+
+
+def _check_items(ctx: Context, sub: Record, given_items: list[Any]) -> None:
+    """Refuse bad `items[...]` before anything changes (no half-applied update)."""
+    remaining = set(sub.internal["items"])
+    for index, given in enumerate(given_items):
+        if not isinstance(given, dict):
+            raise StripeError(f"Invalid items[{index}]: must be a hash", param=f"items[{index}]")
+        if given.get("id"):
+            item = ctx.store.get(
+                "subscription_item", given["id"], ctx.account, param=f"items[{index}][id]"
+            )
+            if item.data["subscription"] != sub.id:
+                raise core.not_found("subscription_item", given["id"], f"items[{index}][id]")
+            if core.get_bool(given, "deleted", False):
+                remaining.discard(item.id)
+                continue
+        if given.get("price") or not given.get("id"):
+            price_for_item(ctx, given, index)
+            remaining.add(f"new_{index}")
+        core.get_int(given, "quantity", minimum=0, label=f"items[{index}][quantity]")
+    if not remaining:
+        raise StripeError("A subscription must have at least one active plan.", param="items")
 
 
 @route("POST", "/v1/subscriptions/{id}", spec=UPDATE_SPEC)

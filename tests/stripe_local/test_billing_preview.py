@@ -202,3 +202,30 @@ def test_preview_of_a_new_subscription_and_bad_input(client: stripe.StripeClient
         client.v1.invoices.create_preview(params={})
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.invoices.create_preview(params={"subscription": "sub_missing"})
+
+
+def test_a_bad_item_refuses_the_whole_update(client: stripe.StripeClient) -> None:
+    plan, seat = _price(client, 2900), _price(client, 500)
+    _clock, customer = _customer(client)
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer, "items": [{"price": plan.id}, {"price": seat.id}]}
+    )
+    seats = sub["items"].data[1]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscriptions.update(
+            sub.id,
+            params={"items": [{"id": seats.id, "quantity": 5}, {"price": "price_missing"}]},
+        )
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscriptions.update(
+            sub.id,
+            params={
+                "items": [
+                    {"id": sub["items"].data[0].id, "deleted": True},
+                    {"id": seats.id, "deleted": True},
+                ]
+            },
+        )
+    unchanged = client.v1.subscriptions.retrieve(sub.id)
+    assert [i.quantity for i in unchanged["items"].data] == [1, 1]
+    assert client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data == []
