@@ -253,3 +253,30 @@ def test_billing_events_are_signed_and_delivered(
         assert {e.type for e in events} == wanted
     finally:
         client.v1.webhook_endpoints.delete(endpoint.id)
+
+
+def test_trial_canceled_at_period_end_ends_with_the_trial_without_an_invoice(
+    client: stripe.StripeClient, monthly_price: stripe.Price
+) -> None:
+    clock = _clock(client)
+    customer = client.v1.customers.create(
+        params={
+            "test_clock": clock.id,
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": monthly_price.id}],
+            "trial_period_days": 7,
+        }
+    )
+    canceling = client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
+    assert canceling.cancel_at == sub.trial_end and canceling.status == "trialing"
+    _advance(client, clock, 8)
+    ended = client.v1.subscriptions.retrieve(sub.id)
+    assert ended.status == "canceled" and ended.ended_at == sub.trial_end
+    invoices = client.v1.invoices.list(params={"subscription": sub.id}).data
+    assert [i.amount_due for i in invoices] == [0]
