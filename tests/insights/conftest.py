@@ -11,6 +11,14 @@ from django_tenants.utils import tenant_context
 
 from insights.dashboard import page
 
+# The browser test's server, Chromium and signed-in owner (module-scoped, only when asked for).
+from tests.widgets.conftest import (  # noqa: F401
+    alpha_catalogue,
+    browser,
+    live_site,
+    owner_context,
+)
+
 from .dataset import NOW, build_dataset
 
 
