@@ -49,15 +49,15 @@ def fill(bookings: int) -> None:
         )  # fmt: skip
         cursor.execute("SELECT min(id) FROM scheduling_customer")
         first_customer = cursor.fetchone()[0]
-        # Booking n: staff n % STAFF, one slot every 80 minutes per staff member from three
-        # years ago (never overlapping), later ones in the future.
+        # Booking n: staff n % STAFF, one slot every 190 minutes per staff member from three
+        # years ago (never overlapping) to a few days ahead.
         cursor.execute(
             """
             WITH rows AS (
               SELECT n, (%(staff)s::bigint[])[1 + n %% %(staff_count)s] AS staff_id,
                      (%(services)s::bigint[])[1 + n %% %(service_count)s] AS service_id,
                      %(first_customer)s + (n * 7919) %% %(customers)s AS customer_id,
-                     now() - interval '3 years' + (n / %(staff_count)s) * interval '80 minutes'
+                     now() - interval '3 years' + (n / %(staff_count)s) * interval '190 minutes'
                        AS starts_at
                 FROM generate_series(0, %(bookings)s - 1) n
             )
@@ -158,6 +158,50 @@ def main() -> None:
         ]:  # fmt: skip
             p50, p95, queries = measure(client, path, args.runs)
             print(f"{label:<42} {p50:>8.1f} {p95:>8.1f} {queries:>8}")
+        for label, query_string in [
+            ("this week", ""),
+            ("a year, by booked time", "period=custom&from=2025-01-01&to=2025-12-31&basis=booked"),
+        ]:
+            print(f"each part alone, {label} (p50 ms, p95 ms):")
+            per_part(tenant, owner, query_string, args.runs)
+
+
+def per_part(tenant, owner, query_string: str, runs: int) -> None:
+    """p50/p95 of each figure family and each chart alone, for one query."""
+    from django.db import connection
+    from django.test import RequestFactory
+    from django_tenants.utils import tenant_context
+
+    from insights.dashboard import figures
+    from insights.dashboard.page import chart_builders, read_query, viewer_of
+
+    request = RequestFactory().get("/?" + query_string)
+    request.tenant = tenant
+    request.user = owner
+    request.user.is_verified = lambda: True
+    request.membership = tenant.memberships.get(user=owner)
+    with tenant_context(tenant):
+        viewer = viewer_of(request)
+        query, setting = read_query(request, viewer)
+        common = {"zone": setting.zone, "first_weekday": setting.first_weekday}
+        parts = {
+            "figures: bookings": lambda: figures.booking_figures(query, **common),
+            "figures: customers": lambda: figures.customer_figures(query, **common),
+            "figures: money": lambda: figures.money_figures(query, today=setting.today, **common),
+            "figures: occupancy": lambda: figures.occupancy_figures(query, zone=setting.zone),
+        }
+        for key in chart_builders(query, setting, viewer):
+            parts[f"chart: {key}"] = lambda key=key: chart_builders(query, setting, viewer)[key]()
+        for label, part in parts.items():
+            timings = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                part()
+                timings.append((time.perf_counter() - started) * 1000)
+            timings.sort()
+            p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+            print(f"  {label:<40} {statistics.median(timings):>8.1f} {p95:>8.1f}")
+    connection.set_schema_to_public()
 
 
 if __name__ == "__main__":

@@ -63,12 +63,13 @@ def booking_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int
         SELECT {counts("cur")}, {counts("prev")}
           FROM (
             SELECT {at} AS at, b.status, b.price_minor,
-                   (b.status = '{CANCELLED}' AND EXISTS (
-                       SELECT 1 FROM {BOOKING_EVENT} e
-                        WHERE e.booking_id = b.id AND e.to_status = '{CANCELLED}'
-                          AND e.created_at > b.starts_at - make_interval(hours => %(late_hours)s)
-                   )) AS late
+                   COALESCE(c.cancelled_at > b.starts_at - make_interval(hours => %(late_hours)s),
+                            false) AS late
               FROM {BOOKING} b
+              LEFT JOIN (
+                  SELECT e.booking_id, max(e.created_at) AS cancelled_at FROM {BOOKING_EVENT} e
+                   WHERE e.to_status = '{CANCELLED}' GROUP BY e.booking_id
+              ) c ON c.booking_id = b.id AND b.status = '{CANCELLED}'
              WHERE {at} >= %(prev_start)s AND {at} < %(cur_end)s {booking_filters(query)}
           ) counted
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
@@ -119,13 +120,14 @@ def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: in
         SELECT {family("cur")}, {family("prev")}
           FROM (
             SELECT {at} AS at, b.starts_at, b.status, b.customer_id, f.first_at,
-                   EXISTS (
+                   (b.status = 'completed' AND b.starts_at >= %(prev_start)s
+                    AND b.starts_at < %(cur_end)s AND EXISTS (
                        SELECT 1 FROM {BOOKING} again
                         WHERE again.customer_id = b.customer_id AND again.id <> b.id
                           AND again.status IN {COUNTED}
                           AND again.created_at > b.starts_at
                           AND again.created_at <= b.starts_at + interval '60 days'
-                   ) AS rebooked
+                   )) AS rebooked
               FROM {BOOKING} b JOIN firsts f ON f.customer_id = b.customer_id
              WHERE b.status IN {COUNTED}
                AND ((b.starts_at >= %(prev_start)s AND b.starts_at < %(cur_end)s)
