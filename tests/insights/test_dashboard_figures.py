@@ -119,3 +119,14 @@ def test_forecast_is_a_least_squares_line():
     assert linear_trend([1, 2, 3, 4]) == [5, 6, 7, 8]
     assert linear_trend([5, 3, 1]) == [0, 0, 0, 0]  # never below zero
     assert linear_trend([]) == [0, 0, 0, 0]
+
+
+def test_weekly_counts_group_by_the_locales_week_in_sql(owner):
+    response = owner.get("/", {"period": "custom", "from": "2026-03-15", "to": "2026-04-04"},
+                         HTTP_ACCEPT_LANGUAGE="en-US")  # fmt: skip
+    weeks = dict((row[0], row[1]) for row in chart(response.context["dashboard"],
+                                                   "bookings-per-week").rows)  # fmt: skip
+    # Sunday-first weeks: B8 (Tue 17) / B1, B4, three seats, B7 (22–28) / B2 (Sun 29), B3.
+    assert (weeks["2026-03-15"], weeks["2026-03-22"], weeks["2026-03-29"]) == (1, 6, 2)
+    heat = chart(response.context["dashboard"], "popular-slots")
+    assert heat.rows[0][0] == "Sunday"
