@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("connect_payments.urls.tenant")),
     path("", include("widgets.urls.tenant")),
     path("", include("billing.urls")),
+    path("", include("insights.urls")),
     path("team/", tenant_views.team, name="team"),
     path("invite/<str:token>/", tenant_views.invitation_accept, name="invitation_accept"),
     path("account/welcome/", tenant_views.login_handoff, name="login_handoff"),
