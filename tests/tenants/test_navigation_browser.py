@@ -19,7 +19,7 @@ from tenants.models import Membership, Tenant, User
 from tenants.navigation import NAVIGATION
 from tenants.roles import Role, role_allows
 from tests.factories import PASSWORD, member_client
-from tests.widgets.conftest import browser, live_site  # noqa: F401  (fixtures)
+from tests.widgets.conftest import browser, live_site, screenshot  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -167,6 +167,7 @@ def test_the_checklist_leads_through_every_step_ticking_from_real_state(
             page.click("li[data-step=staff] button")
             page.wait_for_load_state()
             assert "staff" in done()
+            screenshot(page, "landing-checklist")  # the README's picture (test-output/)
             # Hours, branding and sharing written as their pages would (their forms are
             # tested with those pages); the checklist reads the state.
             with tenant_context(alpha):
