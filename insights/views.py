@@ -1,20 +1,27 @@
-"""The back office's landing page: the setup checklist, the dashboard, the sections; and the
-dashboard's live refresh, fragment and CSV downloads."""
+"""The back office's landing page: the setup checklist, the dashboard, the sections; the
+dashboard's live refresh, fragment and CSV downloads; the Share page and the checklist's actions."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from scheduling.models import StaffMember
+from scheduling.services.catalogue import StaffSpec, staff_create, staff_update
 
 from tenants.access import member_required
 from tenants.http import MemberRequest
-from tenants.roles import role_allows
-from tenants.views import SECTIONS
+from tenants.navigation import SECTIONS
+from tenants.roles import Permission, role_allows
 
-from .checklist import setup_checklist
+from .checklist import HIDDEN_SESSION_KEY, setup_checklist
 from .dashboard import dashboard_context
 from .dashboard.page import chart_builders, live_version, read_query, viewer_of
 from .dashboard.periods import BadDashboardQuery
+from .share import share_panel
 
 # The dashboard's scripts are files of this site (Chart.js vendored under static/insights/),
 # its data in <script type="application/json">: no inline script or style is needed.
@@ -37,6 +44,7 @@ def home(request: MemberRequest) -> HttpResponse:
         for permission, label, url in SECTIONS
         if role_allows(membership.role, permission)
     ]
+    checklist = setup_checklist(request)
     dashboard = dashboard_context(request)
     response = render(
         request,
@@ -44,7 +52,8 @@ def home(request: MemberRequest) -> HttpResponse:
         {
             "sections": sections,
             "membership": membership,
-            "checklist": setup_checklist(request),
+            "checklist": checklist,
+            "share": share_panel(request) if checklist and not checklist["hidden"] else None,
             "dashboard": dashboard,
         },
         status=_status(dashboard),
@@ -87,3 +96,38 @@ def chart_csv(request: MemberRequest, key: str) -> HttpResponse:
     name = f"{key}-{query.period.first.isoformat()}-{query.period.last.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@member_required(Permission.MANAGE_CATALOGUE)
+def share(request: MemberRequest) -> HttpResponse:
+    return render(request, "insights/share.html", {"share": share_panel(request)})
+
+
+@require_POST
+@member_required(Permission.MANAGE_CATALOGUE)
+def checklist_visibility(request: MemberRequest) -> HttpResponse:
+    """Hide the checklist for this session, or show it again."""
+    request.session[HIDDEN_SESSION_KEY] = request.POST.get("hidden") == "1"
+    return redirect("dashboard")
+
+
+@require_POST
+@member_required(Permission.MANAGE_CATALOGUE)
+def working_alone(request: MemberRequest) -> HttpResponse:
+    """ "I work alone": the business's only staff member becomes the signed-in person (created
+    when there is none), so the checklist's staff step ticks from that real link."""
+    staff = list(StaffMember.objects.filter(is_active=True))
+    user = request.user
+    try:
+        if not staff:
+            staff_create(spec=StaffSpec(display_name=user.full_name or user.email,
+                                        user_id=user.pk), tenant_id=request.tenant.pk)  # fmt: skip
+        elif len(staff) == 1 and staff[0].user_id is None:
+            only = staff[0]
+            staff_update(staff=only, tenant_id=request.tenant.pk, spec=StaffSpec(
+                display_name=only.display_name, user_id=user.pk, colour=only.colour,
+                time_zone=only.time_zone, display_order=only.display_order,
+                service_ids=tuple(only.services.values_list("pk", flat=True))))  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("dashboard")

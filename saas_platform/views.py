@@ -5,10 +5,14 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django_tenants.utils import tenant_context
 
 from tenants import selectors, services
 from tenants.exceptions import TenancyError
-from tenants.forms import SignupForm
+from tenants.forms import COUNTRIES, COUNTRY_DEFAULTS, SignupForm
+from tenants.time_zones import all_time_zones, zones_by_country
+from widgets.selectors import branding_get
+from widgets.services import branding_update
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         except TenancyError as error:
             form.add_error(None, str(error))
         else:
+            # The country's language is the booking page's default (the owner can change it).
+            with tenant_context(tenant):
+                branding_update(
+                    branding=branding_get(), fields={"default_language": data["language"]}
+                )
             owner = tenant.memberships.get().user
             token = services.login_handoff_create(user=owner, tenant=tenant)
             return redirect(services.tenant_url(tenant, f"/account/welcome/?token={token}"))
@@ -45,6 +54,19 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "platform/signup.html",
-        {"form": form, "platform_domain": settings.PLATFORM_DOMAIN},
+        {
+            "form": form,
+            "platform_domain": settings.PLATFORM_DOMAIN,
+            "time_zones": all_time_zones(),
+            "country_setup": {
+                code: {
+                    "zones": zones_by_country().get(code, []),
+                    "currency": currency,
+                    "name": name,
+                }
+                for code, name in COUNTRIES
+                for currency in [COUNTRY_DEFAULTS.get(code, ("EUR", "en"))[0]]
+            },
+        },
         status=status,
     )

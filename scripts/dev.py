@@ -196,6 +196,8 @@ def run() -> int:
     if not redis_url:
         say("Redis is not reachable: no worker or beat; tasks run eagerly inside the web process.")
     port = env.get("PORT", "8000")
+    # Links built outside a request (emails, the signup hand-off) carry the port served here.
+    env["PLATFORM_PORT"] = port
     children: list[subprocess.Popen] = []
 
     def start(name: str, command: list[str]) -> None:

@@ -1,7 +1,5 @@
 """Forms of signup, team management and the console."""
 
-import zoneinfo
-
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -9,6 +7,7 @@ from django.core.exceptions import ValidationError
 from .models import Membership, Tenant, User
 from .roles import ROLE_LABELS, Role, roles_a_member_may_grant
 from .slugs import InvalidSlug, validate_slug
+from .time_zones import all_time_zones, country_zones, zone_fits_country
 
 CURRENCIES = [
     ("EUR", "Euro (EUR)"),
@@ -42,8 +41,17 @@ COUNTRIES = [
 ]
 
 
+# What a country sets when the business picks it: its currency and the booking page's language.
+COUNTRY_DEFAULTS: dict[str, tuple[str, str]] = {
+    "FR": ("EUR", "fr"), "BE": ("EUR", "fr"), "CH": ("CHF", "fr"), "DE": ("EUR", "en"),
+    "ES": ("EUR", "en"), "IT": ("EUR", "en"), "NL": ("EUR", "en"), "GB": ("GBP", "en"),
+    "IE": ("EUR", "en"), "US": ("USD", "en"), "CA": ("CAD", "en"), "AU": ("AUD", "en"),
+    "JP": ("JPY", "en"), "SE": ("SEK", "en"), "DK": ("DKK", "en"), "NO": ("NOK", "en"),
+}  # fmt: skip
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in all_time_zones():
         raise ValidationError("Choose a time zone from the list (for example Europe/Paris).")
 
 
@@ -58,8 +66,22 @@ class SignupForm(forms.Form):
     email = forms.EmailField()
     password = forms.CharField(widget=forms.PasswordInput, strip=False)
     country = forms.ChoiceField(choices=COUNTRIES)
-    currency = forms.ChoiceField(choices=CURRENCIES)
-    time_zone = forms.CharField(max_length=64, validators=[validate_time_zone])
+    currency = forms.ChoiceField(
+        choices=CURRENCIES, required=False, help_text="Set from the country; change it if needed."
+    )
+    time_zone = forms.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="Start typing a city: Paris, New York, Sydney…",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    time_zone_confirmed = forms.BooleanField(
+        required=False, label="Yes, keep this time zone", widget=forms.CheckboxInput
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.suggested_zones: list[str] = []
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip().lower()
@@ -81,6 +103,22 @@ class SignupForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
+        country, zone = cleaned.get("country"), cleaned.get("time_zone")
+        if country and not cleaned.get("currency"):
+            cleaned["currency"] = COUNTRY_DEFAULTS.get(country, ("EUR", "en"))[0]
+        if country:
+            cleaned["language"] = COUNTRY_DEFAULTS.get(country, ("EUR", "en"))[1]
+        # A zone that is UTC or another country's is asked about once: slots would be hours off.
+        if country and zone and not zone_fits_country(zone, country):
+            self.suggested_zones = country_zones(country)
+            if not cleaned.get("time_zone_confirmed"):
+                country_name = dict(COUNTRIES).get(country, country)
+                suggestion = " or ".join(self.suggested_zones[:3]) or "your country's zone"
+                self.add_error(
+                    "time_zone",
+                    f"{zone} is not a time zone of {country_name}: choose {suggestion}, "
+                    'or tick "Yes, keep this time zone" if it is right.',
+                )
         password = cleaned.get("password")
         if password:
             probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("owner_name", ""))

@@ -26,27 +26,6 @@ def _login_on_this_host(request: HttpRequest, user) -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
 
 
-# Back-office sections; later issues fill them with their pages.
-SECTIONS = [
-    (Permission.VIEW_OWN_CALENDAR, "Calendar", "/calendar/"),
-    (Permission.VIEW_ALL_BOOKINGS, "Bookings", "/bookings/"),
-    (Permission.MANAGE_CATALOGUE, "Services", "/services/"),
-    (Permission.MANAGE_CATALOGUE, "Staff and hours", "/staff/"),
-    (Permission.MANAGE_CATALOGUE, "Resources", "/resources/"),
-    (Permission.MANAGE_CATALOGUE, "Group sessions", "/group-sessions/"),
-    (Permission.MANAGE_CATALOGUE, "Booking settings", "/booking-settings/"),
-    (Permission.VIEW_MONEY, "Payments", "/payments/"),
-    (Permission.VIEW_MONEY, "Promo codes", "/payments/promo-codes/"),
-    (Permission.MANAGE_BRANDING, "Branding", "/branding/"),
-    (Permission.MANAGE_BRANDING, "Embed on your website", "/embed/"),
-    (Permission.VIEW_OWN_CALENDAR, "Calendar subscription", "/calendar/subscribe/"),
-    (Permission.MANAGE_TEAM, "API keys", "/settings/api-keys/"),
-    (Permission.MANAGE_TEAM, "Team", "/team/"),
-    (Permission.MANAGE_PAYOUTS, "Get paid", "/payouts/"),
-    (Permission.MANAGE_BILLING, "Plan and billing", "/billing/"),
-]
-
-
 def section_page(permission: Permission, title: str, text: str):
     """A placeholder page behind `permission`, for sections whose pages are still to come."""
 

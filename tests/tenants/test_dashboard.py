@@ -2,8 +2,8 @@
 
 import pytest
 
+from tenants.navigation import SECTIONS
 from tenants.roles import Role, role_allows
-from tenants.views import SECTIONS
 from tests.factories import make_member, member_client
 
 
