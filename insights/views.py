@@ -1,5 +1,5 @@
-"""The back office's landing page: the setup checklist, the dashboard, the sections; the
-dashboard's live refresh, fragment and CSV downloads; the Share page and the checklist's actions."""
+"""The back office's landing page (setup checklist, dashboard, sections); the dashboard's live
+refresh, fragment and CSV downloads; the Share page and the checklist's actions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from scheduling.models import StaffMember
 from scheduling.services.catalogue import StaffSpec, staff_create, staff_update
-
 from tenants.access import member_required
 from tenants.http import MemberRequest
 from tenants.navigation import SECTIONS
