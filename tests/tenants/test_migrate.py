@@ -35,7 +35,7 @@ def remember(schema: str, app: str, name: str) -> None:
 
 def run_migrate() -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command("migrate", tenant=True, interactive=False, verbosity=0, stdout=out, stderr=err)
+    call_command("migrate", tenant=True, interactive=False, verbosity=1, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 

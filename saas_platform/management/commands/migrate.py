@@ -136,7 +136,7 @@ class Command(MigrateSchemasCommand):
         )
         if not whole_run:
             return super().handle(*args, **options)
-        verbosity = options.get("verbosity", 1)
+        verbosity = self.verbosity = options.get("verbosity", 1)
         if not options.get("tenant"):
             call_command(
                 "migrate_schemas",
@@ -150,8 +150,9 @@ class Command(MigrateSchemasCommand):
             self.migrate_tenants(verbosity=verbosity, processes=options["tenant_processes"])
 
     def say(self, message: str) -> None:
-        self.stdout.write(message)
-        self.stdout.flush()
+        if self.verbosity >= 1:
+            self.stdout.write(message)
+            self.stdout.flush()
 
     def migrate_tenants(self, *, verbosity: int, processes: int) -> None:
         started = time.monotonic()
