@@ -80,3 +80,31 @@ def test_a_failing_tenant_does_not_stop_the_others_and_a_rerun_finishes(db, tena
     remember(tenant_alpha.schema_name, *LAST_SCHEDULING)  # the operator's fix
     out, err = run_migrate()
     assert "to migrate: 0" in out and err == ""
+
+
+def test_schemas_behind_are_migrated_by_parallel_processes(committed_db):
+    # Committed rows: the worker processes have their own connections.
+    late = [
+        Tenant.objects.create(
+            schema_name=f"t_parallel_{index}",
+            name=f"Parallel {index}",
+            slug=f"parallel-{index}",
+            country="FR",
+            currency="EUR",
+            time_zone="UTC",
+        )  # fmt: skip
+        for index in range(3)
+    ]
+    try:
+        out = io.StringIO()
+        call_command("migrate", tenant=True, interactive=False, verbosity=1, stdout=out,
+                     tenant_processes=2)  # fmt: skip
+        assert "to migrate: 3" in out.getvalue()
+        assert all(f"{tenant.schema_name} ok" in out.getvalue() for tenant in late)
+        behind = schemas_behind([t.schema_name for t in late], tenant_migration_target())
+        assert behind == []
+    finally:
+        with connection.cursor() as cursor:
+            for tenant in late:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
+        Tenant.objects.filter(pk__in=[tenant.pk for tenant in late]).delete()
