@@ -82,9 +82,10 @@ def _after_schema_created(tenant: Tenant) -> None:
 
 def _schema_create(tenant: Tenant) -> None:
     """The tenant's schema from the template's stored DDL (flat in the number of tenants:
-    `tenants.schema_clone`); without a template (never migrated), by running the migrations."""
+    `tenants.schema_clone`); without a template (never migrated), or with cloning switched off
+    (`TENANT_CREATION_FAKES_MIGRATIONS=False`), by running the migrations."""
     template = settings.TENANT_BASE_SCHEMA
-    if schema_exists(template):
+    if settings.TENANT_CREATION_FAKES_MIGRATIONS and schema_exists(template):
         schema_clone(template=template, schema_name=tenant.schema_name)
     else:
         tenant.create_schema(check_if_exists=False, verbosity=0)
