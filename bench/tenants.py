@@ -5,7 +5,8 @@ availability endpoint's p95 for one tenant, the console's tenant list p95 and th
 
 Run: nice .venv/bin/python bench/tenants.py [--max-tenants 500] [--budget-minutes 30]
 (uses DATABASE_URL or local PostgreSQL; works on a copy of the kept `creneau_bench_http_base`,
-dropped at the end, as the other benches). A step is not started once the budget is spent.
+dropped at the end, as the other benches; BENCH_BASE_DATABASE names another migrated base to
+copy from). A step is not started once the budget is spent.
 The requests go through Django's test client in this process (no server start-up per step):
 the figures are the application's own time, not the network's.
 Targets (issue #16): provisioning <= 1 s median, <= 2 s p95 at any step, flat; the console flat;
