@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_exists
 
 from .context import use_public_schema
 from .exceptions import (
@@ -29,6 +30,7 @@ from .models import (
     User,
 )
 from .roles import Role, roles_a_member_may_grant
+from .schema_clone import schema_clone
 from .signals import tenant_created
 from .slugs import schema_name_for_slug, validate_slug
 
@@ -76,6 +78,17 @@ def tenant_url(tenant: Tenant, path: str = "/") -> str:
 
 def _after_schema_created(tenant: Tenant) -> None:
     """Hook between schema creation and commit; tests inject failures here."""
+
+
+def _schema_create(tenant: Tenant) -> None:
+    """The tenant's schema from the template's stored DDL (flat in the number of tenants:
+    `tenants.schema_clone`); without a template (never migrated), or with cloning switched off
+    (`TENANT_CREATION_FAKES_MIGRATIONS=False`), by running the migrations."""
+    template = settings.TENANT_BASE_SCHEMA
+    if settings.TENANT_CREATION_FAKES_MIGRATIONS and schema_exists(template):
+        schema_clone(template=template, schema_name=tenant.schema_name)
+    else:
+        tenant.create_schema(check_if_exists=False, verbosity=0)
 
 
 @transaction.atomic
@@ -133,7 +146,7 @@ def tenant_provision(
     tenant_created.send(sender=Tenant, tenant=tenant)
     Domain.objects.create(domain=tenant_domain_name(slug), tenant=tenant, is_primary=True)
     Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
-    tenant.create_schema(check_if_exists=False, verbosity=0)
+    _schema_create(tenant)
     _after_schema_created(tenant)
     use_public_schema()
     audit_record(actor=owner, action="creneau.tenant.created", tenant=tenant)
