@@ -12,3 +12,7 @@ class BillingConfig(AppConfig):
 
         # A new business gets the default plan, inside tenant_provision's transaction.
         tenant_created.connect(on_tenant_created, dispatch_uid="billing.default_plan")
+
+        from .webhooks import register_handlers
+
+        register_handlers()
