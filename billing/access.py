@@ -51,5 +51,7 @@ def booking_access_of(tenant: Tenant) -> BookingAccess:
     return booking_access_for(status=row["status"], complimentary=row["complimentary"])
 
 
-def takes_new_bookings(tenant: Tenant) -> bool:
-    return booking_access_of(tenant) != BookingAccess.PAUSED
+def booking_paused_by_subscription(tenant: Tenant) -> bool:
+    """tenants' port (`tenants.ports.booking_paused`): customers' entry points refuse new
+    bookings with a friendly 503 while this is true."""
+    return booking_access_of(tenant) == BookingAccess.PAUSED

@@ -16,3 +16,9 @@ class BillingConfig(AppConfig):
         from .webhooks import register_handlers
 
         register_handlers()
+
+        from tenants.ports import register_booking_pause
+
+        from .access import booking_paused_by_subscription
+
+        register_booking_pause(booking_paused_by_subscription)
