@@ -13,6 +13,7 @@ from tenants.models import Tenant
 from tenants.services import tenant_url
 
 from .models import TenantSubscription
+from .reconcile import billing_reconcile
 from .services import TRIAL_START_TASK
 from .subscriptions import owner_email, trial_start
 from .webhooks import EMAIL_TASK
@@ -52,3 +53,10 @@ def owner_email_task(tenant_id: int, kind: str) -> str:
     )
     logger.info("billing.email_sent", extra={"tenant": row.tenant.schema_name, "kind": kind})
     return kind
+
+
+@shared_task(name="billing.reconcile")
+def reconcile_billing_task() -> dict[str, int]:
+    """Nightly (beat): the same repair as `manage.py reconcile_billing`."""
+    report = billing_reconcile()
+    return {"checked": report.checked, "repairs": len(report.repairs)}

@@ -256,6 +256,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "connect_payments.tasks.reconcile_payments_in_every_tenant",
         "schedule": 900.0,
     },
+    # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
+    "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
 }
 
 # /healthz is "degraded" when an outbox counter (saas_platform.health.BACKLOG_COUNTERS) exceeds it.
