@@ -22,3 +22,9 @@ class BillingConfig(AppConfig):
         from .access import booking_paused_by_subscription
 
         register_booking_pause(booking_paused_by_subscription)
+
+        from scheduling import ports as scheduling_ports
+
+        from .limits import BillingPlanLimits
+
+        scheduling_ports.register_plan_limits(BillingPlanLimits())
