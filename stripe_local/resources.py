@@ -6,12 +6,16 @@ from stripe_local.app import events  # noqa: F401
 from stripe_local.billing import (  # noqa: F401
     coupons,
     invoice_items,
+    invoice_pages,
     invoices,
     invoicing,
+    portal,
+    previews,
     products,
     promotion_codes,
     subscription_items,
     subscription_status,
+    subscription_updates,
     subscriptions,
     test_clocks,
 )

@@ -32,6 +32,9 @@ def make_server(
 ) -> LocalStripeServer:
     """A ready (not yet serving) server with its state; webhook delivery threads started."""
     config = Config(state_file=state_file, public_url=public_url)
+    final_action = os.environ.get("STRIPE_LOCAL_DUNNING_FINAL_ACTION")
+    if final_action in ("mark_unpaid", "cancel", "leave_past_due"):
+        config.dunning_final_action = final_action
     if retry_delays:
         config.retry_delays = tuple(retry_delays)
     state = State(config)

@@ -19,6 +19,7 @@ api_documentation = [
 
 urlpatterns = [
     path("", home, name="dashboard"),
+    path("", include("insights.urls")),
     path("", include("scheduling.urls.calendar")),
     path("", include("scheduling.urls.catalogue")),
     path("", include("scheduling.urls.integrations")),

@@ -38,7 +38,12 @@ def route(
     regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
 
     def decorator(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, re.compile(regex), handler, publishable, spec))
+        entry = Route(method, re.compile(regex), handler, publishable, spec)
+        # Literal paths first, so /v1/invoices/create_preview is not read as /v1/invoices/{id}.
+        if "{" in path:
+            ROUTES.append(entry)
+        else:
+            ROUTES.insert(0, entry)
         return handler
 
     return decorator
@@ -73,6 +78,7 @@ class LocalReply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     html: bool = False
+    content_type: str | None = None  # raw bytes or text of this type (e.g. application/pdf)
 
 
 def html_reply(page: tuple[int, dict[str, str], str]) -> LocalReply:

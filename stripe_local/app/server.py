@@ -88,7 +88,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._send(status, core.dumps(value), "application/json", headers)
 
     def _reply(self, reply: LocalReply) -> None:
-        if reply.html:
+        if reply.content_type:
+            self._send(reply.status, reply.body, reply.content_type, reply.headers)
+        elif reply.html:
             self._send(reply.status, reply.body, "text/html; charset=utf-8", reply.headers)
         else:
             self._json(reply.status, reply.body, reply.headers)
@@ -181,9 +183,25 @@ class RequestHandler(BaseHTTPRequestHandler):
         elif head == "webhooks":
             self._local_webhooks(method, parts[1:], params)
         elif head == "config" and method == "POST":
+            config = state.config
             if "retry_delays" in params:
-                state.config.retry_delays = _delays(params["retry_delays"])
-            self._json(200, {"retry_delays": list(state.config.retry_delays)})
+                config.retry_delays = _delays(params["retry_delays"])
+            if "dunning_final_action" in params:
+                action = str(params["dunning_final_action"])
+                if action not in ("mark_unpaid", "cancel", "leave_past_due"):
+                    raise StripeError(
+                        "dunning_final_action must be mark_unpaid, cancel or leave_past_due",
+                        param="dunning_final_action",
+                    )
+                config.dunning_final_action = action
+            self._json(
+                200,
+                {
+                    "retry_delays": list(config.retry_delays),
+                    "dunning_final_action": config.dunning_final_action,
+                    "dunning_retry_days": list(config.dunning_retry_days),
+                },
+            )
         else:
             for helper in LOCAL_HELPERS.get(head, ()):
                 reply = helper(state, method, parts, params)

@@ -44,8 +44,11 @@ class FailRule:
 class Config:
     retry_delays: tuple[float, ...] = (5.0, 30.0, 120.0, 600.0, 3600.0)
     delivery_timeout: float = 10.0
+    # Days after each failed renewal attempt to retry (4 attempts in all), and what the last
+    # failure does, like the Dashboard's "Manage failed payments" settings.
     dunning_retry_days: tuple[int, ...] = (3, 5, 7)
-    dunning_final_action: str = "cancel"  # "cancel" or "mark_unpaid"
+    dunning_final_action: str = "mark_unpaid"  # "mark_unpaid", "cancel" or "leave_past_due"
+    upcoming_invoice_days: int = 7  # invoice.upcoming this many days before each renewal
     public_url: str | None = None
     state_file: str | None = None
 

@@ -12,10 +12,9 @@ from stripe_local.billing.intervals import add_interval
 from stripe_local.core import StripeError, template
 
 
-def discount_from(
-    ctx: Context, given: Any, customer_id: str, subscription_id: str | None, param: str
-) -> Record | None:
-    """A Discount for `discounts[0][coupon|promotion_code]`, redeeming the coupon."""
+def coupon_from(ctx: Context, given: Any, param: str) -> tuple[Record, Record | None] | None:
+    """The coupon (and promotion code) that `discounts[0][coupon|promotion_code]` names, checked
+    but not redeemed; None when no discount is given."""
     if not given:
         return None
     entry = given[0] if isinstance(given, list) else given
@@ -45,6 +44,18 @@ def discount_from(
             f"Coupon {coupon_id} has been redeemed the maximum number of times.",
             param=f"{param}[0][coupon]",
         )
+    return coupon, promo
+
+
+def discount_from(
+    ctx: Context, given: Any, customer_id: str, subscription_id: str | None, param: str
+) -> Record | None:
+    """A Discount for `discounts[0][coupon|promotion_code]`, redeeming the coupon."""
+    found = coupon_from(ctx, given, param)
+    if found is None:
+        return None
+    coupon, promo = found
+    coupon_id = coupon.id
     coupon.data["times_redeemed"] += 1
     if promo is not None:
         promo.data["times_redeemed"] += 1
@@ -70,6 +81,13 @@ def discount_from(
     return ctx.store.add(Record(discount_id, "discount", ctx.account, data, {"coupon": coupon_id}))
 
 
+def coupon_takes(coupon: dict[str, Any], subtotal: int) -> int:
+    """What a coupon takes off a (non-negative) subtotal."""
+    if coupon["percent_off"] is not None:
+        return min(subtotal, int(round(subtotal * coupon["percent_off"] / 100)))
+    return min(subtotal, coupon["amount_off"] or 0)
+
+
 def discount_amount(
     state: State, discount_id: str | None, subtotal: int, now: int, first: bool
 ) -> int:
@@ -86,6 +104,4 @@ def discount_amount(
         return 0
     if discount.data["end"] is not None and now >= discount.data["end"]:
         return 0
-    if c["percent_off"] is not None:
-        return min(subtotal, int(round(subtotal * c["percent_off"] / 100)))
-    return min(subtotal, c["amount_off"] or 0)
+    return coupon_takes(c, subtotal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from stripe_local import core
@@ -83,10 +84,47 @@ def new_invoice(
     period: tuple[int, int] | None = None,
     days_until_due: int | None = None,
 ) -> Record:
-    now = ctx.now(customer.id)
     invoice_id = core.new_id("in")
+    data = invoice_fields(
+        ctx,
+        customer,
+        invoice_id,
+        subscription=subscription,
+        billing_reason=billing_reason,
+        currency=currency,
+        collection_method=collection_method,
+        description=description,
+        period=period,
+        days_until_due=days_until_due,
+    )
+    return ctx.store.add(
+        Record(
+            invoice_id,
+            "invoice",
+            customer.owner,
+            data,
+            {"lines": [], "subscription": subscription.id if subscription else None},
+        )
+    )
+
+
+def invoice_fields(
+    ctx: Context,
+    customer: Record,
+    invoice_id: str | None,
+    *,
+    subscription: Record | None,
+    billing_reason: str,
+    currency: str,
+    collection_method: str = "charge_automatically",
+    description: str | None = None,
+    period: tuple[int, int] | None = None,
+    days_until_due: int | None = None,
+) -> dict[str, Any]:
+    """A draft invoice's fields (stored by new_invoice, or only shown by a preview)."""
+    now = ctx.now(customer.id)
     c = customer.data
-    data = template(
+    return template(
         "invoice",
         id=invoice_id,
         account_country="FR",
@@ -180,15 +218,6 @@ def new_invoice(
         else None,
         customer_account=None,
     )
-    return ctx.store.add(
-        Record(
-            invoice_id,
-            "invoice",
-            customer.owner,
-            data,
-            {"lines": [], "subscription": subscription.id if subscription else None},
-        )
-    )
 
 
 def add_line(
@@ -205,8 +234,40 @@ def add_line(
     period: tuple[int, int] | None = None,
 ) -> Record:
     line_id = core.new_id("il")
-    sub_id = invoice.internal.get("subscription")
-    start, end = period or (invoice.data["period_start"], invoice.data["period_end"])
+    data = line_fields(
+        invoice.data,
+        invoice.internal.get("subscription"),
+        line_id,
+        amount=amount,
+        description=description,
+        quantity=quantity,
+        price=price,
+        subscription_item=subscription_item,
+        invoice_item=invoice_item,
+        proration=proration,
+        period=period,
+    )
+    record = ctx.store.add(Record(line_id, "line_item", invoice.owner, data))
+    invoice.internal["lines"].append(line_id)
+    return record
+
+
+def line_fields(
+    invoice: dict[str, Any],
+    sub_id: str | None,
+    line_id: str,
+    *,
+    amount: int,
+    description: str,
+    quantity: int = 1,
+    price: dict[str, Any] | None = None,
+    subscription_item: str | None = None,
+    invoice_item: str | None = None,
+    proration: bool = False,
+    period: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """An invoice line's fields (`invoice` is the invoice's data)."""
+    start, end = period or (invoice["period_start"], invoice["period_end"])
     if subscription_item:
         parent = {
             "invoice_item_details": None,
@@ -230,16 +291,16 @@ def add_line(
             "subscription_item_details": None,
             "type": "invoice_item_details",
         }
-    data = template(
+    return template(
         "line_item",
         id=line_id,
         amount=amount,
-        currency=invoice.data["currency"],
+        currency=invoice["currency"],
         description=description,
         discount_amounts=[],
         discountable=True,
         discounts=[],
-        invoice=invoice.id,
+        invoice=invoice["id"],
         period={"end": end, "start": start},
         quantity=quantity,
         subscription=sub_id,
@@ -256,16 +317,19 @@ def add_line(
         subtotal=amount,
         quantity_decimal=str(quantity),
     )
-    record = ctx.store.add(Record(line_id, "line_item", invoice.owner, data))
-    invoice.internal["lines"].append(line_id)
-    return record
 
 
 def total_invoice(
     state: State, invoice: Record, discount_id: str | None = None, first: bool = True
 ) -> None:
-    d = invoice.data
     subtotal = sum(state.store.records[i].data["amount"] for i in invoice.internal["lines"])
+    apply_totals(state, invoice.data, subtotal, discount_id, first)
+
+
+def apply_totals(
+    state: State, d: dict[str, Any], subtotal: int, discount_id: str | None, first: bool
+) -> None:
+    """subtotal, total, discounts and amount_due of invoice data `d`."""
     discount = discount_amount(state, discount_id, max(subtotal, 0), d["created"], first)
     d["subtotal"] = d["subtotal_excluding_tax"] = subtotal
     d["total"] = d["total_excluding_tax"] = subtotal - discount
@@ -291,6 +355,7 @@ def pull_pending_items(
         ):
             i["invoice"] = invoice.id
             price = ctx.store.find(item.internal.get("price") or "")
+            parent = (i.get("parent") or {}).get("subscription_details") or {}
             add_line(
                 ctx,
                 invoice,
@@ -298,6 +363,7 @@ def pull_pending_items(
                 description=i["description"] or "",
                 quantity=i["quantity"],
                 price=price.data if price else None,
+                subscription_item=parent.get("subscription_item"),
                 invoice_item=item.id,
                 proration=i["proration"],
                 period=(i["period"]["start"], i["period"]["end"]),
@@ -323,6 +389,9 @@ def finalize_invoice(ctx: Context, invoice: Record) -> None:
         automatically_finalizes_at=None,
     )
     d["status_transitions"]["finalized_at"] = now
+    token = invoice.internal.setdefault("page_token", secrets.token_urlsafe(18))
+    d["hosted_invoice_url"] = f"{ctx.base_url}/_local/invoices/{invoice.id}/{token}"
+    d["invoice_pdf"] = f"{ctx.base_url}/_local/invoices/{invoice.id}/{token}/pdf"
     ctx.state.emit("invoice.finalized", invoice)
     if d["amount_due"] == 0:
         mark_paid(ctx.state, invoice, None)
@@ -362,13 +431,15 @@ def attempt_invoice_payment(
     )
     if pi.data["status"] in ("requires_action",) and not payment_method:
         return None
-    if not pm_id:
-        d["attempt_count"] += 1
-        d["attempted"] = True
-        invoice_payment_result(ctx.state, invoice.id, pi, succeeded=False)
-        return False
     if pi.data["status"] not in PI_STATUSES_CONFIRMABLE:
         return pi.data["status"] == "succeeded"
+    # One attempt, counted here (the result hook below counts only payments made elsewhere,
+    # e.g. through Stripe.js with the invoice's confirmation secret).
+    d["attempt_count"] += 1
+    d["attempted"] = True
+    if not pm_id:
+        invoice_payment_result(ctx.state, invoice.id, pi, succeeded=False)
+        return False
     try:
         result = confirm_payment_intent(
             ctx, pi, {"payment_method": pm_id, "off_session": off_session}
@@ -376,8 +447,6 @@ def attempt_invoice_payment(
     except StripeError:
         return False
     if isinstance(result, dict) and result.get("status") == "requires_action":
-        d["attempt_count"] += 1
-        d["attempted"] = True
         ctx.state.emit("invoice.payment_action_required", invoice)
         return None
     return invoice.data["status"] == "paid"
@@ -414,8 +483,7 @@ def invoice_payment_result(state: State, invoice_id: str, pi: Record, succeeded:
         return
     d = invoice.data
     if succeeded:
-        if not d["attempted"]:
-            d["attempt_count"] += 1
+        d["attempt_count"] = max(d["attempt_count"], 1)
         mark_paid(state, invoice, pi)
         return
     d["attempted"] = True
@@ -451,8 +519,12 @@ def invoice_payment_result(state: State, invoice_id: str, pi: Record, succeeded:
 
 
 def _dunning_exhausted(state: State, sub: Record, invoice: Record) -> None:
-    if state.config.dunning_final_action == "mark_unpaid":
+    """The last retry failed: Config.dunning_final_action, like the Dashboard's setting."""
+    action = state.config.dunning_final_action
+    if action == "mark_unpaid":
         set_subscription_status(state, sub, "unpaid")
+        return
+    if action == "leave_past_due":
         return
     invoice.data["status"] = "uncollectible"
     invoice.data["status_transitions"]["marked_uncollectible_at"] = state.now(

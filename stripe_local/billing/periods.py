@@ -15,6 +15,7 @@ from stripe_local.billing.invoicing import (
     pull_pending_items,
     total_invoice,
 )
+from stripe_local.billing.subscription_status import cancel_subscription
 
 
 def _items(state: State, sub: Record) -> list[Record]:
@@ -87,7 +88,27 @@ def cycle_invoice(
     return invoice
 
 
+def has_payment_method(state: State, sub: Record) -> bool:
+    """Whether renewing `sub` has a card to charge (its own default, else its customer's)."""
+    customer = state.store.find(sub.data["customer"])
+    customer_default = (
+        customer.data["invoice_settings"]["default_payment_method"] if customer else None
+    )
+    return bool(sub.data["default_payment_method"] or customer_default)
+
+
 def end_trial(ctx: Context, sub: Record, at: int) -> None:
+    """The trial is over: without a payment method `trial_settings` decides (pause, cancel or
+    create_invoice); otherwise the first paid period starts and is invoiced."""
+    behavior = sub.data["trial_settings"]["end_behavior"]["missing_payment_method"]
+    if behavior != "create_invoice" and not has_payment_method(ctx.state, sub):
+        if behavior == "cancel":
+            cancel_subscription(ctx.state, sub)
+        else:
+            sub.data["status"] = "paused"
+            ctx.state.emit("customer.subscription.paused", sub)
+            ctx.state.emit("customer.subscription.updated", sub, {"status": "trialing"})
+        return
     interval, count = billing_interval(ctx.state, sub)
     previous = {"status": "trialing", "trial_end": sub.data["trial_end"]}
     sub.data["trial_end"] = at

@@ -10,16 +10,13 @@ from stripe_local.app.lists import LIST_SPEC, Filter, Predicate, equals, paginat
 from stripe_local.app.registry import renderer, route
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
-from stripe_local.billing.discounts import discount_from
+from stripe_local.billing.discounts import coupon_from, coupon_takes, discount_from
 from stripe_local.billing.intervals import DAY, add_interval
 from stripe_local.billing.invoicing import (
     attempt_invoice_payment,
     finalize_invoice,
-    new_invoice,
-    pull_pending_items,
-    total_invoice,
 )
-from stripe_local.billing.periods import current_period, cycle_invoice, end_trial
+from stripe_local.billing.periods import cycle_invoice
 from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
 from stripe_local.core import ANY, MAP, StripeError, template
 from stripe_local.payment_errors import saved_error
@@ -81,10 +78,45 @@ SUB_SPEC = {
     "cancellation_details": MAP,
     "default_tax_rates": ANY,
     "add_invoice_items": ANY,
+    "coupon": ANY,
+    "promotion_code": ANY,
 }
 
+TRIAL_END_BEHAVIORS = ["cancel", "create_invoice", "pause"]
 
-def _price_for_item(ctx: Context, item: dict[str, Any], index: int) -> Record:
+
+def trial_settings_from(params: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """`trial_settings[end_behavior][missing_payment_method]`, checked like Stripe."""
+    given = params.get("trial_settings")
+    if given in (None, ""):
+        return current
+    behavior = given.get("end_behavior") if isinstance(given, dict) else None
+    if not isinstance(behavior, dict) or not behavior.get("missing_payment_method"):
+        raise StripeError(
+            "Missing required param: trial_settings[end_behavior][missing_payment_method].",
+            param="trial_settings[end_behavior][missing_payment_method]",
+        )
+    if behavior["missing_payment_method"] not in TRIAL_END_BEHAVIORS:
+        raise StripeError(
+            "Invalid trial_settings[end_behavior][missing_payment_method]: must be one of "
+            "cancel, create_invoice, or pause",
+            param="trial_settings[end_behavior][missing_payment_method]",
+        )
+    return {"end_behavior": {"missing_payment_method": behavior["missing_payment_method"]}}
+
+
+def discounts_param(params: dict[str, Any]) -> Any:
+    """`discounts`, or the legacy `coupon` / `promotion_code` parameters as one discount."""
+    if params.get("discounts"):
+        return params["discounts"]
+    if params.get("coupon"):
+        return [{"coupon": params["coupon"]}]
+    if params.get("promotion_code"):
+        return [{"promotion_code": params["promotion_code"]}]
+    return None
+
+
+def price_for_item(ctx: Context, item: dict[str, Any], index: int) -> Record:
     price_id = item.get("price")
     if not price_id:
         raise StripeError(
@@ -105,7 +137,7 @@ def _price_for_item(ctx: Context, item: dict[str, Any], index: int) -> Record:
     return price
 
 
-def _new_item(
+def new_item(
     ctx: Context, sub: Record, price: Record, quantity: int, metadata: Any, period: tuple[int, int]
 ) -> Record:
     item_id = core.new_id("si", 15)
@@ -136,7 +168,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     items_given = params.get("items")
     if not isinstance(items_given, list) or not items_given:
         raise StripeError("Missing required param: items.", param="items")
-    prices = [_price_for_item(ctx, item, i) for i, item in enumerate(items_given)]
+    prices = [price_for_item(ctx, item, i) for i, item in enumerate(items_given)]
     currency = prices[0].data["currency"]
     if any(p.data["currency"] != currency for p in prices):
         raise StripeError(
@@ -187,12 +219,22 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                 param="default_payment_method",
             )
     has_pm = bool(pm_id or customer.data["invoice_settings"]["default_payment_method"])
+    quantities = [
+        core.get_int(item, "quantity", default=1, minimum=0, label=f"items[{index}][quantity]") or 0
+        for index, item in enumerate(items_given)
+    ]
+    first_amount = sum(
+        (p.data["unit_amount"] or 0) * q for p, q in zip(prices, quantities, strict=True)
+    )
+    coupon = coupon_from(ctx, discounts_param(params), "discounts")
+    if coupon is not None:
+        first_amount -= coupon_takes(coupon[0].data, first_amount)
     if (
         not trial_end
         and collection == "charge_automatically"
         and behaviour in ("allow_incomplete", "error_if_incomplete", "pending_if_incomplete")
         and not has_pm
-        and sum(p.data["unit_amount"] for p in prices) > 0
+        and first_amount > 0
     ):
         raise StripeError(
             "This customer has no attached payment source or default payment method. Please "
@@ -255,7 +297,9 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         transfer_data=None,
         trial_end=trial_end,
         trial_start=now if trial_end else None,
-        trial_settings={"end_behavior": {"missing_payment_method": "create_invoice"}},
+        trial_settings=trial_settings_from(
+            params, {"end_behavior": {"missing_payment_method": "create_invoice"}}
+        ),
         billing_thresholds=None,
         billing_mode={"type": "classic", "flexible": None},
         customer_account=None,
@@ -269,16 +313,13 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("application_fee_percent"):
         data["application_fee_percent"] = float(params["application_fee_percent"])
     core.apply_metadata(data, params)
-    sub = ctx.store.add(Record(sub_id, "subscription", ctx.account, data, {"items": []}))
-    period = (now, trial_end) if trial_end else (now, add_interval(now, interval, count))
-    for index, (item, price) in enumerate(zip(items_given, prices, strict=True)):
-        quantity = core.get_int(
-            item, "quantity", default=1, minimum=0, label=f"items[{index}][quantity]"
-        )
-        _new_item(ctx, sub, price, quantity or 0, item.get("metadata"), period)
-    discount = discount_from(ctx, params.get("discounts"), customer_id, sub_id, "discounts")
+    discount = discount_from(ctx, discounts_param(params), customer_id, sub_id, "discounts")
     if discount is not None:
         data["discounts"] = [discount.id]
+    sub = ctx.store.add(Record(sub_id, "subscription", ctx.account, data, {"items": []}))
+    period = (now, trial_end) if trial_end else (now, add_interval(now, interval, count))
+    for item, price, quantity in zip(items_given, prices, quantities, strict=True):
+        new_item(ctx, sub, price, quantity, item.get("metadata"), period)
     if customer.data["currency"] is None:
         customer.data["currency"] = currency
     if trial_end:
@@ -317,206 +358,6 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 @route("GET", "/v1/subscriptions/{id}", spec={})
 def subscription_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     return ctx.state.render(ctx.store.get("subscription", id, ctx.account))
-
-
-def _prorate(
-    ctx: Context,
-    sub: Record,
-    item: Record,
-    old_amount: int,
-    new_amount: int,
-    now: int,
-    description: str,
-) -> list[Record]:
-    start, end = current_period(ctx.state, sub)
-    if end <= start or now >= end:
-        return []
-    fraction_num, fraction_den = end - now, end - start
-    created = []
-    customer = ctx.store.records[sub.data["customer"]]
-    for amount, label in (
-        (-((old_amount * fraction_num) // fraction_den), "Unused time on " + description),
-        ((new_amount * fraction_num) // fraction_den, "Remaining time on " + description),
-    ):
-        if amount == 0:
-            continue
-        item_id = core.new_id("ii")
-        data = template(
-            "invoiceitem",
-            id=item_id,
-            amount=amount,
-            currency=sub.data["currency"],
-            customer=customer.id,
-            date=now,
-            description=label,
-            discountable=False,
-            discounts=[],
-            invoice=None,
-            period={"end": end, "start": now},
-            proration=True,
-            quantity=1,
-            tax_rates=[],
-            test_clock=customer.data["test_clock"],
-            parent={
-                "subscription_details": {"subscription": sub.id, "subscription_item": item.id},
-                "type": "subscription_details",
-            },
-            pricing=None,
-            net_amount=amount,
-            customer_account=None,
-            quantity_decimal="1",
-        )
-        created.append(
-            ctx.store.add(Record(item_id, "invoiceitem", sub.owner, data, {"subscription": sub.id}))
-        )
-    return created
-
-
-@route(
-    "POST", "/v1/subscriptions/{id}", spec={k: v for k, v in SUB_SPEC.items() if k != "customer"}
-)
-def subscription_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
-    sub = ctx.store.get("subscription", id, ctx.account)
-    data = sub.data
-    if data["status"] in ("canceled", "incomplete_expired"):
-        raise saved_error(
-            "A canceled subscription can only update its cancellation_details and metadata.",
-        )
-    before = ctx.state.render(sub)
-    now = ctx.now(data["customer"])
-    proration = core.get_enum(
-        params,
-        "proration_behavior",
-        ["always_invoice", "create_prorations", "none"],
-        "create_prorations",
-    )
-    proration_items: list[Record] = []
-    if isinstance(params.get("items"), list):
-        for index, given in enumerate(params["items"]):
-            item = None
-            if given.get("id"):
-                item = ctx.store.get(
-                    "subscription_item", given["id"], ctx.account, param=f"items[{index}][id]"
-                )
-                if item.data["subscription"] != id:
-                    raise core.not_found("subscription_item", given["id"], f"items[{index}][id]")
-            if item is not None and core.get_bool(given, "deleted", False):
-                old_price = ctx.store.records[item.data["price"]].data
-                if proration != "none" and data["status"] == "active":
-                    proration_items += _prorate(
-                        ctx,
-                        sub,
-                        item,
-                        old_price["unit_amount"] * item.data["quantity"],
-                        0,
-                        now,
-                        "subscription item",
-                    )
-                sub.internal["items"].remove(item.id)
-                item.deleted = True
-                continue
-            if item is None:
-                price = _price_for_item(ctx, given, index)
-                quantity = core.get_int(given, "quantity", default=1, minimum=0) or 0
-                new = _new_item(
-                    ctx, sub, price, quantity, given.get("metadata"), current_period(ctx.state, sub)
-                )
-                if proration != "none" and data["status"] == "active":
-                    proration_items += _prorate(
-                        ctx,
-                        sub,
-                        new,
-                        0,
-                        price.data["unit_amount"] * quantity,
-                        now,
-                        "subscription item",
-                    )
-                continue
-            old_price = ctx.store.records[item.data["price"]].data
-            old_amount = old_price["unit_amount"] * item.data["quantity"]
-            if given.get("price"):
-                item.data["price"] = _price_for_item(ctx, given, index).id
-            if given.get("quantity") not in (None, ""):
-                item.data["quantity"] = core.get_int(given, "quantity", minimum=0)
-            if isinstance(given.get("metadata"), dict):
-                core.apply_metadata(item.data, given)
-            new_price = ctx.store.records[item.data["price"]].data
-            new_amount = new_price["unit_amount"] * item.data["quantity"]
-            if new_amount != old_amount and proration != "none" and data["status"] == "active":
-                product = ctx.store.find(new_price["product"])
-                proration_items += _prorate(
-                    ctx,
-                    sub,
-                    item,
-                    old_amount,
-                    new_amount,
-                    now,
-                    product.data["name"] if product else "subscription",
-                )
-    if not sub.internal["items"]:
-        raise StripeError("A subscription must have at least one active plan.", param="items")
-    for name in ("cancel_at_period_end",):
-        if name in params:
-            data[name] = bool(core.get_bool(params, name, False))
-            if data[name]:
-                data["cancel_at"] = current_period(ctx.state, sub)[1]
-                data["canceled_at"] = now
-            else:
-                data["cancel_at"] = None
-                data["canceled_at"] = None
-    if "cancel_at" in params:
-        data["cancel_at"] = core.get_int(params, "cancel_at")
-    if "description" in params:
-        data["description"] = core.get_str(params, "description")
-    if "default_payment_method" in params:
-        pm_id = core.get_str(params, "default_payment_method")
-        if pm_id:
-            pm = ctx.store.get(
-                "payment_method",
-                pm_id,
-                ctx.account,
-                param="default_payment_method",
-                label="PaymentMethod",
-            )
-            if pm.data["customer"] != data["customer"]:
-                raise StripeError(
-                    "The payment method must be attached to the customer.",
-                    param="default_payment_method",
-                )
-        data["default_payment_method"] = pm_id
-    if "collection_method" in params:
-        data["collection_method"] = core.get_enum(
-            params, "collection_method", ["charge_automatically", "send_invoice"]
-        )
-    if "days_until_due" in params:
-        data["days_until_due"] = core.get_int(params, "days_until_due")
-    if params.get("discounts"):
-        discount = discount_from(ctx, params["discounts"], data["customer"], id, "discounts")
-        data["discounts"] = [discount.id] if discount else []
-    core.apply_metadata(data, params)
-    trial_end = params.get("trial_end")
-    after = ctx.state.render(sub)
-    previous = {k: before[k] for k in before if before[k] != after[k]}
-    if previous:
-        ctx.state.emit("customer.subscription.updated", sub, previous)
-    if trial_end == "now" and data["status"] == "trialing":
-        end_trial(ctx, sub, now)
-    elif proration == "always_invoice" and proration_items:
-        invoice = new_invoice(
-            ctx,
-            ctx.store.records[data["customer"]],
-            subscription=sub,
-            billing_reason="subscription_update",
-            currency=data["currency"],
-        )
-        pull_pending_items(ctx, invoice, data["customer"], id)
-        total_invoice(ctx.state, invoice)
-        data["latest_invoice"] = invoice.id
-        ctx.state.emit("invoice.created", invoice)
-        finalize_invoice(ctx, invoice)
-        if invoice.data["status"] == "open":
-            attempt_invoice_payment(ctx, invoice, None, off_session=True)
-    return ctx.state.render(sub)
 
 
 @route(

@@ -20,6 +20,7 @@ from stripe_local.billing.periods import (
     renew_subscription,
     set_period,
 )
+from stripe_local.billing.previews import subscription_preview
 from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
 from stripe_local.core import ANY, StripeError, template
 
@@ -41,11 +42,20 @@ def _next_action(state: State, sub: Record) -> tuple[int, str] | None:
             and d["trial_end"] - TRIAL_WILL_END_NOTICE > d["created"]
         ):
             candidates.append((d["trial_end"] - TRIAL_WILL_END_NOTICE, "trial_will_end"))
-        candidates.append((d["trial_end"], "trial_end"))
-    elif status in ("active", "past_due", "unpaid"):
-        end = current_period(state, sub)[1]
         if d["cancel_at"] is not None:
             candidates.append((d["cancel_at"], "cancel"))
+        candidates.append((d["trial_end"], "trial_end"))
+    elif status in ("active", "past_due", "unpaid"):
+        start, end = current_period(state, sub)
+        if d["cancel_at"] is not None:
+            candidates.append((d["cancel_at"], "cancel"))
+        notice = end - state.config.upcoming_invoice_days * DAY
+        if (
+            notice > start
+            and sub.internal.get("upcoming_sent_for") != end
+            and (d["cancel_at"] is None or d["cancel_at"] > end)
+        ):
+            candidates.append((notice, "upcoming"))
         candidates.append((end, "renew"))
         latest = state.store.find(d["latest_invoice"] or "")
         if (
@@ -71,6 +81,10 @@ def _run_action(ctx: Context, sub: Record, action: str, at: int) -> None:
     elif action == "trial_will_end":
         sub.internal["trial_will_end_sent"] = True
         state.emit("customer.subscription.trial_will_end", sub)
+    elif action == "upcoming":
+        sub.internal["upcoming_sent_for"] = current_period(state, sub)[1]
+        customer = state.store.records[sub.data["customer"]]
+        state.emit("invoice.upcoming", sub, obj=subscription_preview(ctx, customer, sub, {}))
     elif action == "trial_end":
         end_trial(ctx, sub, at)
     elif action == "cancel":
@@ -82,10 +96,7 @@ def _run_action(ctx: Context, sub: Record, action: str, at: int) -> None:
         renew_subscription(ctx, sub)
     elif action == "retry":
         invoice = state.store.records[sub.data["latest_invoice"]]
-        invoice.data["attempt_count"] += 1
-        outcome = attempt_invoice_payment(ctx, invoice, None, off_session=True)
-        if outcome is False and invoice.data["status"] == "open":
-            pass
+        attempt_invoice_payment(ctx, invoice, None, off_session=True)
 
 
 def advance_clock(ctx: Context, clock: Record, target: int) -> None:

@@ -102,11 +102,19 @@ def customer_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     _set_customer_fields(ctx, data, {k: v for k, v in params.items() if k != "invoice_settings"})
     core.apply_metadata(data, params)
     ctx.state.emit("customer.created", record)
+    settings = params.get("invoice_settings")
     if pm_id:
         pm = resolve_payment_method(ctx, pm_id, "payment_method")
         attach_payment_method(ctx, pm, record)
+        if isinstance(settings, dict) and settings.get("default_payment_method") == pm_id:
+            # Stripe's test-clock recipe names the same `pm_card_*` test id twice: the default
+            # is the PaymentMethod that `payment_method` just created and attached.
+            settings = {**settings, "default_payment_method": pm.id}
     if "invoice_settings" in params:
-        _set_customer_fields(ctx, data, {"invoice_settings": params["invoice_settings"]})
+        before = core.deep_copy(data["invoice_settings"])
+        _set_customer_fields(ctx, data, {"invoice_settings": settings})
+        if pm_id and before != data["invoice_settings"]:
+            ctx.state.emit("customer.updated", record, {"invoice_settings": before})
     return ctx.state.render(record)
 
 

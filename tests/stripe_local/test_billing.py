@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 import stripe
+
+from stripe_local.testing import local
 
 DAY = 86400
 
@@ -115,6 +118,15 @@ def test_trial_ends_and_subscription_renews_on_the_test_clock(
     assert "customer.subscription.trial_will_end" in types
 
 
+@pytest.fixture
+def cancel_when_retries_fail(stripe_base_url: str) -> Iterator[None]:
+    """The Dashboard setting "cancel the subscription" after the last failed retry."""
+    local(stripe_base_url, "/_local/config", {"dunning_final_action": "cancel"})
+    yield
+    local(stripe_base_url, "/_local/config", {"dunning_final_action": "mark_unpaid"})
+
+
+@pytest.mark.usefixtures("cancel_when_retries_fail")
 def test_failing_card_goes_past_due_then_retries_then_cancels(
     client: stripe.StripeClient, monthly_price: stripe.Price
 ) -> None:

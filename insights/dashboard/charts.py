@@ -1,0 +1,257 @@
+"""The dashboard's charts, each one SQL query grouped in the business's time zone, returned as a
+ChartTable (the accessible table, the CSV and the chart's data at once)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from common.money import currency_exponent
+from scheduling.models import StaffMember
+
+from .capacity import capacity_minutes, occupied_minutes
+from .forecast import HOW_IT_IS_COMPUTED, linear_trend
+from .periods import BookingBasis, DashboardQuery, DayRange, MoneyBasis, week_start
+from .sql import (
+    BOOKING,
+    BOOKING_DATE_COLUMN,
+    COUNTED,
+    SERVICE,
+    STAFF,
+    base_params,
+    booking_filters,
+    fetch_all,
+    local_day,
+    local_week,
+    money_moves,
+)
+from .tables import COUNT, MONEY, PERCENT, TEXT, ChartTable
+
+WEEKS_SHOWN = 12
+A_YEAR_OF_WEEKS = timedelta(weeks=52)  # the same weekdays a year earlier
+CAPACITY_DAYS = 14
+WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+BOOKING_BASIS_LABEL = {
+    BookingBasis.APPOINTMENT: "Counted by appointment time",
+    BookingBasis.BOOKED: "Counted by the time the booking was made",
+}
+MONEY_BASIS_LABEL = {
+    MoneyBasis.MOVED: "Counted on the day the money moved (refunds on the day they happened)",
+    MoneyBasis.APPOINTMENT: "Counted on the day of the appointment the money belongs to",
+}
+
+
+def _days_label(days: DayRange) -> str:
+    return f"{days.first.isoformat()} – {days.last.isoformat()}"
+
+
+def twelve_weeks(query: DashboardQuery, *, first_weekday: int) -> DayRange:
+    last_week = week_start(query.period.last, first_weekday=first_weekday)
+    first = last_week - timedelta(weeks=WEEKS_SHOWN - 1)
+    return DayRange(first, last_week + timedelta(days=6))
+
+
+def bookings_per_week(
+    query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int
+) -> tuple[ChartTable, list[int]]:
+    weeks = twelve_weeks(query, first_weekday=first_weekday)
+    earlier = DayRange(weeks.first - A_YEAR_OF_WEEKS, weeks.last - A_YEAR_OF_WEEKS)
+    at = BOOKING_DATE_COLUMN[query.booking_basis]
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params["start"], params["end"] = weeks.instants(zone)
+    params["earlier_start"], params["earlier_end"] = earlier.instants(zone)
+    sql = f"""
+        SELECT {local_week(at)} AS week, count(*) FROM {BOOKING} b
+         WHERE b.status IN {COUNTED} {booking_filters(query)}
+           AND (({at} >= %(start)s AND {at} < %(end)s)
+                OR ({at} >= %(earlier_start)s AND {at} < %(earlier_end)s))
+         GROUP BY week
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    counts: dict[date, int] = dict(fetch_all(sql, params))
+    starts = [weeks.first + timedelta(weeks=index) for index in range(WEEKS_SHOWN)]
+    current = [counts.get(start, 0) for start in starts]
+    year_before = [counts.get(start - A_YEAR_OF_WEEKS, 0) for start in starts]
+    has_year_before = any(year_before)
+    columns = [("Week starting", TEXT), ("Bookings", COUNT)]
+    rows: list[list] = [
+        [start.isoformat(), count] for start, count in zip(starts, current, strict=True)
+    ]
+    datasets = [{"label": "Bookings", "data": current}]
+    if has_year_before:
+        columns.append(("Same week a year earlier", COUNT))
+        for row, count in zip(rows, year_before, strict=True):
+            row.append(count)
+        datasets.append({"label": "A year earlier", "data": year_before, "type": "line"})
+    table = ChartTable(
+        key="bookings-per-week", title="Bookings per week",
+        counts_by=BOOKING_BASIS_LABEL[query.booking_basis], window=_days_label(weeks),
+        columns=columns, rows=rows,
+        chart={"type": "bar", "labels": [row[0] for row in rows], "datasets": datasets},
+    )  # fmt: skip
+    return table, current
+
+
+def forecast(weekly: list[int], *, query: DashboardQuery, first_weekday: int) -> ChartTable:
+    weeks = twelve_weeks(query, first_weekday=first_weekday)
+    ahead = linear_trend(weekly)
+    starts = [
+        weeks.last + timedelta(days=1) + timedelta(weeks=index) for index in range(len(ahead))
+    ]
+    rows = [[start.isoformat(), count] for start, count in zip(starts, ahead, strict=True)]
+    labels = [(weeks.first + timedelta(weeks=i)).isoformat() for i in range(len(weekly))]
+    return ChartTable(
+        key="forecast", title="Forecast for the next 4 weeks",
+        counts_by=BOOKING_BASIS_LABEL[query.booking_basis],
+        window=_days_label(DayRange(starts[0], starts[-1] + timedelta(days=6))),
+        columns=[("Week starting", TEXT), ("Expected bookings", COUNT)], rows=rows,
+        note=HOW_IT_IS_COMPUTED,
+        chart={"type": "line", "labels": labels + [row[0] for row in rows], "datasets": [
+            {"label": "Bookings", "data": weekly + [None] * len(rows)},
+            {"label": "Forecast", "data": [None] * (len(weekly) - 1) + weekly[-1:] + ahead,
+             "dashed": True},
+        ]},
+    )  # fmt: skip
+
+
+def revenue_per_day(
+    query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int, currency: str
+) -> ChartTable:
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params["start"], params["end"] = query.period.instants(zone)
+    sql = f"""
+        SELECT {local_day("mv.at")} AS day, sum(mv.gross), sum(mv.refunds), sum(mv.fees)
+          FROM ({money_moves(query.money_basis)}) mv
+         WHERE mv.at >= %(start)s AND mv.at < %(end)s {booking_filters(query, "mv")}
+         GROUP BY day
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    by_day = {day: (int(g), int(r), int(f)) for day, g, r, f in fetch_all(sql, params)}
+    rows: list[list[Any]] = []
+    for day in query.period.each_day():
+        gross, refunds, fees = by_day.get(day, (0, 0, 0))
+        rows.append([day.isoformat(), gross, refunds, fees, gross - refunds - fees])
+    exponent_divisor = 10 ** currency_exponent(currency)
+
+    def series(index: int, sign: int = 1) -> list[float]:
+        return [sign * row[index] / exponent_divisor for row in rows]
+
+    return ChartTable(
+        key="revenue-per-day", title="Revenue per day",
+        counts_by=MONEY_BASIS_LABEL[query.money_basis], window=_days_label(query.period),
+        columns=[("Day", TEXT), ("Gross", MONEY), ("Refunds", MONEY), ("Platform fees", MONEY),
+                 ("Net", MONEY)],
+        rows=rows, currency=currency,
+        chart={"type": "bar", "stacked": True, "labels": [row[0] for row in rows], "datasets": [
+            {"label": "Gross", "data": series(1), "stack": "money"},
+            {"label": "Refunds", "data": series(2, -1), "stack": "money"},
+            {"label": "Platform fees", "data": series(3, -1), "stack": "money"},
+            {"label": "Net", "data": series(4), "type": "line"},
+        ]},
+    )  # fmt: skip
+
+
+def popular_slots(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> ChartTable:
+    """Weekday × hour of the appointments' local start over the 12 weeks."""
+    weeks = twelve_weeks(query, first_weekday=first_weekday)
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params["start"], params["end"] = weeks.instants(zone)
+    sql = f"""
+        SELECT EXTRACT(DOW FROM b.starts_at AT TIME ZONE %(tz)s)::int,
+               EXTRACT(HOUR FROM b.starts_at AT TIME ZONE %(tz)s)::int, count(*)
+          FROM {BOOKING} b
+         WHERE b.status IN {COUNTED} AND b.starts_at >= %(start)s AND b.starts_at < %(end)s
+               {booking_filters(query)}
+         GROUP BY 1, 2
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    cells = {(dow, hour): count for dow, hour, count in fetch_all(sql, params)}
+    hours = sorted({hour for _dow, hour in cells}) or list(range(9, 18))
+    hours = list(range(min(hours[0], 9), max(hours[-1], 17) + 1))
+    weekdays = [(first_weekday + offset) % 7 for offset in range(7)]
+    rows = [[WEEKDAY_NAMES[dow]] + [cells.get((dow, hour), 0) for hour in hours]
+            for dow in weekdays]  # fmt: skip
+    highest = max([count for row in rows for count in row[1:]] + [0])
+    return ChartTable(
+        key="popular-slots", title="Popular slots",
+        counts_by=f"Appointments by weekday and start hour, {zone.key} time",
+        window=_days_label(weeks),
+        columns=[("Weekday", TEXT)] + [(f"{hour:02d}:00", COUNT) for hour in hours], rows=rows,
+        chart={"type": "heatmap", "highest": highest},
+    )  # fmt: skip
+
+
+def bookings_by(
+    dimension: str, query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int,
+    with_money: bool, currency: str,
+) -> ChartTable:  # fmt: skip
+    """Bookings (and their value, for those who see money) per service or per staff member."""
+    table, column = {"service": (SERVICE, "service_id"), "staff": (STAFF, "staff_id")}[dimension]
+    name = "name" if dimension == "service" else "display_name"
+    at = BOOKING_DATE_COLUMN[query.booking_basis]
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params["start"], params["end"] = query.period.instants(zone)
+    sql = f"""
+        SELECT t.{name}, count(*), sum(b.price_minor) FROM {BOOKING} b
+          JOIN {table} t ON t.id = b.{column}
+         WHERE b.status IN {COUNTED} AND {at} >= %(start)s AND {at} < %(end)s
+               {booking_filters(query)}
+         GROUP BY t.id, t.{name} ORDER BY count(*) DESC, t.{name}
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    found = fetch_all(sql, params)
+    columns = [("Service" if dimension == "service" else "Staff member", TEXT), ("Bookings", COUNT)]
+    rows = [[label, count] for label, count, _value in found]
+    datasets = [{"label": "Bookings", "data": [row[1] for row in rows]}]
+    if with_money:
+        columns.append(("Booking value", MONEY))
+        for row, (_label, _count, value) in zip(rows, found, strict=True):
+            row.append(int(value))
+    title = "By service" if dimension == "service" else "By staff member"
+    return ChartTable(
+        key=f"by-{dimension}", title=title, counts_by=BOOKING_BASIS_LABEL[query.booking_basis],
+        window=_days_label(query.period), columns=columns, rows=rows, currency=currency,
+        note="Booking value: the price of the bookings (what they are worth), not money moved.",
+        chart={"type": "bar", "horizontal": True, "labels": [row[0] for row in rows],
+               "datasets": datasets},
+    )  # fmt: skip
+
+
+def capacity_ahead(
+    query: DashboardQuery, *, zone: ZoneInfo, today: date
+) -> tuple[ChartTable, ChartTable]:
+    """The next 14 days: booked vs available hours per day, and per staff member."""
+    days = DayRange(today, today + timedelta(days=CAPACITY_DAYS - 1))
+    available = capacity_minutes(days, zone=zone, staff_id=query.staff_id)
+    booked = occupied_minutes(days, zone=zone, staff_id=query.staff_id,
+                              service_id=query.service_id)  # fmt: skip
+    per_day = []
+    for day in days.each_day():
+        have = sum(m for (d, _s), m in available.items() if d == day)
+        taken = sum(m for (d, _s), m in booked.items() if d == day)
+        per_day.append([day.isoformat(), taken / 60, have / 60, taken / have if have else None])
+    columns = [("Booked hours", COUNT), ("Available hours", COUNT), ("Booked %", PERCENT)]
+    daily = ChartTable(
+        key="capacity-per-day", title="Next 14 days: booked vs available",
+        counts_by="Appointment time; available = working hours", window=_days_label(days),
+        columns=[("Day", TEXT)] + columns, rows=per_day,
+        chart={"type": "bar", "labels": [row[0] for row in per_day], "datasets": [
+            {"label": "Booked hours", "data": [row[1] for row in per_day]},
+            {"label": "Available hours", "data": [row[2] for row in per_day]},
+        ]},
+    )  # fmt: skip
+    staff_ids = sorted({s for _d, s in available} | {s for _d, s in booked})
+    names = dict(StaffMember.objects.filter(pk__in=staff_ids).values_list("pk", "display_name"))
+    per_staff = []
+    for staff in sorted(staff_ids, key=lambda pk: names.get(pk, "")):
+        have = sum(m for (_d, s), m in available.items() if s == staff)
+        taken = sum(m for (_d, s), m in booked.items() if s == staff)
+        per_staff.append([names.get(staff, "?"), taken / 60, have / 60,
+                          taken / have if have else None])  # fmt: skip
+    staffing = ChartTable(
+        key="capacity-per-staff", title="Next 14 days per staff member",
+        counts_by="Appointment time; available = working hours", window=_days_label(days),
+        columns=[("Staff member", TEXT)] + columns, rows=per_staff,
+        chart={"type": "bar", "horizontal": True, "labels": [row[0] for row in per_staff],
+               "datasets": [{"label": "Booked hours", "data": [row[1] for row in per_staff]},
+                            {"label": "Available hours", "data": [row[2] for row in per_staff]}]},
+    )  # fmt: skip
+    return daily, staffing

@@ -1,0 +1,209 @@
+"""The figures at the top of the dashboard, each for the period and the one before it: one SQL
+query per family (bookings, customers, money, occupancy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from .capacity import capacity_minutes, occupied_minutes, seats
+from .periods import DashboardQuery, DayRange, month_of, previous_month, week_of
+from .sql import (
+    BOOKING,
+    BOOKING_DATE_COLUMN,
+    BOOKING_EVENT,
+    CANCELLED,
+    COUNTED,
+    base_params,
+    booking_filters,
+    fetch_one,
+    money_moves,
+)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A figure and the same figure for the period before (None: nothing to divide by)."""
+
+    current: float | int | None
+    previous: float | int | None
+
+    @property
+    def change(self) -> float | None:
+        if self.current is None or self.previous in (None, 0):
+            return None
+        return (self.current - self.previous) / self.previous
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def booking_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> dict:
+    """Bookings, no-shows, late cancellations and average booking value, by the query's booking
+    basis (appointment time or booked time)."""
+    current, previous = query.period, query.period.previous()
+    cur_start, cur_end = current.instants(zone)
+    prev_start, _ = previous.instants(zone)
+    at = BOOKING_DATE_COLUMN[query.booking_basis]
+
+    def counts(prefix: str) -> str:
+        window = f"at >= %({prefix}_start)s AND at < %({prefix}_end)s"
+        return f"""
+            count(*) FILTER (WHERE {window} AND status IN {COUNTED}),
+            count(*) FILTER (WHERE {window} AND status = 'no_show'),
+            count(*) FILTER (WHERE {window} AND status IN ('completed', 'no_show')),
+            count(*) FILTER (WHERE {window} AND status = '{CANCELLED}'),
+            count(*) FILTER (WHERE {window} AND status = '{CANCELLED}' AND late),
+            COALESCE(sum(price_minor) FILTER (WHERE {window} AND status IN {COUNTED}), 0)
+        """
+
+    sql = f"""
+        SELECT {counts("cur")}, {counts("prev")}
+          FROM (
+            SELECT {at} AS at, b.status, b.price_minor,
+                   COALESCE(c.cancelled_at > b.starts_at - make_interval(hours => %(late_hours)s),
+                            false) AS late
+              FROM {BOOKING} b
+              LEFT JOIN (
+                  SELECT e.booking_id, max(e.created_at) AS cancelled_at FROM {BOOKING_EVENT} e
+                   WHERE e.to_status = '{CANCELLED}' GROUP BY e.booking_id
+              ) c ON c.booking_id = b.id AND b.status = '{CANCELLED}'
+             WHERE {at} >= %(prev_start)s AND {at} < %(cur_end)s {booking_filters(query)}
+          ) counted
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params.update(cur_start=cur_start, cur_end=cur_end, prev_start=prev_start, prev_end=cur_start)
+    row = fetch_one(sql, params)
+    now, before = row[:6], row[6:]
+
+    def family(values: tuple) -> dict:
+        booked, no_show, attended_or_not, cancelled, late, value = (int(v) for v in values)
+        return {
+            "bookings": booked,
+            "no_show_rate": _ratio(no_show, attended_or_not),
+            "late_cancellation_rate": _ratio(late, booked + cancelled),
+            "average_value_minor": value / booked if booked else None,
+            "value_minor": value,
+        }
+
+    a, b = family(now), family(before)
+    return {key: Compared(a[key], b[key]) for key in a}
+
+
+def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> dict:
+    """New vs returning customers (first counted booking ever, by the booking basis, in the
+    period or before it) and the rebooking rate: of the appointments that took place in the
+    period, the share whose customer booked again (booked time) within 60 days after it."""
+    current, previous = query.period, query.period.previous()
+    cur_start, cur_end = current.instants(zone)
+    prev_start, _ = previous.instants(zone)
+    at = BOOKING_DATE_COLUMN[query.booking_basis]
+    filters = booking_filters(query)
+
+    def family(prefix: str) -> str:
+        window = f"at >= %({prefix}_start)s AND at < %({prefix}_end)s"
+        appointment = f"starts_at >= %({prefix}_start)s AND starts_at < %({prefix}_end)s"
+        return f"""
+            count(DISTINCT customer_id) FILTER (WHERE {window} AND first_at >= %({prefix}_start)s),
+            count(DISTINCT customer_id) FILTER (WHERE {window} AND first_at < %({prefix}_start)s),
+            count(*) FILTER (WHERE {appointment} AND status = 'completed'),
+            count(*) FILTER (WHERE {appointment} AND status = 'completed' AND rebooked)
+        """
+
+    sql = f"""
+        WITH firsts AS (
+            SELECT b.customer_id, min({at}) AS first_at FROM {BOOKING} b
+             WHERE b.status IN {COUNTED} GROUP BY b.customer_id
+        )
+        SELECT {family("cur")}, {family("prev")}
+          FROM (
+            SELECT {at} AS at, b.starts_at, b.status, b.customer_id, f.first_at,
+                   (b.status = 'completed' AND b.starts_at >= %(prev_start)s
+                    AND b.starts_at < %(cur_end)s AND EXISTS (
+                       SELECT 1 FROM {BOOKING} again
+                        WHERE again.customer_id = b.customer_id AND again.id <> b.id
+                          AND again.status IN {COUNTED}
+                          AND again.created_at > b.starts_at
+                          AND again.created_at <= b.starts_at + interval '60 days'
+                   )) AS rebooked
+              FROM {BOOKING} b JOIN firsts f ON f.customer_id = b.customer_id
+             WHERE b.status IN {COUNTED}
+               AND ((b.starts_at >= %(prev_start)s AND b.starts_at < %(cur_end)s)
+                    OR ({at} >= %(prev_start)s AND {at} < %(cur_end)s)) {filters}
+          ) counted
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params.update(cur_start=cur_start, cur_end=cur_end, prev_start=prev_start, prev_end=cur_start)
+    row = fetch_one(sql, params)
+
+    def values(part: tuple) -> dict:
+        new, returning, completed, rebooked = part
+        return {"new_customers": new, "returning_customers": returning,
+                "rebooking_rate": _ratio(rebooked, completed)}  # fmt: skip
+
+    a, b = values(row[:4]), values(row[4:])
+    return {key: Compared(a[key], b[key]) for key in a}
+
+
+def money_windows(today: date, *, first_weekday: int) -> dict[str, tuple[DayRange, DayRange]]:
+    """Today, this week and this month, each with the one before (yesterday, last week...)."""
+    day = DayRange(today, today)
+    week = week_of(today, first_weekday=first_weekday)
+    month = month_of(today)
+    return {"today": (day, day.previous()), "week": (week, week.previous()),
+            "month": (month, previous_month(month))}  # fmt: skip
+
+
+def money_figures(
+    query: DashboardQuery, *, today: date, zone: ZoneInfo, first_weekday: int
+) -> dict[str, dict[str, Compared]]:
+    """Gross, refunds, platform fees and net for today, this week and this month, by the query's
+    money basis, in one query."""
+    windows = money_windows(today, first_weekday=first_weekday)
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    columns = []
+    for name, pair in windows.items():
+        for which, days in zip(("cur", "prev"), pair, strict=True):
+            start, end = days.instants(zone)
+            params[f"{name}_{which}_start"], params[f"{name}_{which}_end"] = start, end
+            window = f"at >= %({name}_{which}_start)s AND at < %({name}_{which}_end)s"
+            columns += [f"COALESCE(sum({part}) FILTER (WHERE {window}), 0)"
+                        for part in ("gross", "refunds", "fees")]  # fmt: skip
+    earliest = min(pair[1].instants(zone)[0] for pair in windows.values())
+    latest = max(pair[0].instants(zone)[1] for pair in windows.values())
+    params.update(earliest=earliest, latest=latest)
+    sql = f"""
+        SELECT {", ".join(columns)}
+          FROM ({money_moves(query.money_basis)}) mv
+         WHERE mv.at >= %(earliest)s AND mv.at < %(latest)s {booking_filters(query, "mv")}
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    row = [int(value) for value in fetch_one(sql, params)]
+    result: dict[str, dict[str, Compared]] = {}
+    for index, name in enumerate(windows):
+        cur = row[index * 6 : index * 6 + 3]
+        prev = row[index * 6 + 3 : index * 6 + 6]
+        result[name] = {
+            "gross": Compared(cur[0], prev[0]),
+            "refunds": Compared(cur[1], prev[1]),
+            "fees": Compared(cur[2], prev[2]),
+            "net": Compared(cur[0] - cur[1] - cur[2], prev[0] - prev[1] - prev[2]),
+        }
+    return result
+
+
+def occupancy_figures(query: DashboardQuery, *, zone: ZoneInfo) -> dict[str, Compared]:
+    """Booked staff time ÷ working hours, and class seats taken ÷ seats offered."""
+    figures: dict[str, list[float | None]] = {"occupancy": [], "seat_fill": []}
+    for days in (query.period, query.period.previous()):
+        available = sum(capacity_minutes(days, zone=zone, staff_id=query.staff_id).values())
+        booked = sum(
+            occupied_minutes(days, zone=zone, staff_id=query.staff_id,
+                             service_id=query.service_id).values()
+        )  # fmt: skip
+        taken, offered = seats(days, zone=zone, staff_id=query.staff_id,
+                               service_id=query.service_id)  # fmt: skip
+        figures["occupancy"].append(_ratio(booked, available))
+        figures["seat_fill"].append(_ratio(taken, offered))
+    return {key: Compared(*values) for key, values in figures.items()}
