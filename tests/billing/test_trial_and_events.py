@@ -143,3 +143,21 @@ def test_trial_ending_email_goes_once(plans, tenant_alpha, stripe_client) -> Non
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["owner@alpha.test"]
     assert "/billing/" in mail.outbox[0].body
+
+
+def test_payment_failed_email_goes_once_per_invoice_with_a_link_to_fix_the_card(
+    plans, tenant_alpha
+) -> None:
+    row = trial_start(tenant=tenant_alpha)
+    failed = {"id": "in_failed_1", "object": "invoice", "customer": row.stripe_customer_id}
+
+    billing_event(_event("invoice.payment_failed", failed, 1))
+    billing_event(_event("invoice.payment_failed", failed, 2))  # a retry's duplicate event
+    billing_event(_event("invoice.payment_failed", {**failed, "id": "in_failed_2"}, 3))
+
+    queued = list(OutboxMessage.objects.filter(task_name=EMAIL_TASK).order_by("pk"))
+    assert len(queued) == 2
+    owner_email_task(**queued[0].kwargs)
+    assert mail.outbox[0].subject == "Your Creneau payment failed: please update your card"
+    assert "http://alpha.localhost" in mail.outbox[0].body
+    assert "/billing/" in mail.outbox[0].body
