@@ -159,13 +159,19 @@ def subscription_apply(*, tenant: Tenant, data: Any) -> TenantSubscription:
     return row
 
 
-def subscription_refresh(*, tenant: Tenant, client: stripe.StripeClient | None = None) -> bool:
-    """Re-read the tenant's subscription from Stripe and apply it; False when it has none."""
+def subscription_refresh(
+    *, tenant: Tenant, subscription_id: str = "", client: stripe.StripeClient | None = None
+) -> bool:
+    """Re-read the tenant's subscription from Stripe and apply it; False when it has none.
+
+    `subscription_id` (from an event) is used only while the row knows none yet: a
+    `customer.subscription.created` may arrive before `trial_start` recorded its answer.
+    """
     client = client or billing_stripe_client()
     row = TenantSubscription.objects.filter(tenant=tenant).first()
-    if row is None or not row.stripe_subscription_id:
+    known = row.stripe_subscription_id if row is not None else ""
+    target = known or subscription_id
+    if not target:
         return False
-    subscription_apply(
-        tenant=tenant, data=client.v1.subscriptions.retrieve(row.stripe_subscription_id)
-    )
+    subscription_apply(tenant=tenant, data=client.v1.subscriptions.retrieve(target))
     return True

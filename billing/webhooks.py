@@ -64,7 +64,9 @@ def billing_event(event: ReceivedEvent) -> bool:
         return False  # not one of the platform's customers (or not ours yet)
     if event.type.startswith("invoice.") and event.object.get("id"):
         mirror("Invoice", event.object)
-    subscription_refresh(tenant=row.tenant)
+    obj = event.object
+    from_event = str(obj.get("id") or "") if obj.get("object") == "subscription" else ""
+    subscription_refresh(tenant=row.tenant, subscription_id=from_event)
     if event.type == "customer.subscription.trial_will_end":
         _email_once(row, kind="trial_will_end", marker="trial_will_end_notified_at")
     elif event.type == "invoice.payment_failed":

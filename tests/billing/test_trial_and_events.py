@@ -161,3 +161,16 @@ def test_payment_failed_email_goes_once_per_invoice_with_a_link_to_fix_the_card(
     assert mail.outbox[0].subject == "Your Creneau payment failed: please update your card"
     assert "http://alpha.localhost" in mail.outbox[0].body
     assert "/billing/" in mail.outbox[0].body
+
+
+def test_a_created_event_before_the_trial_was_recorded_fills_the_row(
+    plans, tenant_alpha, stripe_client
+) -> None:
+    row = trial_start(tenant=tenant_alpha)
+    sub = dict(stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id))
+    TenantSubscription.objects.filter(pk=row.pk).update(stripe_subscription_id="", status="none")
+
+    billing_event(_event("customer.subscription.created", sub))
+
+    row.refresh_from_db()
+    assert (row.stripe_subscription_id, row.status) == (sub["id"], SubscriptionStatus.TRIALING)
