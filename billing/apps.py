@@ -12,3 +12,19 @@ class BillingConfig(AppConfig):
 
         # A new business gets the default plan, inside tenant_provision's transaction.
         tenant_created.connect(on_tenant_created, dispatch_uid="billing.default_plan")
+
+        from .webhooks import register_handlers
+
+        register_handlers()
+
+        from tenants.ports import register_booking_pause
+
+        from .access import booking_paused_by_subscription
+
+        register_booking_pause(booking_paused_by_subscription)
+
+        from scheduling import ports as scheduling_ports
+
+        from .limits import BillingPlanLimits
+
+        scheduling_ports.register_plan_limits(BillingPlanLimits())

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from outbox.services import outbox_enqueue
 from tenants.models import Tenant
 from tenants.services import audit_record
 
-from .models import FeeOverride
+from .models import FeeOverride, TenantSubscription
 from .rates import FeeRate
 from .selectors import default_plan
+
+TRIAL_START_TASK = "billing.trial_start"
 
 
 def tenant_default_plan_assign(*, tenant: Tenant) -> None:
@@ -31,8 +35,15 @@ def tenant_default_plan_assign(*, tenant: Tenant) -> None:
 
 
 def on_tenant_created(sender: Any, *, tenant: Tenant, **kwargs: Any) -> None:
-    """Receiver of `tenants.signals.tenant_created` (connected in `BillingConfig.ready`)."""
+    """Receiver of `tenants.signals.tenant_created` (connected in `BillingConfig.ready`).
+
+    The trial is created in Stripe after provisioning commits, through the outbox: a Stripe
+    outage at signup delays the trial, never loses it or the signup.
+    """
     tenant_default_plan_assign(tenant=tenant)
+    TenantSubscription.objects.get_or_create(tenant=tenant)
+    if settings.BILLING_TRIAL_AT_SIGNUP:
+        outbox_enqueue(TRIAL_START_TASK, args=[tenant.pk], schema_name=settings.PUBLIC_SCHEMA_NAME)
 
 
 def fee_override_set(

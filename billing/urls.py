@@ -2,15 +2,8 @@
 
 from django.urls import path
 
-from tenants.roles import Permission
-from tenants.views import section_page
+from .views import backoffice
 
 urlpatterns = [
-    path(
-        "billing/",
-        section_page(
-            Permission.MANAGE_BILLING, "Plan and billing", "Your Creneau plan and invoices."
-        ),
-        name="billing",
-    ),
+    path("billing/", backoffice.billing_page, name="billing"),
 ]

@@ -126,8 +126,33 @@ class NoBranding:
         return ""
 
 
+class PlanLimits(Protocol):
+    """billing: what the business's platform plan allows (answers "" when allowed)."""
+
+    def active_staff_refusal(self, *, tenant_id: int, active_staff: int) -> str:
+        """Why `active_staff` active staff members are over the plan, naming a plan allowing it."""
+        ...
+
+
+class NoPlanLimits:
+    """The answer when billing registered nothing: no limits."""
+
+    def active_staff_refusal(self, *, tenant_id: int, active_staff: int) -> str:
+        return ""
+
+
 _payments: Payments = NoPayments()
 _branding: Branding = NoBranding()
+_plan_limits: PlanLimits = NoPlanLimits()
+
+
+def register_plan_limits(implementation: PlanLimits) -> None:
+    global _plan_limits
+    _plan_limits = implementation
+
+
+def plan_limits() -> PlanLimits:
+    return _plan_limits
 
 
 def register_payments(implementation: Payments) -> None:

@@ -224,6 +224,7 @@ def run() -> int:
     say("Migrating (public schema, template schema, tenants) ...")
     try:
         manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("billing_sync_plans", env=env)  # plans' Stripe Products and Prices (idempotent)
         manage("seed_demo", env=env)
     except subprocess.CalledProcessError:
         for child in children:  # local Stripe, started above

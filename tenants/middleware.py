@@ -10,6 +10,7 @@ from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from .http import TenantRequest
+from .ports import booking_paused
 from .selectors import membership_for
 
 SESSION_SCHEMA_KEY = "_creneau_schema"
@@ -45,6 +46,8 @@ OPEN_WHILE_SUSPENDED = (
     (_READ, re.compile(r"/widget/logo/[^/]+/")),
     (_READ, re.compile(r"/favicon\.ico")),
 )
+# Open while the subscription pauses online booking: the team's own API and calendar feeds.
+OPEN_WHILE_BOOKING_PAUSED = ("/static/", "/api/v1/staff/", "/api/v1/feeds/")
 # Answered in JSON when refused: the booking API and the widget's helpers.
 JSON_PATH_PREFIXES = ("/api/", "/widget/bookings/", "/widget/days/")
 
@@ -136,4 +139,18 @@ class TenantAccessMiddleware:
                 {"tenant": tenant, "show_reason": request.membership is not None},
                 status=503,
             )
+        # The subscription (billing's port) pauses only what customers reach: the team keeps
+        # the back office to see bookings and to pay.
+        if (
+            is_customer_path
+            and not path.startswith(OPEN_WHILE_BOOKING_PAUSED)
+            and not open_while_suspended(request.method or "GET", path)
+            and booking_paused(tenant)
+        ):
+            message = f"{tenant.name} is not taking online bookings right now."
+            if path.startswith(JSON_PATH_PREFIXES):
+                return JsonResponse(
+                    {"error": {"code": "booking_paused", "message": message}}, status=503
+                )
+            return render(request, "billing/booking_paused.html", {"tenant": tenant}, status=503)
         return self.get_response(request)

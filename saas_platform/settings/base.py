@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "connect_payments.tasks.reconcile_payments_in_every_tenant",
         "schedule": 900.0,
     },
+    # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
+    "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
 }
 
 # /healthz is "degraded" when an outbox counter (saas_platform.health.BACKLOG_COUNTERS) exceeds it.
@@ -342,6 +344,10 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 # Stripe.js; empty: the local server's /v3/ when STRIPE_API_BASE is set, else
 # https://js.stripe.com/v3/ (connect_payments.gateway.stripe_js_url).
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="")
+# Platform billing: a new business's 14-day trial is created in Stripe after signup commits
+# (billing.services.on_tenant_created). Off in the test settings, where most tests sign
+# businesses up without a Stripe server; billing's tests turn it on.
+BILLING_TRIAL_AT_SIGNUP = env.bool("BILLING_TRIAL_AT_SIGNUP", default=True)
 
 # ---------------------------------------------------------------------------
 # Security headers common to every environment

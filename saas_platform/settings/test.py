@@ -29,3 +29,5 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {scope: None for scope in API_THROTTLE_RATES},
 }
+# Signups in tests do not call Stripe for the platform trial unless a test turns it on.
+BILLING_TRIAL_AT_SIGNUP = False

@@ -21,6 +21,7 @@ from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 from psycopg import errors as pg_errors
 
+from scheduling import ports
 from scheduling.cancellation_policy import (
     CancellationPolicy,
     InvalidPolicy,
@@ -204,6 +205,13 @@ def _check_staff_spec(spec: StaffSpec, *, staff: StaffMember | None, tenant_id: 
             errors["user"] = "Choose an active member of your team."
         elif _others_linked_to(spec.user_id, staff=staff).exists():
             errors["user"] = "This person is already linked to another staff member."
+    if spec.is_active and (staff is None or not staff.is_active):
+        active_after = StaffMember.objects.filter(is_active=True).count() + 1
+        refusal = ports.plan_limits().active_staff_refusal(
+            tenant_id=tenant_id, active_staff=active_after
+        )
+        if refusal:
+            errors["is_active"] = refusal
     if errors:
         raise ValidationError(errors)
 
