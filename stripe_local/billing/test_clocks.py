@@ -8,7 +8,7 @@ from typing import Any
 from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.lists import LIST_SPEC, paginate
-from stripe_local.app.registry import route
+from stripe_local.app.registry import SCHEDULE_PHASE_END, notify, route
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
 from stripe_local.billing.intervals import DAY, add_interval
@@ -65,6 +65,16 @@ def _next_action(state: State, sub: Record) -> tuple[int, str] | None:
             and latest.data["next_payment_attempt"]
         ):
             candidates.append((latest.data["next_payment_attempt"], "retry"))
+    schedule = state.store.find(d["schedule"] or "")
+    if (
+        schedule is not None
+        and schedule.data["status"] == "active"
+        and status in ("trialing", "active", "past_due", "unpaid")
+    ):
+        # The end of the schedule's current phase. At the same moment as a renewal "phase"
+        # sorts first ("phase" < "renew"), so the renewal invoices the next phase's prices.
+        phase = schedule.data["phases"][schedule.internal["phase"]]
+        candidates.append((phase["end_date"], "phase"))
     return min(candidates) if candidates else None
 
 
@@ -94,6 +104,8 @@ def _run_action(ctx: Context, sub: Record, action: str, at: int) -> None:
         interval, count = billing_interval(state, sub)
         set_period(state, sub, end, add_interval(end, interval, count))
         renew_subscription(ctx, sub)
+    elif action == "phase":
+        notify(SCHEDULE_PHASE_END, ctx, sub, at)
     elif action == "retry":
         invoice = state.store.records[sub.data["latest_invoice"]]
         attempt_invoice_payment(ctx, invoice, None, off_session=True)
