@@ -16,11 +16,23 @@ from typing import Any
 from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.lists import LIST_SPEC, equals, paginate
-from stripe_local.app.registry import SCHEDULE_PHASE_END, hook, renderer, route
+from stripe_local.app.registry import (
+    SCHEDULE_PHASE_END,
+    SUBSCRIPTION_CANCELED,
+    hook,
+    renderer,
+    route,
+)
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
 from stripe_local.billing.intervals import add_interval
-from stripe_local.billing.invoicing import attempt_invoice_payment, finalize_invoice
+from stripe_local.billing.invoicing import (
+    attempt_invoice_payment,
+    finalize_invoice,
+    new_invoice,
+    pull_pending_items,
+    total_invoice,
+)
 from stripe_local.billing.periods import current_period, cycle_invoice, set_period
 from stripe_local.billing.prorations import PRORATED_STATUSES
 from stripe_local.billing.subscription_status import cancel_subscription
@@ -222,21 +234,53 @@ def apply_phase(ctx: Context, sub: Record, phase: dict[str, Any], proration: str
     for wanted in phase["items"][len(sub.internal["items"]) :]:
         given.append({"price": wanted["price"], "quantity": wanted["quantity"]})
     boundary = at == current_period(ctx.state, sub)[1]
-    _created, interval_changed = apply_item_changes(
+    created, interval_changed = apply_item_changes(
         ctx, sub, given, "none" if boundary else proration, at
     )
     ctx.state.emit("customer.subscription.updated", sub, {"items": before["items"]})
+    if proration == "always_invoice" and created and not interval_changed:
+        invoice = new_invoice(
+            ctx,
+            ctx.store.records[sub.data["customer"]],
+            subscription=sub,
+            billing_reason="subscription_update",
+            currency=sub.data["currency"],
+        )
+        pull_pending_items(ctx, invoice, sub.data["customer"], sub.id)
+        total_invoice(ctx.state, invoice)
+        sub.data["latest_invoice"] = invoice.id
+        ctx.state.emit("invoice.created", invoice)
+        _charge(ctx, sub, invoice)
     if interval_changed and not boundary and sub.data["status"] in PRORATED_STATUSES:
         # A new billing interval starts a new period now, invoiced at once (as an update does).
         price = ctx.store.records[phase["items"][0]["price"]].data["recurring"]
         set_period(ctx.state, sub, at, add_interval(at, price["interval"], price["interval_count"]))
         sub.data["billing_cycle_anchor"] = at
-        invoice = cycle_invoice(ctx, sub, "subscription_update", first=False)
-        finalize_invoice(ctx, invoice)
-        if invoice.data["status"] == "open" and sub.data["collection_method"] == (
-            "charge_automatically"
-        ):
-            attempt_invoice_payment(ctx, invoice, None, off_session=True)
+        _charge(ctx, sub, cycle_invoice(ctx, sub, "subscription_update", first=False))
+
+
+def _charge(ctx: Context, sub: Record, invoice: Record) -> None:
+    finalize_invoice(ctx, invoice)
+    if invoice.data["status"] == "open" and sub.data["collection_method"] == (
+        "charge_automatically"
+    ):
+        attempt_invoice_payment(ctx, invoice, None, off_session=True)
+
+
+def next_phase_items(state: State, sub: Record, at: int) -> dict[str, tuple[str, int]] | None:
+    """The items `sub` will have from `at` if its schedule starts a new phase then, keyed the way
+    apply_phase reuses items (existing item ids in order, then `new_N`); else None."""
+    record = state.store.find(sub.data["schedule"] or "")
+    if record is None or record.data["status"] != "active":
+        return None
+    current = record.internal["phase"]
+    phases = record.data["phases"]
+    if current + 1 >= len(phases) or phases[current]["end_date"] != at:
+        return None
+    wanted = [(i["price"], i["quantity"]) for i in phases[current + 1]["items"]]
+    keys = list(sub.internal["items"])[: len(wanted)]
+    keys += [f"new_{n}" for n in range(len(keys), len(wanted))]
+    return dict(zip(keys, wanted, strict=True))
 
 
 # -- create, retrieve, list --------------------------------------------------------------------
@@ -501,3 +545,13 @@ def phase_ended(ctx: Context, sub: Record, at: int) -> None:
     _detach(ctx, record, sub)
     if record.data["end_behavior"] == "cancel":
         cancel_subscription(ctx.state, sub)
+
+
+@hook(SUBSCRIPTION_CANCELED)
+def subscription_canceled(state: State, sub: Record) -> None:
+    """Canceling a subscription (DELETE, dunning, its customer deleted) cancels its schedule."""
+    record = state.store.find(sub.data["schedule"] or "")
+    if record is None or record.data["status"] not in LIVE_STATUSES:
+        return
+    record.data.update(status="canceled", canceled_at=state.now(sub.data["customer"]))
+    state.emit("subscription_schedule.canceled", record, {"status": "active", "canceled_at": None})

@@ -107,6 +107,9 @@ def test_downgrade_at_period_end_through_a_schedule(
     listed = client.v1.subscription_schedules.list(params={"customer": sub.customer}).data
     assert [s.id for s in listed] == [schedule.id]
 
+    preview = client.v1.invoices.create_preview(params={"subscription": sub.id})
+    assert preview.amount_due == 1900 and preview.period_start == period_end
+
     _advance_to(client, clock, period_end - DAY)
     before = client.v1.subscriptions.retrieve(sub.id)
     assert before["items"].data[0].price.id == plans["pro"]
@@ -223,6 +226,72 @@ def test_schedule_created_with_phases_starts_a_subscription(
     assert sub.latest_invoice.amount_due == 3 * 1900
     amounts = [i.amount_due for i in client.v1.invoices.list(params={"subscription": sub.id})]
     assert amounts == [5700, 4900, 4900]
+
+
+def test_a_phase_ending_mid_period_prorates_into_the_next_invoice(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    clock, sub = _subscribed(client, plans["pro"])
+    start = sub["items"].data[0].current_period_start
+    schedule = client.v1.subscription_schedules.create(params={"from_subscription": sub.id})
+    client.v1.subscription_schedules.update(
+        schedule.id,
+        params={
+            "phases": [
+                {"items": [{"price": plans["pro"]}], "end_date": start + 10 * DAY},
+                {"items": [{"price": plans["starter"]}], "iterations": 1},
+            ]
+        },
+    )
+    _advance_to(client, clock, start + 11 * DAY)
+    sub = client.v1.subscriptions.retrieve(sub.id)
+    assert sub["items"].data[0].price.id == plans["starter"]
+    pending = client.v1.invoice_items.list(params={"customer": sub.customer, "pending": True}).data
+    assert sorted(i.amount > 0 for i in pending) == [False, True]
+    assert all(i.proration for i in pending)
+    assert sum(i.amount for i in pending) < 0  # the unused Pro time is worth more than Starter's
+    _advance_to(client, clock, sub["items"].data[0].current_period_end + DAY)
+    invoice = client.v1.invoices.list(params={"subscription": sub.id, "limit": 1}).data[0]
+    assert invoice.billing_reason == "subscription_cycle"
+    assert invoice.subtotal == 1900 + sum(i.amount for i in pending)
+
+
+def test_changing_the_current_phase_applies_now_with_its_proration_behavior(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    _clock, sub = _subscribed(client, plans["starter"])
+    schedule = client.v1.subscription_schedules.create(params={"from_subscription": sub.id})
+    phase = schedule.phases[0]
+    client.v1.subscription_schedules.update(
+        schedule.id,
+        params={
+            "proration_behavior": "always_invoice",
+            "phases": [
+                {
+                    "items": [{"price": plans["pro"], "quantity": 2}],
+                    "start_date": phase.start_date,
+                    "end_date": phase.end_date,
+                }
+            ],
+        },
+    )
+    sub = client.v1.subscriptions.retrieve(sub.id, params={"expand": ["latest_invoice"]})
+    assert [(i.price.id, i.quantity) for i in sub["items"].data] == [(plans["pro"], 2)]
+    invoice = sub.latest_invoice
+    assert invoice.billing_reason == "subscription_update" and invoice.status == "paid"
+    assert invoice.amount_paid == sum(line.amount for line in invoice.lines.data) > 0
+    assert "customer.subscription.updated" in _events(client, sub.id)
+
+
+def test_canceling_the_subscription_cancels_its_schedule(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    _clock, sub = _subscribed(client, plans["pro"])
+    schedule = _downgrade_at_period_end(client, sub, plans["starter"])
+    client.v1.subscriptions.cancel(sub.id)
+    schedule = client.v1.subscription_schedules.retrieve(schedule.id)
+    assert schedule.status == "canceled" and schedule.canceled_at is not None
+    assert _events(client, schedule.id)[-1] == "subscription_schedule.canceled"
 
 
 @pytest.mark.parametrize(
