@@ -408,14 +408,7 @@ def schedule_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str
 @route(
     "GET",
     "/v1/subscription_schedules",
-    spec={
-        **LIST_SPEC,
-        "customer": ANY,
-        "scheduled": ANY,
-        "canceled_at": ANY,
-        "completed_at": ANY,
-        "released_at": ANY,
-    },
+    spec={**LIST_SPEC, "customer": ANY},
 )
 def schedule_list(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return paginate(

@@ -106,6 +106,10 @@ def test_downgrade_at_period_end_through_a_schedule(
     assert schedule.current_phase.end_date == period_end
     listed = client.v1.subscription_schedules.list(params={"customer": sub.customer}).data
     assert [s.id for s in listed] == [schedule.id]
+    expanded = client.v1.subscription_schedules.retrieve(
+        schedule.id, params={"expand": ["subscription", "customer"]}
+    )
+    assert expanded.subscription.id == sub.id and expanded.customer.id == sub.customer
 
     preview = client.v1.invoices.create_preview(params={"subscription": sub.id})
     assert preview.amount_due == 1900 and preview.period_start == period_end
@@ -141,6 +145,32 @@ def test_downgrade_at_period_end_through_a_schedule(
     assert _events(client, schedule.id)[-1] == "subscription_schedule.completed"
     amounts = [i.amount_due for i in client.v1.invoices.list(params={"subscription": sub.id})]
     assert amounts == [1900, 1900, 4900]
+
+
+def test_a_downgrade_planned_during_the_trial_is_the_first_paid_price(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": int(time.time())})
+    customer = client.v1.customers.create(
+        params={
+            "test_clock": clock.id,
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    sub = client.v1.subscriptions.create(
+        params={
+            "customer": customer.id,
+            "items": [{"price": plans["pro"]}],
+            "trial_period_days": 14,
+        }
+    )
+    schedule = _downgrade_at_period_end(client, sub, plans["starter"])
+    assert schedule.phases[0].end_date == sub.trial_end
+    _advance_to(client, clock, sub.trial_end + DAY)
+    sub = client.v1.subscriptions.retrieve(sub.id, params={"expand": ["latest_invoice"]})
+    assert sub.status == "active" and sub["items"].data[0].price.id == plans["starter"]
+    assert sub.latest_invoice.amount_paid == 1900
 
 
 def test_release_keeps_the_subscription_going_without_the_schedule(
