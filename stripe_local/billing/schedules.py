@@ -6,7 +6,8 @@ A schedule holds phases (items, start and end dates). While it is `active` its s
 the next phase's items (no proration at a period boundary, the phase's `proration_behavior`
 otherwise), so the renewal invoice charges the new prices. After the last phase `end_behavior`
 decides: `release` keeps the subscription going without the schedule, `cancel` cancels it.
-Local Stripe starts schedules only now (no `start_date` in the future).
+A `start_date` in the future makes a `not_started` schedule whose subscription the test clock
+creates at that moment; local Stripe never backdates a schedule.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from stripe_local.app.context import Context
 from stripe_local.app.lists import LIST_SPEC, equals, paginate
 from stripe_local.app.registry import (
     SCHEDULE_PHASE_END,
+    SCHEDULE_START,
     SUBSCRIPTION_CANCELED,
     hook,
     renderer,
@@ -149,8 +151,7 @@ def read_phases(
                     if index == 0 and first_start is not None
                     else f"The start_date of {label} must be the end_date of the phase before it."
                     if index
-                    else "local Stripe starts a subscription schedule only now: leave out "
-                    "phases[0][start_date] or pass `now`."
+                    else "phases[0][start_date] must be the schedule's start_date."
                 )
                 raise StripeError(message, param=f"{label}[start_date]")
         built_items = []
@@ -287,9 +288,13 @@ def next_phase_items(state: State, sub: Record, at: int) -> dict[str, tuple[str,
 
 
 def _new_schedule(
-    ctx: Context, sub: Record, phases: list[dict[str, Any]], params: dict[str, Any]
+    ctx: Context,
+    customer: Record,
+    sub: Record | None,
+    phases: list[dict[str, Any]],
+    params: dict[str, Any],
 ) -> Record:
-    customer = ctx.store.records[sub.data["customer"]]
+    """A schedule `active` on `sub`, or `not_started` (no subscription until its start)."""
     schedule_id = core.new_id("sub_sched")
     data = template(
         "subscription_schedule",
@@ -303,8 +308,8 @@ def _new_schedule(
         phases=phases,
         released_at=None,
         released_subscription=None,
-        status="active",
-        subscription=sub.id,
+        status="active" if sub else "not_started",
+        subscription=sub.id if sub else None,
         test_clock=customer.data["test_clock"],
         billing_mode={"type": "classic", "flexible": None},
         customer_account=None,
@@ -312,8 +317,8 @@ def _new_schedule(
     data["default_settings"].update(
         application_fee_percent=None,
         billing_cycle_anchor="automatic",
-        collection_method=sub.data["collection_method"],
-        default_payment_method=sub.data["default_payment_method"],
+        collection_method=sub.data["collection_method"] if sub else "charge_automatically",
+        default_payment_method=sub.data["default_payment_method"] if sub else None,
         description=None,
         on_behalf_of=None,
         transfer_data=None,
@@ -329,10 +334,36 @@ def _new_schedule(
     record = ctx.store.add(
         Record(schedule_id, "subscription_schedule", ctx.account, data, {"phase": 0})
     )
-    sub.data["schedule"] = schedule_id
     ctx.state.emit("subscription_schedule.created", record)
-    ctx.state.emit("customer.subscription.updated", sub, {"schedule": None})
+    if sub is not None:
+        sub.data["schedule"] = schedule_id
+        ctx.state.emit("customer.subscription.updated", sub, {"schedule": None})
     return record
+
+
+def _start_subscription(ctx: Context, customer_id: str, phase: dict[str, Any]) -> Record:
+    """Create (and charge) the subscription of a schedule from its first phase."""
+    sub_params: dict[str, Any] = {
+        "customer": customer_id,
+        "items": [{"price": i["price"], "quantity": i["quantity"]} for i in phase["items"]],
+    }
+    return ctx.store.records[subscription_create(ctx, sub_params)["id"]]
+
+
+def _future_start(params: dict[str, Any], name: str, label: str, now: int) -> int:
+    """`start_date`: now (default, or `now`) or a future timestamp; local Stripe never
+    backdates a schedule."""
+    if params.get(name) in (None, "", "now"):
+        return now
+    start = core.get_int(params, name, label=label)
+    assert start is not None
+    if start < now:
+        raise StripeError(
+            f"local Stripe does not backdate subscription schedules: `{label}` must be now or "
+            "in the future.",
+            param=label,
+        )
+    return start
 
 
 @route(
@@ -377,27 +408,18 @@ def schedule_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             for i in sub.internal["items"]
         ]
         phases = read_phases(ctx, [{"items": items, "end_date": end}], start, None)
-        return ctx.state.render(_new_schedule(ctx, sub, phases, params))
+        customer = ctx.store.records[sub.data["customer"]]
+        return ctx.state.render(_new_schedule(ctx, customer, sub, phases, params))
     customer_id = core.get_str(params, "customer", required=True)
-    ctx.store.get("customer", customer_id, ctx.account, param="customer")
+    assert customer_id is not None
+    customer = ctx.store.get("customer", customer_id, ctx.account, param="customer")
     now = ctx.now(customer_id)
-    if params.get("start_date") not in (None, "", "now"):
-        start_date = core.get_int(params, "start_date")
-        if start_date != now:
-            raise StripeError(
-                "local Stripe starts a subscription schedule only now: leave out `start_date` "
-                "or pass `now`.",
-                param="start_date",
-            )
-    phases = read_phases(ctx, params.get("phases"), now, None)
-    first = phases[0]
-    sub_params: dict[str, Any] = {
-        "customer": customer_id,
-        "items": [{"price": i["price"], "quantity": i["quantity"]} for i in first["items"]],
-    }
-    sub_id = subscription_create(ctx, sub_params)["id"]
-    sub = ctx.store.records[sub_id]
-    return ctx.state.render(_new_schedule(ctx, sub, phases, params))
+    start = _future_start(params, "start_date", "start_date", now)
+    phases = read_phases(ctx, params.get("phases"), start, None)
+    if start > now:
+        return ctx.state.render(_new_schedule(ctx, customer, None, phases, params))
+    sub = _start_subscription(ctx, customer_id, phases[0])
+    return ctx.state.render(_new_schedule(ctx, customer, sub, phases, params))
 
 
 @route("GET", "/v1/subscription_schedules/{id}", spec={})
@@ -440,10 +462,16 @@ def schedule_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, 
     before = ctx.state.render(record)
     proration = core.get_enum(params, "proration_behavior", PRORATIONS, "create_prorations")
     end_behavior = core.get_enum(params, "end_behavior", END_BEHAVIORS)
-    sub = ctx.store.records[data["subscription"]]
     now = ctx.now(data["customer"])
     current = record.internal["phase"]
-    if "phases" in params:
+    if "phases" in params and data["status"] == "not_started":
+        first = params["phases"][0] if isinstance(params["phases"], list) else None
+        start = data["phases"][0]["start_date"]
+        if isinstance(first, dict) and first.get("start_date") not in (None, ""):
+            start = _future_start(first, "start_date", "phases[0][start_date]", now)
+        data["phases"] = read_phases(ctx, params["phases"], start, None)
+    elif "phases" in params:
+        sub = ctx.store.records[data["subscription"]]
         start = data["phases"][current]["start_date"]
         phases = read_phases(ctx, params["phases"], start, start)
         if phases[0]["end_date"] <= now:
@@ -476,16 +504,21 @@ def schedule_release(ctx: Context, params: dict[str, Any], id: str) -> dict[str,
     record = ctx.store.get("subscription_schedule", id, ctx.account)
     _live(record, "release")
     core.get_bool(params, "preserve_cancel_date", True)
-    sub = ctx.store.records[record.data["subscription"]]
-    previous = {"status": record.data["status"], "subscription": sub.id, "released_at": None}
+    sub = ctx.store.find(record.data["subscription"] or "")
+    previous = {
+        "status": record.data["status"],
+        "subscription": record.data["subscription"],
+        "released_at": None,
+    }
     record.data.update(
         status="released",
         released_at=ctx.now(record.data["customer"]),
-        released_subscription=sub.id,
+        released_subscription=sub.id if sub else None,
         subscription=None,
     )
     ctx.state.emit("subscription_schedule.released", record, previous)
-    _detach(ctx, record, sub)
+    if sub is not None:
+        _detach(ctx, record, sub)
     return ctx.state.render(record)
 
 
@@ -500,16 +533,28 @@ def schedule_cancel(ctx: Context, params: dict[str, Any], id: str) -> dict[str, 
     _live(record, "cancel")
     core.get_bool(params, "invoice_now")
     core.get_bool(params, "prorate")
-    sub = ctx.store.records[record.data["subscription"]]
+    sub = ctx.store.find(record.data["subscription"] or "")
     previous = {"status": record.data["status"], "canceled_at": None}
     record.data.update(status="canceled", canceled_at=ctx.now(record.data["customer"]))
     ctx.state.emit("subscription_schedule.canceled", record, previous)
-    if sub.data["status"] not in ("canceled", "incomplete_expired"):
+    if sub is not None and sub.data["status"] not in ("canceled", "incomplete_expired"):
         cancel_subscription(ctx.state, sub)
     return ctx.state.render(record)
 
 
 # -- the clock ---------------------------------------------------------------------------------
+
+
+@hook(SCHEDULE_START)
+def schedule_started(ctx: Context, record: Record, at: int) -> None:
+    """The clock reached a `not_started` schedule's start: its subscription begins."""
+    sub = _start_subscription(ctx, record.data["customer"], record.data["phases"][0])
+    record.data.update(status="active", subscription=sub.id)
+    sub.data["schedule"] = record.id
+    ctx.state.emit("customer.subscription.updated", sub, {"schedule": None})
+    ctx.state.emit(
+        "subscription_schedule.updated", record, {"status": "not_started", "subscription": None}
+    )
 
 
 @hook(SCHEDULE_PHASE_END)

@@ -8,7 +8,7 @@ from typing import Any
 from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.lists import LIST_SPEC, paginate
-from stripe_local.app.registry import SCHEDULE_PHASE_END, notify, route
+from stripe_local.app.registry import SCHEDULE_PHASE_END, SCHEDULE_START, notify, route
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
 from stripe_local.billing.intervals import DAY, add_interval
@@ -119,10 +119,20 @@ def advance_clock(ctx: Context, clock: Record, target: int) -> None:
         for c in state.store.iter_newest_first(clock.owner, "customer")
         if c.data["test_clock"] == clock.id
     }
-    subs = [
+
+    def clock_subscriptions() -> list[Record]:
+        return [
+            s
+            for s in state.store.iter_newest_first(clock.owner, "subscription")
+            if s.data["customer"] in customers
+        ]
+
+    subs = clock_subscriptions()
+    # Schedules starting in the future: the clock creates their subscriptions when they start.
+    waiting = [
         s
-        for s in state.store.iter_newest_first(clock.owner, "subscription")
-        if s.data["customer"] in customers
+        for s in state.store.iter_newest_first(clock.owner, "subscription_schedule")
+        if s.data["customer"] in customers and s.data["status"] == "not_started"
     ]
     saved_ctx = state.current_ctx
     state.current_ctx = Context(state=state, account=clock.owner, base_url=ctx.base_url)
@@ -133,13 +143,21 @@ def advance_clock(ctx: Context, clock: Record, target: int) -> None:
                 for sub in subs
                 if (action := _next_action(state, sub)) and action[0] <= target
             ]
+            due += [
+                ((s.data["phases"][0]["start_date"], "start"), s)
+                for s in waiting
+                if s.data["status"] == "not_started" and s.data["phases"][0]["start_date"] <= target
+            ]
             if not due:
                 break
-            (at, action), sub = min(due, key=lambda pair: pair[0])
+            (at, action), record = min(due, key=lambda pair: pair[0])
             clock.data["frozen_time"] = max(clock.data["frozen_time"], at)
-            _run_action(
-                Context(state=state, account=clock.owner, base_url=ctx.base_url), sub, action, at
-            )
+            run_ctx = Context(state=state, account=clock.owner, base_url=ctx.base_url)
+            if action == "start":
+                notify(SCHEDULE_START, run_ctx, record, at)
+                subs = clock_subscriptions()
+            else:
+                _run_action(run_ctx, record, action, at)
         clock.data["frozen_time"] = target
     finally:
         state.current_ctx = saved_ctx

@@ -324,6 +324,74 @@ def test_canceling_the_subscription_cancels_its_schedule(
     assert _events(client, schedule.id)[-1] == "subscription_schedule.canceled"
 
 
+def test_a_schedule_starting_later_creates_its_subscription_on_the_clock(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": int(time.time())})
+    customer = client.v1.customers.create(
+        params={
+            "test_clock": clock.id,
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    start = clock.frozen_time + 5 * DAY
+    schedule = client.v1.subscription_schedules.create(
+        params={
+            "customer": customer.id,
+            "start_date": start,
+            "phases": [{"items": [{"price": plans["pro"]}], "iterations": 1}],
+        }
+    )
+    assert schedule.status == "not_started" and schedule.subscription is None
+    assert schedule.current_phase is None and schedule.phases[0].start_date == start
+    moved = client.v1.subscription_schedules.update(
+        schedule.id,
+        params={
+            "phases": [
+                {"items": [{"price": plans["starter"]}], "start_date": start + DAY, "iterations": 1}
+            ]
+        },
+    )
+    assert moved.phases[0].start_date == start + DAY
+    _advance_to(client, clock, start + 12 * 3600)
+    assert client.v1.subscriptions.list(params={"customer": customer.id}).data == []
+    _advance_to(client, clock, start + 2 * DAY)
+    schedule = client.v1.subscription_schedules.retrieve(
+        schedule.id, params={"expand": ["subscription.latest_invoice"]}
+    )
+    assert schedule.status == "active"
+    sub = schedule.subscription
+    assert sub.schedule == schedule.id and sub.start_date == start + DAY
+    assert sub.latest_invoice.amount_paid == 1900
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        client.v1.subscription_schedules.create(
+            params={
+                "customer": customer.id,
+                "start_date": clock.frozen_time - DAY,
+                "phases": [{"items": [{"price": plans["pro"]}]}],
+            }
+        )
+    assert error.value.param == "start_date" and "backdate" in str(error.value.user_message)
+
+
+def test_a_schedule_not_started_can_be_released_or_canceled_without_a_subscription(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    customer = client.v1.customers.create(params={})
+    params = {
+        "customer": customer.id,
+        "start_date": int(time.time()) + 30 * DAY,
+        "phases": [{"items": [{"price": plans["pro"]}]}],
+    }
+    first = client.v1.subscription_schedules.create(params=params)
+    second = client.v1.subscription_schedules.create(params=params)
+    released = client.v1.subscription_schedules.release(first.id)
+    assert released.status == "released" and released.released_subscription is None
+    assert client.v1.subscription_schedules.cancel(second.id).status == "canceled"
+    assert client.v1.subscriptions.list(params={"customer": customer.id}).data == []
+
+
 @pytest.mark.parametrize(
     ("case", "param", "words"),
     [
