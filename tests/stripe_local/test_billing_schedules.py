@@ -313,6 +313,20 @@ def test_changing_the_current_phase_applies_now_with_its_proration_behavior(
     assert "customer.subscription.updated" in _events(client, sub.id)
 
 
+def test_a_scheduled_subscription_refuses_cancel_at_period_end_directly(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    _clock, sub = _subscribed(client, plans["pro"])
+    schedule = _downgrade_at_period_end(client, sub, plans["starter"])
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
+    assert error.value.http_status == 400 and schedule.id in str(error.value.user_message)
+    assert client.v1.subscriptions.retrieve(sub.id).cancel_at_period_end is False
+    client.v1.subscription_schedules.release(schedule.id)
+    sub = client.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True})
+    assert sub.cancel_at_period_end is True
+
+
 def test_canceling_the_subscription_cancels_its_schedule(
     client: stripe.StripeClient, plans: dict[str, str]
 ) -> None:
