@@ -470,10 +470,12 @@ def schedule_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, 
         if isinstance(first, dict) and first.get("start_date") not in (None, ""):
             start = _future_start(first, "start_date", "phases[0][start_date]", now)
         data["phases"] = read_phases(ctx, params["phases"], start, None)
+        if start <= now:
+            schedule_started(ctx, record, now)
     elif "phases" in params:
         sub = ctx.store.records[data["subscription"]]
         start = data["phases"][current]["start_date"]
-        phases = read_phases(ctx, params["phases"], start, start)
+        phases = read_phases(ctx, _without_past(data, current, params["phases"]), start, start)
         if phases[0]["end_date"] <= now:
             raise StripeError(
                 "The end_date of the current phase (phases[0]) must be in the future.",
@@ -490,6 +492,22 @@ def schedule_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, 
     if previous:
         ctx.state.emit("subscription_schedule.updated", record, previous)
     return after
+
+
+def _without_past(data: dict[str, Any], current: int, given: Any) -> Any:
+    """`phases` as given, less leading phases that repeat the schedule's past ones (Stripe lets
+    an update include or omit phases that have ended)."""
+    if not isinstance(given, list):
+        return given
+    skip = 0
+    while (
+        skip < current
+        and skip < len(given)
+        and isinstance(given[skip], dict)
+        and str(given[skip].get("start_date")) == str(data["phases"][skip]["start_date"])
+    ):
+        skip += 1
+    return given[skip:]
 
 
 def _detach(ctx: Context, record: Record, sub: Record) -> None:

@@ -129,6 +129,23 @@ def test_downgrade_at_period_end_through_a_schedule(
     assert [line.amount for line in invoice.lines.data] == [1900]  # no proration at the boundary
     schedule = client.v1.subscription_schedules.retrieve(schedule.id)
     assert schedule.current_phase.start_date == period_end
+    # An update may repeat the phase that has ended (Stripe lets it be included or omitted).
+    repeated = client.v1.subscription_schedules.update(
+        schedule.id,
+        params={
+            "phases": [
+                {
+                    "items": [{"price": i.price, "quantity": i.quantity} for i in p["items"]],
+                    "start_date": p.start_date,
+                    "end_date": p.end_date,
+                }
+                for p in schedule.phases
+            ]
+        },
+    )
+    assert [(p.start_date, p.end_date) for p in repeated.phases] == [
+        (p.start_date, p.end_date) for p in schedule.phases
+    ]
     types = _events(client, schedule.id)
     assert types[:2] == ["subscription_schedule.created", "subscription_schedule.updated"]
     assert types.count("subscription_schedule.updated") == 2  # the update, then the new phase
