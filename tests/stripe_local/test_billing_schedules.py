@@ -423,6 +423,31 @@ def test_a_schedule_not_started_can_be_released_or_canceled_without_a_subscripti
     assert client.v1.subscriptions.list(params={"customer": customer.id}).data == []
 
 
+def test_a_schedule_not_started_moved_to_now_starts_at_once(
+    client: stripe.StripeClient, plans: dict[str, str]
+) -> None:
+    customer = client.v1.customers.create(
+        params={
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    schedule = client.v1.subscription_schedules.create(
+        params={
+            "customer": customer.id,
+            "start_date": int(time.time()) + 30 * DAY,
+            "phases": [{"items": [{"price": plans["pro"]}]}],
+        }
+    )
+    started = client.v1.subscription_schedules.update(
+        schedule.id,
+        params={"phases": [{"items": [{"price": plans["starter"]}], "start_date": "now"}]},
+    )
+    assert started.status == "active" and started.subscription is not None
+    sub = client.v1.subscriptions.retrieve(started.subscription)
+    assert sub.schedule == schedule.id and sub["items"].data[0].price.id == plans["starter"]
+
+
 @pytest.mark.parametrize(
     ("case", "param", "words"),
     [
