@@ -30,22 +30,25 @@ CREATE OR REPLACE FUNCTION public.insights_refresh_customers(target text, ids bi
 RETURNS void LANGUAGE plpgsql AS $body$
 BEGIN
   IF ids IS NULL OR cardinality(ids) = 0 THEN RETURN; END IF;
-  EXECUTE format('DELETE FROM %I.{FIRST} WHERE customer_id = ANY($1)', target) USING ids;
+  EXECUTE format('DELETE FROM %I.{FIRST} WHERE customer_id IN (SELECT unnest($1))', target)
+    USING ids;
   EXECUTE format(
     'INSERT INTO %I.{FIRST} (customer_id, first_starts_at, first_created_at)
      SELECT customer_id, min(starts_at), min(created_at) FROM %I.{BOOKING}
-      WHERE customer_id = ANY($1) AND status IN {COUNTED.replace("'", "''")}
+      WHERE customer_id IN (SELECT unnest($1)) AND status IN {COUNTED.replace("'", "''")}
       GROUP BY customer_id', target, target) USING ids;
-  EXECUTE format('DELETE FROM %I.{REBOOKED} WHERE customer_id = ANY($1)', target) USING ids;
+  EXECUTE format('DELETE FROM %I.{REBOOKED} WHERE customer_id IN (SELECT unnest($1))', target)
+    USING ids;
   EXECUTE format(
     'INSERT INTO %I.{REBOOKED} (booking_id, customer_id, rebooked)
-     SELECT b.id, b.customer_id, EXISTS (
-              SELECT 1 FROM %I.{BOOKING} again
-               WHERE again.customer_id = b.customer_id AND again.id <> b.id
-                 AND again.status IN {COUNTED.replace("'", "''")}
-                 AND again.created_at > b.starts_at
-                 AND again.created_at <= b.starts_at + {REBOOK_WINDOW.replace("'", "''")})
-       FROM %I.{BOOKING} b WHERE b.customer_id = ANY($1) AND b.status = ''completed''',
+     SELECT b.id, b.customer_id, COALESCE(bool_or(again.id IS NOT NULL), false)
+       FROM %I.{BOOKING} b
+       LEFT JOIN %I.{BOOKING} again
+         ON again.customer_id = b.customer_id AND again.id <> b.id
+        AND again.status IN {COUNTED.replace("'", "''")} AND again.created_at > b.starts_at
+        AND again.created_at <= b.starts_at + {REBOOK_WINDOW.replace("'", "''")}
+      WHERE b.customer_id IN (SELECT unnest($1)) AND b.status = ''completed''
+      GROUP BY b.id, b.customer_id',
     target, target, target) USING ids;
 END
 $body$;
