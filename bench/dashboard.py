@@ -266,6 +266,11 @@ def write_to_figure(runs: int) -> None:
         )
     )
     print(
+        "the write alone, with the triggers (p50 ms, p95 ms): {:.1f} {:.1f}".format(
+            *_p50_p95(writes)
+        )
+    )
+    print(
         "the same write without the triggers, no read (p50 ms, p95 ms): {:.1f} {:.1f}".format(
             *_p50_p95(plain)
         )
