@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from ..models import CompletedBookingRebooked, CustomerFirstBooking
 from .capacity import capacity_minutes, occupied_minutes, seats
-from .periods import DashboardQuery, DayRange, month_of, previous_month, week_of
+from .periods import BookingBasis, DashboardQuery, DayRange, month_of, previous_month, week_of
 from .sql import (
     BOOKING,
     BOOKING_DATE_COLUMN,
@@ -20,6 +21,13 @@ from .sql import (
     fetch_one,
     money_moves,
 )
+
+CUSTOMER_FIRST = CustomerFirstBooking._meta.db_table
+REBOOKED = CompletedBookingRebooked._meta.db_table
+FIRST_COLUMN = {
+    BookingBasis.APPOINTMENT: "first_starts_at",
+    BookingBasis.BOOKED: "first_created_at",
+}
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,8 @@ def booking_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int
 def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> dict:
     """New vs returning customers (first counted booking ever, by the booking basis, in the
     period or before it) and the rebooking rate: of the appointments that took place in the
-    period, the share whose customer booked again (booked time) within 60 days after it."""
+    period, the share whose customer booked again (booked time) within 60 days after it. Both
+    read the aggregates kept with the writes (insights/aggregates.py), never all bookings."""
     current, previous = query.period, query.period.previous()
     cur_start, cur_end = current.instants(zone)
     prev_start, _ = previous.instants(zone)
@@ -112,23 +121,14 @@ def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: in
             count(*) FILTER (WHERE {appointment} AND status = 'completed' AND rebooked)
         """
 
+    first = FIRST_COLUMN[query.booking_basis]
     sql = f"""
-        WITH firsts AS (
-            SELECT b.customer_id, min({at}) AS first_at FROM {BOOKING} b
-             WHERE b.status IN {COUNTED} GROUP BY b.customer_id
-        )
         SELECT {family("cur")}, {family("prev")}
           FROM (
-            SELECT {at} AS at, b.starts_at, b.status, b.customer_id, f.first_at,
-                   (b.status = 'completed' AND b.starts_at >= %(prev_start)s
-                    AND b.starts_at < %(cur_end)s AND EXISTS (
-                       SELECT 1 FROM {BOOKING} again
-                        WHERE again.customer_id = b.customer_id AND again.id <> b.id
-                          AND again.status IN {COUNTED}
-                          AND again.created_at > b.starts_at
-                          AND again.created_at <= b.starts_at + interval '60 days'
-                   )) AS rebooked
-              FROM {BOOKING} b JOIN firsts f ON f.customer_id = b.customer_id
+            SELECT {at} AS at, b.starts_at, b.status, b.customer_id, f.{first} AS first_at,
+                   COALESCE(r.rebooked, false) AS rebooked
+              FROM {BOOKING} b JOIN {CUSTOMER_FIRST} f ON f.customer_id = b.customer_id
+              LEFT JOIN {REBOOKED} r ON r.booking_id = b.id
              WHERE b.status IN {COUNTED}
                AND ((b.starts_at >= %(prev_start)s AND b.starts_at < %(cur_end)s)
                     OR ({at} >= %(prev_start)s AND {at} < %(cur_end)s)) {filters}

@@ -56,7 +56,7 @@ TENANT_APPS = [
     "notifications",
     "connect_payments",
     "widgets",
-    # No models: the landing page (dashboard, setup checklist) reads the apps above.
+    # The landing page (dashboard, setup checklist); its aggregate tables are per tenant.
     "insights",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]

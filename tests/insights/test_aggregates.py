@@ -1,0 +1,174 @@
+"""The dashboard's aggregate tables (insights/aggregates.py): kept by triggers inside each
+write's transaction, equal to a rebuild from the raw bookings after a random sequence of writes
+(ORM saves, queryset updates and deletes, single and bulk), empty of rolled-back writes, and per
+tenant."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django_tenants.utils import tenant_context
+from psycopg.types.range import Range
+
+from insights.aggregates import rebuild
+from insights.models import CompletedBookingRebooked, CustomerFirstBooking
+from scheduling.models import Booking, Customer, Service, StaffMember
+
+from .dataset import paris
+
+STATUSES = ["confirmed", "completed", "no_show", "cancelled", "held", "expired"]
+
+
+def snapshot() -> tuple[list, list]:
+    firsts = list(CustomerFirstBooking.objects.order_by("customer_id")
+                  .values_list("customer_id", "first_starts_at", "first_created_at"))  # fmt: skip
+    rebooked = list(CompletedBookingRebooked.objects.order_by("booking_id")
+                    .values_list("booking_id", "customer_id", "rebooked"))  # fmt: skip
+    return firsts, rebooked
+
+
+class Writer:
+    """Bookings on distinct hourly slots (never overlapping), created and changed at random."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.staff = StaffMember.objects.create(display_name="Agg")
+        self.service = Service.objects.create(name="Agg", duration_minutes=30, price_minor=1000,
+                                              payment_mode="pay_at_venue")  # fmt: skip
+        self.customers = [Customer.objects.create(name=f"A{n}", email=f"a{n}@agg.test")
+                          for n in range(5)]  # fmt: skip
+        self.slot = 0
+
+    def start(self):
+        self.slot += 1
+        # Slots two days apart, booked up to 30 days ahead: some are rebookings, some not.
+        return paris(1, 9, month=1) + timedelta(days=2 * self.slot)
+
+    def create(self, count: int = 1) -> None:
+        rows = []
+        for _ in range(count):
+            starts = self.start()
+            ends = starts + timedelta(minutes=30)
+            rows.append(Booking(
+                reference=f"AGG{self.slot:05d}", service=self.service, staff=self.staff,
+                customer=self.rng.choice(self.customers), starts_at=starts, ends_at=ends,
+                occupied=Range(starts, ends), status=self.rng.choice(STATUSES),
+                price_minor=1000, currency="EUR", payment_mode="pay_at_venue", source="staff",
+                created_at=starts - timedelta(days=self.rng.randint(0, 30)),
+                hold_expires_at=starts,
+            ))  # fmt: skip
+        if count == 1:
+            rows[0].save()
+        else:
+            Booking.objects.bulk_create(rows)
+
+    def pick(self) -> Booking | None:
+        bookings = list(Booking.objects.filter(staff=self.staff).order_by("pk"))
+        return self.rng.choice(bookings) if bookings else None
+
+    def step(self) -> None:
+        action = self.rng.choice(["create", "bulk", "status", "reschedule", "customer",
+                                  "booked_at", "bulk_update", "delete", "notes"])  # fmt: skip
+        booking = self.pick()
+        if action == "create" or booking is None:
+            self.create()
+        elif action == "bulk":
+            self.create(self.rng.randint(2, 6))
+        elif action == "status":
+            booking.status = self.rng.choice(STATUSES)
+            booking.save()
+        elif action == "reschedule":
+            starts = self.start()
+            Booking.objects.filter(pk=booking.pk).update(
+                starts_at=starts, ends_at=starts + timedelta(minutes=30),
+                occupied=Range(starts, starts + timedelta(minutes=30)))  # fmt: skip
+        elif action == "customer":
+            booking.customer = self.rng.choice(self.customers)
+            booking.save(update_fields=["customer"])
+        elif action == "booked_at":
+            booking.created_at = booking.starts_at - timedelta(days=self.rng.randint(0, 30))
+            booking.save(update_fields=["created_at"])
+        elif action == "bulk_update":
+            Booking.objects.filter(staff=self.staff, status="confirmed").update(status="completed")
+        elif action == "delete":
+            booking.delete()
+        else:
+            Booking.objects.filter(pk=booking.pk).update(notes="changed")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rebuild_equals_incremental_after_random_writes(tenant_alpha, seed):
+    rng = random.Random(seed)
+    with tenant_context(tenant_alpha):
+        writer = Writer(rng)
+        writer.create(8)
+        for number in range(60):
+            writer.step()
+            if number % 15 == 14:
+                incremental = snapshot()
+                rebuild()
+                assert snapshot() == incremental
+        incremental = snapshot()
+        counted = Booking.objects.filter(status__in=["confirmed", "completed", "no_show"])
+        assert len(incremental[0]) == counted.values("customer").distinct().count()
+        assert len(incremental[1]) == Booking.objects.filter(status="completed").count()
+        assert any(rebooked for *_, rebooked in incremental[1])
+        assert not all(rebooked for *_, rebooked in incremental[1])
+        CustomerFirstBooking.objects.all().delete()
+        CompletedBookingRebooked.objects.all().delete()
+        rebuild()
+        assert snapshot() == incremental
+    connection.set_schema_to_public()
+
+
+def test_aggregates_follow_each_write_in_its_transaction(tenant_alpha):
+    with tenant_context(tenant_alpha):
+        writer = Writer(random.Random(7))
+        customer = writer.customers[0]
+        writer.rng.choice = lambda options: customer if options is writer.customers else "held"
+        writer.create()
+        booking = Booking.objects.get(staff=writer.staff)
+        assert not CustomerFirstBooking.objects.filter(customer_id=customer.pk).exists()
+        booking.status = "completed"
+        booking.save()
+        first = CustomerFirstBooking.objects.get(customer_id=customer.pk)
+        assert (first.first_starts_at, first.first_created_at) == (
+            booking.starts_at, booking.created_at)  # fmt: skip
+        assert not CompletedBookingRebooked.objects.get(booking_id=booking.pk).rebooked
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Booking.objects.create(
+                reference="AGGROLL", service=writer.service, staff=writer.staff,
+                customer=customer, starts_at=booking.starts_at + timedelta(days=3),
+                ends_at=booking.starts_at + timedelta(days=3, minutes=30),
+                occupied=Range(booking.starts_at + timedelta(days=3),
+                               booking.starts_at + timedelta(days=3, minutes=30)),
+                status="confirmed", price_minor=1000, currency="EUR",
+                payment_mode="pay_at_venue", source="staff",
+                created_at=booking.starts_at + timedelta(days=1), hold_expires_at=booking.starts_at,
+            )  # fmt: skip
+            assert CompletedBookingRebooked.objects.get(booking_id=booking.pk).rebooked
+            raise RuntimeError("roll back")
+        assert not CompletedBookingRebooked.objects.get(booking_id=booking.pk).rebooked
+        booking.delete()
+        assert not CustomerFirstBooking.objects.filter(customer_id=customer.pk).exists()
+        assert not CompletedBookingRebooked.objects.filter(booking_id=booking.pk).exists()
+    connection.set_schema_to_public()
+
+
+def test_aggregates_are_per_tenant_and_the_command_rebuilds_one(tenant_alpha, tenant_beta):
+    with tenant_context(tenant_alpha):
+        writer = Writer(random.Random(3))
+        writer.create(10)
+        alpha = snapshot()
+    with tenant_context(tenant_beta):
+        beta = snapshot()
+        assert not set(alpha[1]) & set(beta[1])
+    with tenant_context(tenant_alpha):
+        CustomerFirstBooking.objects.all().delete()
+        call_command("rebuild_dashboard_aggregates", schema=tenant_alpha.schema_name)
+        assert snapshot() == alpha
+    connection.set_schema_to_public()
