@@ -49,9 +49,6 @@ def _refuse_unsupported(cursor, template: str) -> None:
         SELECT 'relation ' || relname || ' of kind ' || relkind::text FROM pg_class
          WHERE relnamespace = %(ns)s::regnamespace AND relkind NOT IN ('r', 'i', 'S')
         UNION ALL
-        SELECT 'trigger ' || tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-         WHERE c.relnamespace = %(ns)s::regnamespace AND NOT t.tgisinternal
-        UNION ALL
         SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = %(ns)s::regnamespace
         UNION ALL
         SELECT 'type ' || typname FROM pg_type
@@ -76,7 +73,7 @@ def _refuse_unsupported(cursor, template: str) -> None:
 def _read_ddl(cursor, template: str) -> tuple[str, ...]:
     """The template's DDL with its own objects unqualified (search_path is the template alone,
     so names from public come out qualified), in an order that replays: standalone sequences,
-    tables, constraints other than foreign keys, indexes, foreign keys, comments."""
+    tables, constraints other than foreign keys, indexes, foreign keys, triggers, comments."""
     _refuse_unsupported(cursor, template)
     ns = {"ns": template}
     statements: list[str] = []
@@ -188,6 +185,18 @@ def _read_ddl(cursor, template: str) -> tuple[str, ...]:
             raise TemplateNotClonable(f"Unexpected index definition: {definition}")
         statements.append(definition.replace(qualified, " ON ", 1))
     statements.extend(foreign_keys)
+    # Triggers (insights' aggregates): their functions live outside the template (a function of
+    # the template itself is refused above), the table is unqualified like the indexes'.
+    cursor.execute(
+        """
+        SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE c.relnamespace = %(ns)s::regnamespace AND NOT t.tgisinternal
+         ORDER BY c.relname, t.tgname
+        """,
+        ns,
+    )
+    for (definition,) in cursor.fetchall():
+        statements.append(definition.replace(qualified, " ON ", 1))
     cursor.execute(
         """
         SELECT quote_ident(c.relname), a.attname, quote_literal(obj.description),

@@ -1,6 +1,7 @@
 """A new tenant's schema replays the template's stored DDL (tenants.schema_clone): same tables,
-columns, constraints and indexes as the template, the template's migration records, the DDL
-read again when the template changes, and `tenant_created` still sent inside the transaction."""
+columns, constraints, indexes and triggers as the template, the template's migration records,
+the DDL read again when the template changes, and `tenant_created` still sent inside the
+transaction."""
 
 import pytest
 from django.conf import settings
@@ -35,6 +36,11 @@ SELECT 'index', c.relname, replace(pg_get_indexdef(i.indexrelid), %(s)s || '.', 
   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
  WHERE c.relnamespace = %(s)s::regnamespace
    AND pg_get_indexdef(i.indexrelid) NOT LIKE '%% WHERE %%'
+UNION ALL
+SELECT 'trigger', c.relname, t.tgname, replace(pg_get_triggerdef(t.oid), %(s)s || '.', ''),
+       NULL, NULL
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = %(s)s::regnamespace AND NOT t.tgisinternal
 UNION ALL
 SELECT 'relation', relname, relkind::text, NULL, NULL, NULL FROM pg_class
  WHERE relnamespace = %(s)s::regnamespace
@@ -71,6 +77,7 @@ def test_new_schema_has_the_templates_tables_constraints_and_indexes(db):
     tenant = provision("clone-shape")
     template = signature(TEMPLATE)
     assert len([row for row in template if row[0] == "index"]) > 20  # the comparison has teeth
+    assert len([row for row in template if row[0] == "trigger"]) >= 3  # insights' aggregates
     assert signature(tenant.schema_name) == template
 
 
