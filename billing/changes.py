@@ -104,6 +104,15 @@ def downgrade_refusal(plan: Plan) -> str:
     return ""
 
 
+def _now_for(subscription: Any, client: stripe.StripeClient) -> int:
+    """Stripe's now for this subscription: a test clock's frozen time when it runs on one."""
+    clock = subscription.get("test_clock")
+    if clock:
+        clock_id = clock if isinstance(clock, str) else clock["id"]
+        return int(client.v1.test_helpers.test_clocks.retrieve(clock_id).frozen_time)
+    return int(time.time())
+
+
 def _sign(**data: Any) -> str:
     return signing.dumps(data, salt=SIGNING_SALT)
 
@@ -142,7 +151,7 @@ def change_preview(
             raise ChangeRefused(refusal)
     else:
         kind = "upgrade"
-    proration_date = int(time.time())
+    proration_date = _now_for(subscription, client)
     details: Any = {"items": items}
     if kind == "upgrade":
         details |= {"proration_behavior": "always_invoice", "proration_date": proration_date}
