@@ -13,6 +13,7 @@ from stripe_local.billing import (  # noqa: F401
     previews,
     products,
     promotion_codes,
+    schedules,
     subscription_items,
     subscription_status,
     subscription_updates,

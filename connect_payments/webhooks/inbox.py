@@ -12,6 +12,7 @@ a failed event queues it again.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -53,7 +54,7 @@ def _verified_event(payload: bytes, signature: str) -> dict[str, Any]:
     last_error: Exception | None = None
     for secret in secrets:
         try:
-            event = stripe.Webhook.construct_event(text, signature, secret)
+            stripe.Webhook.construct_event(text, signature, secret)
         except stripe.SignatureVerificationError as error:
             last_error = error
             continue
@@ -65,7 +66,10 @@ def _verified_event(payload: bytes, signature: str) -> dict[str, Any]:
         tolerance = stripe.Webhook.DEFAULT_TOLERANCE
         if signed_at is None or signed_at > timezone.now().timestamp() + tolerance:
             raise InvalidWebhook("The signature's timestamp is in the future.")
-        return event.to_dict()
+        # The body as Stripe signed it, not the SDK's object: that one reads `*_decimal` fields
+        # (prices, invoice lines) as Decimals, which the JSON column cannot store.
+        payload_dict: dict[str, Any] = json.loads(text)
+        return payload_dict
     raise InvalidWebhook("Signature verification failed.") from last_error
 
 

@@ -110,6 +110,13 @@ PLATFORM_ACCOUNT_MISSING = "platform_account_missing"
 CUSTOMER_DELETING = "customer_deleting"
 # fn(state, invoice_id, payment_intent_record, succeeded): an invoice's PaymentIntent settled.
 INVOICE_PAYMENT_RESULT = "invoice_payment_result"
+# fn(ctx, subscription_record, at): a test clock passed the end of the current phase of the
+# subscription's schedule (billing/schedules.py handles it).
+SCHEDULE_PHASE_END = "schedule_phase_end"
+# fn(ctx, schedule_record, at): a test clock reached a not_started schedule's start.
+SCHEDULE_START = "schedule_start"
+# fn(state, subscription_record): a subscription was just canceled (its schedule ends with it).
+SUBSCRIPTION_CANCELED = "subscription_canceled"
 
 HOOKS: dict[str, list[Callable[..., None]]] = {}
 

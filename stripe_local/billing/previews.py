@@ -25,6 +25,7 @@ from stripe_local.billing.prorations import (
     line_amount,
     proration_lines,
 )
+from stripe_local.billing.schedules import next_phase_items
 from stripe_local.billing.subscription_updates import proration_moment
 from stripe_local.billing.subscriptions import SUB_ITEM_SPEC, price_for_item
 from stripe_local.core import ANY, MAP, StripeError
@@ -170,6 +171,12 @@ def subscription_preview(
             None,
         )
     start = period[1]
+    scheduled = None if details.get("items") else next_phase_items(state, sub, start)
+    if scheduled:
+        # The subscription's schedule starts a new phase at the renewal: its prices are billed.
+        target = scheduled
+        recurring = state.store.records[next(iter(target.values()))[0]].data["recurring"]
+        new_interval = (recurring["interval"], recurring["interval_count"])
     next_period = (start, add_interval(start, *new_interval))
     lines += _period_lines(state, target, next_period)
     return _invoice(

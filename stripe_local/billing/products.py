@@ -190,13 +190,7 @@ def _create_price(ctx: Context, params: dict[str, Any]) -> Record:
     else:
         recurring = None
     lookup_key = core.get_str(params, "lookup_key")
-    if lookup_key and any(
-        p.data["lookup_key"] == lookup_key
-        for p in ctx.store.iter_newest_first(ctx.account, "price")
-    ):
-        raise StripeError(
-            f"A price (`{lookup_key}`) already uses that lookup key.", param="lookup_key"
-        )
+    _lookup_key_take(ctx, lookup_key, core.get_bool(params, "transfer_lookup_key", False))
     price_id = core.new_id("price")
     data = template(
         "price",
@@ -230,6 +224,23 @@ def price_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return ctx.state.render(_create_price(ctx, params))
 
 
+def _lookup_key_take(ctx: Context, lookup_key: str | None, transfer: bool) -> None:
+    """A lookup key names one price: with `transfer_lookup_key` it moves from the price that has
+    it (which keeps everything else, `price.updated`), without it the request is refused."""
+    if not lookup_key:
+        return
+    for holder in ctx.store.iter_newest_first(ctx.account, "price"):
+        if holder.data["lookup_key"] != lookup_key:
+            continue
+        if not transfer:
+            raise StripeError(
+                f"A price (`{holder.data['id']}`) already uses that lookup key.",
+                param="lookup_key",
+            )
+        holder.data["lookup_key"] = None
+        ctx.state.emit("price.updated", holder, {"lookup_key": lookup_key})
+
+
 @route("GET", "/v1/prices/{id}", spec={})
 def price_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     return ctx.state.render(ctx.store.get("price", id, ctx.account))
@@ -252,9 +263,13 @@ def price_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any
     before = core.deep_copy(record.data)
     if "active" in params:
         record.data["active"] = core.get_bool(params, "active")
-    for name in ("nickname", "lookup_key"):
-        if name in params:
-            record.data[name] = core.get_str(params, name)
+    if "lookup_key" in params:
+        wanted = core.get_str(params, "lookup_key")
+        if wanted != record.data["lookup_key"]:
+            _lookup_key_take(ctx, wanted, core.get_bool(params, "transfer_lookup_key", False))
+        record.data["lookup_key"] = wanted
+    if "nickname" in params:
+        record.data["nickname"] = core.get_str(params, "nickname")
     core.apply_metadata(record.data, params)
     previous = {k: before[k] for k in before if before[k] != record.data[k]}
     if previous:

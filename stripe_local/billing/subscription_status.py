@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stripe_local.app.registry import CUSTOMER_DELETING, hook
+from stripe_local.app.registry import CUSTOMER_DELETING, SUBSCRIPTION_CANCELED, hook, notify
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
 
@@ -25,6 +25,7 @@ def cancel_subscription(state: State, sub: Record, reason: str = "cancellation_r
     sub.data.update(status="canceled", canceled_at=sub.data["canceled_at"] or now, ended_at=now)
     sub.data["cancellation_details"] = {"comment": None, "feedback": None, "reason": reason}
     state.emit("customer.subscription.deleted", sub, previous)
+    notify(SUBSCRIPTION_CANCELED, state, sub)
 
 
 @hook(CUSTOMER_DELETING)

@@ -133,7 +133,21 @@ def _check_items(ctx: Context, sub: Record, given_items: list[Any]) -> None:
 
 
 @route("POST", "/v1/subscriptions/{id}", spec=UPDATE_SPEC)
+def subscription_update_route(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    """The API's update; a subscription managed by a schedule refuses cancellation changes."""
+    sub = ctx.store.get("subscription", id, ctx.account)
+    if sub.data["schedule"] and ("cancel_at_period_end" in params or "cancel_at" in params):
+        raise StripeError(
+            "The subscription is managed by the subscription schedule "
+            f"`{sub.data['schedule']}`, and updating any cancelation behavior directly is not "
+            "allowed. Please update the schedule instead.",
+            param="cancel_at_period_end" if "cancel_at_period_end" in params else "cancel_at",
+        )
+    return subscription_update(ctx, params, id)
+
+
 def subscription_update(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    """Apply an update (the API route and the customer portal's actions)."""
     sub = ctx.store.get("subscription", id, ctx.account)
     data = sub.data
     if data["status"] in ("canceled", "incomplete_expired"):

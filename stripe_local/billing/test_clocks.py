@@ -8,7 +8,7 @@ from typing import Any
 from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.lists import LIST_SPEC, paginate
-from stripe_local.app.registry import route
+from stripe_local.app.registry import SCHEDULE_PHASE_END, SCHEDULE_START, notify, route
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
 from stripe_local.billing.intervals import DAY, add_interval
@@ -65,6 +65,16 @@ def _next_action(state: State, sub: Record) -> tuple[int, str] | None:
             and latest.data["next_payment_attempt"]
         ):
             candidates.append((latest.data["next_payment_attempt"], "retry"))
+    schedule = state.store.find(d["schedule"] or "")
+    if (
+        schedule is not None
+        and schedule.data["status"] == "active"
+        and status in ("trialing", "active", "past_due", "unpaid")
+    ):
+        # The end of the schedule's current phase. At the same moment as a renewal "phase"
+        # sorts first ("phase" < "renew"), so the renewal invoices the next phase's prices.
+        phase = schedule.data["phases"][schedule.internal["phase"]]
+        candidates.append((phase["end_date"], "phase"))
     return min(candidates) if candidates else None
 
 
@@ -94,6 +104,8 @@ def _run_action(ctx: Context, sub: Record, action: str, at: int) -> None:
         interval, count = billing_interval(state, sub)
         set_period(state, sub, end, add_interval(end, interval, count))
         renew_subscription(ctx, sub)
+    elif action == "phase":
+        notify(SCHEDULE_PHASE_END, ctx, sub, at)
     elif action == "retry":
         invoice = state.store.records[sub.data["latest_invoice"]]
         attempt_invoice_payment(ctx, invoice, None, off_session=True)
@@ -107,10 +119,20 @@ def advance_clock(ctx: Context, clock: Record, target: int) -> None:
         for c in state.store.iter_newest_first(clock.owner, "customer")
         if c.data["test_clock"] == clock.id
     }
-    subs = [
+
+    def clock_subscriptions() -> list[Record]:
+        return [
+            s
+            for s in state.store.iter_newest_first(clock.owner, "subscription")
+            if s.data["customer"] in customers
+        ]
+
+    subs = clock_subscriptions()
+    # Schedules starting in the future: the clock creates their subscriptions when they start.
+    waiting = [
         s
-        for s in state.store.iter_newest_first(clock.owner, "subscription")
-        if s.data["customer"] in customers
+        for s in state.store.iter_newest_first(clock.owner, "subscription_schedule")
+        if s.data["customer"] in customers and s.data["status"] == "not_started"
     ]
     saved_ctx = state.current_ctx
     state.current_ctx = Context(state=state, account=clock.owner, base_url=ctx.base_url)
@@ -121,13 +143,21 @@ def advance_clock(ctx: Context, clock: Record, target: int) -> None:
                 for sub in subs
                 if (action := _next_action(state, sub)) and action[0] <= target
             ]
+            due += [
+                ((s.data["phases"][0]["start_date"], "start"), s)
+                for s in waiting
+                if s.data["status"] == "not_started" and s.data["phases"][0]["start_date"] <= target
+            ]
             if not due:
                 break
-            (at, action), sub = min(due, key=lambda pair: pair[0])
+            (at, action), record = min(due, key=lambda pair: pair[0])
             clock.data["frozen_time"] = max(clock.data["frozen_time"], at)
-            _run_action(
-                Context(state=state, account=clock.owner, base_url=ctx.base_url), sub, action, at
-            )
+            run_ctx = Context(state=state, account=clock.owner, base_url=ctx.base_url)
+            if action == "start":
+                notify(SCHEDULE_START, run_ctx, record, at)
+                subs = clock_subscriptions()
+            else:
+                _run_action(run_ctx, record, action, at)
         clock.data["frozen_time"] = target
     finally:
         state.current_ctx = saved_ctx

@@ -52,3 +52,22 @@ def test_a_changed_plan_name_updates_the_product_and_leaves_prices_alone(stripe_
     assert stripe_client.v1.products.retrieve("creneau_plan_pro").name == "Pro Plus"
     after = price_for(pro, "year")
     assert before is not None and after is not None and after.id == before.id
+
+
+def test_a_changed_price_creates_a_new_price_and_keeps_the_old_one(stripe_client) -> None:
+    call_command("billing_sync_plans")
+    starter = Plan.objects.get(code="starter")
+    old = price_for(starter, "month")
+    assert old is not None and old.unit_amount == 1900
+    Plan.objects.filter(pk=starter.pk).update(monthly_price_minor=2400)
+    starter.refresh_from_db()
+
+    call_command("billing_sync_plans")
+
+    new = price_for(starter, "month")
+    assert new is not None and new.id != old.id and new.unit_amount == 2400
+    assert [p.id for p in _prices(stripe_client, "creneau_starter_monthly")] == [new.id]
+    kept = stripe_client.v1.prices.retrieve(old.id)
+    # existing subscribers keep the old Price: same amount, still active, no lookup key
+    assert kept.unit_amount == 1900 and kept.active is True and kept.lookup_key is None
+    assert len(stripe_client.v1.prices.list({"product": "creneau_plan_starter"}).data) == 5

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from billing.access import BookingAccess, booking_access_for, booking_access_of
+from billing.mirror import mirror
 from billing.models import SubscriptionStatus, TenantSubscription
 from billing.services import TRIAL_START_TASK
 from billing.subscriptions import trial_start
@@ -20,6 +21,7 @@ from billing.webhooks import EMAIL_TASK, billing_event
 from common.stripe_events import ReceivedEvent, handler_for
 from outbox.models import OutboxMessage
 from tenants.services import tenant_provision
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +100,38 @@ def test_trial_has_no_card_pauses_at_the_end_and_is_created_once(
         row.stripe_subscription_id,
     )
     assert len(stripe_client.v1.customers.list({"email": "owner@alpha.test"}).data) == 1
+
+
+def test_a_trial_without_a_card_ends_paused_on_the_clock_and_public_booking_stops(
+    plans, tenant_alpha, stripe_client
+) -> None:
+    """Time passes on a Stripe test clock: the trial's end pauses the subscription (no card),
+    `customer.subscription.paused` applies it, and the hosted page and API stop taking bookings."""
+    now = int(timezone.now().timestamp())
+    clock = stripe_client.v1.test_helpers.test_clocks.create({"frozen_time": now})
+    customer = stripe_client.v1.customers.create(
+        {"email": "owner@alpha.test", "test_clock": clock.id}
+    )
+    mirror("Customer", customer)  # as customer_ensure does for the customers it creates
+    TenantSubscription.objects.update_or_create(
+        tenant=tenant_alpha, defaults={"stripe_customer_id": customer.id}
+    )
+    row = trial_start(tenant=tenant_alpha)
+    sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    assert sub.trial_settings.end_behavior.missing_payment_method == "pause"
+    assert client_for(tenant_alpha).get("/book/").status_code == 200
+
+    stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": now + 15 * 86_400})
+    paused = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    assert paused.status == "paused"
+    assert billing_event(_event("customer.subscription.paused", dict(paused))) is True
+
+    row.refresh_from_db()
+    assert row.status == SubscriptionStatus.PAUSED
+    assert booking_access_of(tenant_alpha) == BookingAccess.PAUSED
+    page = client_for(tenant_alpha).get("/book/")
+    assert page.status_code == 503
+    assert "not taking online bookings right now" in page.content.decode()
 
 
 def test_stripe_down_at_signup_leaves_no_half_written_state(plans, tenant_alpha, settings) -> None:

@@ -406,3 +406,23 @@ def test_event_naming_no_tenant_is_stored_and_ignored(
     stored = StripeEvent.objects.get(event_id=f"evt_test_{schema or 'none'}")
     assert stored.tenant_schema == ""
     assert stored.outcome == "ignored"
+
+
+def test_an_event_with_decimal_fields_is_stored_as_sent(
+    db, sdk, webhooks, django_capture_on_commit_callbacks
+):
+    """Prices carry `unit_amount_decimal`: the SDK reads such fields as Decimals, which JSON cannot
+    store. The inbox keeps the body Stripe signed (a 500 here made Stripe redeliver forever)."""
+    product = sdk.v1.products.create(params={"name": "Decimal plan"})
+    price = sdk.v1.prices.create(
+        params={"product": product.id, "currency": "eur", "unit_amount_decimal": "1900"}
+    )
+    [delivery] = webhooks.deliveries("price.created", price.id)
+
+    response = webhooks.relay(delivery, captured=django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    sent = json.loads(delivery["body"])
+    stored = StripeEvent.objects.get(event_id=sent["id"])
+    assert stored.payload == sent
+    assert stored.payload["data"]["object"]["unit_amount_decimal"] == "1900"

@@ -62,6 +62,32 @@ def test_products_prices_coupons_and_promotion_codes(client: stripe.StripeClient
         client.v1.products.delete(product.id)
 
 
+def test_a_lookup_key_moves_to_a_new_price_only_when_transferred(
+    client: stripe.StripeClient,
+) -> None:
+    product = client.v1.products.create(params={"name": "Plan"})
+    recurring = {"interval": "month"}
+    old = client.v1.prices.create(
+        params={"product": product.id, "currency": "eur", "unit_amount": 1900,
+                "recurring": recurring, "lookup_key": "plan_monthly"}
+    )  # fmt: skip
+    with pytest.raises(stripe.InvalidRequestError, match="already uses that lookup key"):
+        client.v1.prices.create(
+            params={"product": product.id, "currency": "eur", "unit_amount": 2400,
+                    "recurring": recurring, "lookup_key": "plan_monthly"}
+        )  # fmt: skip
+    new = client.v1.prices.create(
+        params={"product": product.id, "currency": "eur", "unit_amount": 2400,
+                "recurring": recurring, "lookup_key": "plan_monthly",
+                "transfer_lookup_key": True}
+    )  # fmt: skip
+
+    found = client.v1.prices.list(params={"lookup_keys": ["plan_monthly"]}).data
+    assert [p.id for p in found] == [new.id]
+    kept = client.v1.prices.retrieve(old.id)
+    assert kept.lookup_key is None and kept.unit_amount == 1900 and kept.active is True
+
+
 def test_subscription_charges_immediately_and_applies_a_promotion_code(
     client: stripe.StripeClient, monthly_price: stripe.Price
 ) -> None:

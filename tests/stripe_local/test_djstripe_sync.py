@@ -85,3 +85,42 @@ def test_djstripe_syncs_local_stripe_objects(
     assert invoice.stripe_data["status"] == "paid"
     synced = [djstripe_models.Customer, djstripe_models.Subscription, djstripe_models.Invoice]
     assert all(model.objects.count() >= 1 for model in synced)
+
+
+@pytest.mark.django_db
+def test_djstripe_syncs_a_subscription_schedule_and_its_subscription(
+    global_stripe: None, client: stripe.StripeClient
+) -> None:
+    from djstripe import models as djstripe_models
+
+    djstripe_models.Account.sync_from_stripe_data(stripe.Account.retrieve(), api_key=API_KEY)
+    customer_data = stripe.Customer.create(
+        payment_method="pm_card_visa",
+        invoice_settings={"default_payment_method": "pm_card_visa"},
+    )
+    djstripe_models.Customer.sync_from_stripe_data(customer_data, api_key=API_KEY)
+    product = stripe.Product.create(name="Scheduled plan")
+    price = stripe.Price.create(
+        product=product.id, currency="eur", unit_amount=900, recurring={"interval": "month"}
+    )
+    djstripe_models.Product.sync_from_stripe_data(product, api_key=API_KEY)
+    djstripe_models.Price.sync_from_stripe_data(price, api_key=API_KEY)
+    sub_data = stripe.Subscription.create(customer=customer_data.id, items=[{"price": price.id}])
+    schedule_data = stripe.SubscriptionSchedule.create(from_subscription=sub_data.id)
+    schedule = djstripe_models.SubscriptionSchedule.sync_from_stripe_data(
+        schedule_data, api_key=API_KEY
+    )
+    assert schedule.id == schedule_data.id and schedule.stripe_data["status"] == "active"
+    assert schedule.subscription is not None and schedule.subscription.id == sub_data.id
+    subscription = djstripe_models.Subscription.sync_from_stripe_data(
+        stripe.Subscription.retrieve(sub_data.id), api_key=API_KEY
+    )
+    assert subscription.schedule == schedule.id
+    # dj-stripe's own SubscriptionSchedule.release() re-syncs without the api_key it was given
+    # (it wants one in settings), so release through the SDK and sync the answer.
+    released = djstripe_models.SubscriptionSchedule.sync_from_stripe_data(
+        stripe.SubscriptionSchedule.release(schedule.id), api_key=API_KEY
+    )
+    assert released.stripe_data["status"] == "released"
+    assert released.released_subscription is not None
+    assert released.released_subscription.id == sub_data.id

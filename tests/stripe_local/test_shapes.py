@@ -156,6 +156,8 @@ def samples(stripe_base_url: str) -> dict[str, dict[str, Any]]:
     out["subscription_item"] = _get(base, f"/v1/subscription_items/{sub['items'].data[0].id}")
     out["plan"] = out["subscription_item"]["plan"]
     out["discount"] = _get(base, f"/v1/subscriptions/{sub.id}?expand[]=discounts")["discounts"][0]
+    schedule = client.v1.subscription_schedules.create(params={"from_subscription": sub.id})
+    out["subscription_schedule"] = _get(base, f"/v1/subscription_schedules/{schedule.id}")
     client.v1.invoice_items.create(
         params={"customer": customer.id, "amount": 500, "currency": "eur"}
     )
@@ -200,6 +202,7 @@ KINDS = [
     "promotion_code",
     "subscription",
     "subscription_item",
+    "subscription_schedule",
     "discount",
     "invoiceitem",
     "invoice",
