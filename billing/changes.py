@@ -9,10 +9,9 @@ reads the SetupIntent back and makes its PaymentMethod the customer's default.
 
 Decisions (docs/billing.md): subscribing ends the trial now (`trial_end=now`), so the first
 invoice is paid at once and the page shows the active plan; an upgrade applies at once with
-`proration_behavior=always_invoice`; a downgrade is recorded on the Stripe subscription's
-metadata (`pending_plan`, `pending_interval`) and applied with `proration_behavior=none` when
-Stripe announces the renewal (`invoice.upcoming`) or, if that was missed, after the period
-ended, so the renewal invoice is the first at the lower price.
+`proration_behavior=always_invoice`; a downgrade is a Subscription Schedule (this period as it
+is, then the lower plan, `end_behavior=release`), so Stripe moves the subscription at the period
+end without proration and the renewal invoice is the first at the lower price.
 """
 
 from __future__ import annotations
@@ -240,6 +239,8 @@ def change_confirm(
     row = TenantSubscription.objects.get(tenant=tenant)
     subscription = _subscription(row, client)
     if data.get("kind") == "upgrade":
+        if subscription.schedule:  # an upgrade replaces a scheduled downgrade
+            pending_change_cancel(tenant=tenant, client=client)
         upgrade: Any = {
             "items": _items_for(subscription, plan, data["interval"], client),
             "proration_behavior": "always_invoice",
@@ -258,51 +259,76 @@ def change_confirm(
     refusal = downgrade_refusal(plan)
     if refusal:
         raise ChangeRefused(refusal)
-    record: Any = {"metadata": {PENDING_PLAN: plan.code, PENDING_INTERVAL: data["interval"]}}
-    updated = client.v1.subscriptions.update(subscription["id"], record)
-    logger.info("billing.downgrade_recorded", extra={"tenant": tenant.schema_name})
-    return "downgrade", subscription_apply(tenant=tenant, data=updated)
+    _schedule_downgrade(subscription, plan, data["interval"], client)
+    logger.info("billing.downgrade_scheduled", extra={"tenant": tenant.schema_name})
+    return "downgrade", subscription_apply(
+        tenant=tenant, data=client.v1.subscriptions.retrieve(subscription["id"])
+    )
 
 
-def pending_change_of(subscription: Any) -> tuple[Plan, str] | None:
-    metadata = subscription.get("metadata") or {}
+def _phase_items(subscription: Any, changes: list[dict[str, Any]] | None = None) -> list[Any]:
+    """A schedule phase's items: the subscription's (price, quantity), with `changes` applied."""
+    by_id = {change["id"]: change for change in changes or []}
+    items = []
+    for item in subscription["items"]["data"]:
+        change = by_id.get(item["id"], {})
+        if change.get("deleted"):
+            continue
+        items.append({"price": change.get("price") or item["price"]["id"],
+                      "quantity": item.get("quantity") or 1})  # fmt: skip
+    return items
+
+
+def _schedule_downgrade(subscription: Any, plan: Plan, interval: str, client: Any) -> None:
+    """A Subscription Schedule: this period as it is, then the lower plan from the period end
+    (Stripe applies a phase change at a period boundary without proration)."""
+    target = _phase_items(subscription, _items_for(subscription, plan, interval, client))
+    schedule_id = subscription.get("schedule")
+    if schedule_id:
+        schedule_id = schedule_id if isinstance(schedule_id, str) else schedule_id["id"]
+        schedule = client.v1.subscription_schedules.retrieve(schedule_id)
+    else:
+        schedule = client.v1.subscription_schedules.create(
+            {"from_subscription": subscription["id"]}
+        )
+    current = schedule.phases[0] if len(schedule.phases) == 1 else schedule.current_phase
+    start = current["start_date"]
+    end = current["end_date"]
+    params: Any = {
+        "end_behavior": "release",
+        "phases": [
+            {"items": _phase_items(subscription), "start_date": start, "end_date": end},
+            {"items": target, "metadata": {"plan_code": plan.code}},
+        ],
+        "metadata": {PENDING_PLAN: plan.code, PENDING_INTERVAL: interval},
+    }
+    client.v1.subscription_schedules.update(schedule.id, params)
+
+
+def pending_change_of(subscription: Any, client: Any = None) -> tuple[Plan, str] | None:
+    """The lower plan a schedule moves this subscription to at the period end, if any."""
+    schedule_id = subscription.get("schedule")
+    if not schedule_id:
+        return None
+    client = client or billing_stripe_client()
+    schedule_id = schedule_id if isinstance(schedule_id, str) else schedule_id["id"]
+    schedule = client.v1.subscription_schedules.retrieve(schedule_id)
+    metadata = schedule.metadata or {}
     plan = Plan.objects.filter(code=metadata.get(PENDING_PLAN) or "").first()
     interval = metadata.get(PENDING_INTERVAL) or ""
-    if plan is None or interval not in BillingInterval.values:
+    if schedule.status != "active" or plan is None or interval not in BillingInterval.values:
         return None
     return plan, interval
 
 
 def pending_change_cancel(*, tenant: Tenant, client: stripe.StripeClient | None = None) -> None:
+    """Keep the current plan: the schedule is released, the subscription goes on as it is."""
     client = client or billing_stripe_client()
     row = TenantSubscription.objects.get(tenant=tenant)
-    subscription = _subscription(row, client)
-    client.v1.subscriptions.update(
-        subscription["id"], {"metadata": {PENDING_PLAN: "", PENDING_INTERVAL: ""}}
-    )
-
-
-def pending_change_apply(*, tenant: Tenant, client: stripe.StripeClient | None = None) -> bool:
-    """Move the subscription to its recorded lower plan without proration (Stripe announced the
-    renewal); True when a change was applied. Idempotent: the metadata is cleared with it."""
-    client = client or billing_stripe_client()
-    row = TenantSubscription.objects.filter(tenant=tenant).first()
-    if row is None or not row.stripe_subscription_id:
-        return False
-    subscription = client.v1.subscriptions.retrieve(row.stripe_subscription_id)
-    pending = pending_change_of(subscription)
-    if pending is None:
-        return False
-    plan, interval = pending
-    apply: Any = {
-        "items": _items_for(subscription, plan, interval, client),
-        "proration_behavior": "none",
-        "metadata": {"plan_code": plan.code, PENDING_PLAN: "", PENDING_INTERVAL: ""},
-    }
-    updated = client.v1.subscriptions.update(subscription.id, apply)
-    logger.info("billing.downgraded", extra={"tenant": tenant.schema_name, "plan": plan.code})
-    subscription_apply(tenant=tenant, data=updated)
-    return True
+    schedule_id = _subscription(row, client).schedule
+    if schedule_id:
+        schedule_id = schedule_id if isinstance(schedule_id, str) else schedule_id["id"]
+        client.v1.subscription_schedules.release(schedule_id)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from django.utils import timezone
 from common.stripe_events import ReceivedEvent, register
 from outbox.services import outbox_enqueue
 
-from .changes import pending_change_apply
 from .mirror import mirror
 from .models import TenantSubscription
 from .subscriptions import subscription_refresh
@@ -68,8 +67,6 @@ def billing_event(event: ReceivedEvent) -> bool:
     obj = event.object
     from_event = str(obj.get("id") or "") if obj.get("object") == "subscription" else ""
     subscription_refresh(tenant=row.tenant, subscription_id=from_event)
-    if event.type == "invoice.upcoming":  # the renewal is near: a recorded downgrade applies
-        pending_change_apply(tenant=row.tenant)
     if event.type == "customer.subscription.trial_will_end":
         _email_once(row, kind="trial_will_end", marker="trial_will_end_notified_at")
     elif event.type == "invoice.payment_failed":

@@ -14,7 +14,6 @@ import requests
 from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
-from billing.changes import pending_change_apply
 from billing.mirror import mirror
 from billing.models import Plan, SubscriptionStatus, TenantSubscription
 from billing.subscriptions import subscription_refresh, trial_start
@@ -123,12 +122,15 @@ def test_downgrade_waits_for_the_period_end(subscribed, stripe_client, clock, te
     assert "the Starter plan, monthly" in client.get("/billing/").content.decode()
     first = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id).latest_invoice
 
-    _advance(stripe_client, clock, 25 * DAY)  # invoice.upcoming has been sent (7 days before)
-    assert (
-        pending_change_apply(tenant=tenant_alpha) is True
-    )  # what the invoice.upcoming handler runs
-    assert pending_change_apply(tenant=tenant_alpha) is False  # once
-    _advance(stripe_client, clock, 6 * DAY)  # past the renewal
+    sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    schedule = stripe_client.v1.subscription_schedules.retrieve(sub.schedule)
+    assert schedule.end_behavior == "release" and len(schedule.phases) == 2
+    _advance(stripe_client, clock, 25 * DAY)
+    subscription_refresh(tenant=tenant_alpha)  # what the customer.subscription.* handler runs
+    row.refresh_from_db()
+    assert row.plan.code == "studio"
+    _advance(stripe_client, clock, 6 * DAY)  # past the period end
+    subscription_refresh(tenant=tenant_alpha)
     sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
     renewal = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
     assert renewal.id != first
@@ -149,6 +151,23 @@ def test_downgrade_refused_over_the_lower_plans_limit(subscribed, stripe_client,
     assert "You have 8 active staff members; the Starter plan allows 3." in page.content.decode()
     sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
     assert not (sub.metadata or {}).get("pending_plan")
+
+
+def test_keeping_the_plan_releases_the_schedule(subscribed, stripe_client, clock, tenant_alpha):
+    client, row = subscribed
+    body = client.post("/billing/change/", {"plan": "starter", "interval": "month"}).content
+    client.post("/billing/change/confirm/", {"token": _field(body.decode(), "token")})
+    assert client.post("/billing/change/cancel/").status_code == 302
+    sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    assert sub.schedule is None
+    _advance(stripe_client, clock, 31 * DAY)
+    subscription_refresh(tenant=tenant_alpha)
+    row.refresh_from_db()
+    assert row.plan.code == "studio"
+    renewal = stripe_client.v1.invoices.retrieve(
+        stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id).latest_invoice
+    )
+    assert renewal.amount_due == 4900
 
 
 def test_same_plan_is_a_form_error(subscribed):
