@@ -170,6 +170,19 @@ def test_keeping_the_plan_releases_the_schedule(subscribed, stripe_client, clock
     assert renewal.amount_due == 4900
 
 
+def test_an_upgrade_replaces_a_scheduled_downgrade(subscribed, stripe_client, tenant_alpha):
+    client, row = subscribed
+    body = client.post("/billing/change/", {"plan": "starter", "interval": "month"}).content
+    client.post("/billing/change/confirm/", {"token": _field(body.decode(), "token")})
+    body = client.post("/billing/change/", {"plan": "pro", "interval": "month"}).content
+    assert client.post("/billing/change/confirm/", {"token": _field(body.decode(), "token")})
+    sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    assert sub.schedule is None
+    assert sub["items"].data[0].price.lookup_key == "creneau_pro_monthly"
+    row.refresh_from_db()
+    assert row.plan.code == "pro"
+
+
 def test_same_plan_is_a_form_error(subscribed):
     client, _ = subscribed
     page = client.post("/billing/change/", {"plan": "studio", "interval": "month"})
