@@ -8,6 +8,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from tenants.signals import tenant_created
 
+        from . import tasks  # noqa: F401  (registers the tasks the outbox queues by name)
         from .services import on_tenant_created
 
         # A new business gets the default plan, inside tenant_provision's transaction.
@@ -28,3 +29,8 @@ class BillingConfig(AppConfig):
         from .limits import BillingPlanLimits
 
         scheduling_ports.register_plan_limits(BillingPlanLimits())
+
+        from .seats import on_staff_changed
+
+        # Extra seats follow active staff (an after-commit outbox task, see billing/seats.py).
+        scheduling_ports.register_staff_changed(on_staff_changed)

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from .gateway import billing_stripe_client
 from .models import TenantSubscription
+from .seats import ENDED, active_staff_count, seats_sync, wanted_extra_seats
 from .subscriptions import subscription_apply, trial_start
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def billing_reconcile(*, client: stripe.StripeClient | None = None) -> Reconcile
                     _repaired(
                         report, tenant.schema_name, name, before[name], getattr(after_row, name)
                     )
+            _seats_repair(report, after_row, fresh["status"], client)
         except stripe.StripeError as error:
             report.failures.append(f"{tenant.schema_name}: {error}")
             logger.warning(
@@ -52,6 +54,21 @@ def billing_reconcile(*, client: stripe.StripeClient | None = None) -> Reconcile
                 extra={"tenant": tenant.schema_name, "error": str(error)},
             )
     return report
+
+
+def _seats_repair(
+    report: ReconcileReport, row: TenantSubscription, status: str, client: stripe.StripeClient
+) -> None:
+    """The seat quantity in Stripe against the active staff counted now: drift is repaired."""
+    plan = row.plan
+    if plan is None or status in ENDED:
+        return
+    wanted = wanted_extra_seats(plan, active_staff_count(row.tenant))
+    if wanted == row.extra_seats:
+        return
+    before = row.extra_seats
+    after = seats_sync(tenant=row.tenant, client=client)
+    _repaired(report, row.tenant.schema_name, "seat quantity", before, after)
 
 
 def _repaired(

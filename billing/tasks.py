@@ -14,6 +14,7 @@ from tenants.services import tenant_url
 
 from .models import TenantSubscription
 from .reconcile import billing_reconcile
+from .seats import SEATS_SYNC_TASK, seats_sync
 from .services import TRIAL_START_TASK
 from .subscriptions import owner_email, trial_start
 from .webhooks import EMAIL_TASK
@@ -60,3 +61,13 @@ def reconcile_billing_task() -> dict[str, int]:
     """Nightly (beat): the same repair as `manage.py reconcile_billing`."""
     report = billing_reconcile()
     return {"checked": report.checked, "repairs": len(report.repairs)}
+
+
+@shared_task(bind=True, name=SEATS_SYNC_TASK, max_retries=12, default_retry_delay=60)
+def seats_sync_task(self, tenant_id: int) -> int | None:
+    """Staff changed: the seat quantity set to the count read now (idempotent, never a delta)."""
+    tenant = Tenant.objects.get(pk=tenant_id)
+    try:
+        return seats_sync(tenant=tenant)
+    except stripe.APIConnectionError as error:
+        raise self.retry(exc=error)

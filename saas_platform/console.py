@@ -2,12 +2,15 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from billing.models import FeeOverride
-from connect_payments.models import ConnectedAccount
+from billing.models import FeeOverride, TenantSubscription
+from billing.views.console import billing_panel
+from billing.webhooks import CUSTOMER_EVENTS, INVOICE_EVENTS, SUBSCRIPTION_EVENTS
+from connect_payments.models import ConnectedAccount, StripeEvent
 from tenants import selectors, services
 from tenants.access import operator_required
 from tenants.exceptions import TenancyError
@@ -55,7 +58,26 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "domains": tenant.domains.all(),
             "audit": selectors.audit_entries(tenant=tenant)[:50],
             "form": ReasonForm(),
+            "billing": billing_panel(tenant),
+            "billing_events": _billing_events(tenant),
         },
+    )
+
+
+def _billing_events(tenant: Tenant) -> list[StripeEvent]:
+    """The platform's billing events about this tenant's Stripe customer (latest first)."""
+    row = TenantSubscription.objects.filter(tenant=tenant).first()
+    if row is None or not row.stripe_customer_id:
+        return []
+    customer = row.stripe_customer_id
+    types = SUBSCRIPTION_EVENTS | INVOICE_EVENTS | CUSTOMER_EVENTS
+    return list(
+        StripeEvent.objects.filter(type__in=types, account_id="")
+        .filter(
+            Q(payload__data__object__customer=customer)
+            | Q(type="customer.updated", payload__data__object__id=customer)
+        )
+        .order_by("-received_at")[:50]
     )
 
 

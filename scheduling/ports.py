@@ -141,6 +141,24 @@ class NoPlanLimits:
         return ""
 
 
+# Called after a staff member was added, activated or deactivated (inside the write's
+# transaction, so a listener may enqueue an after-commit task): billing keeps the extra-seat
+# quantity of the platform subscription equal to the active staff beyond the plan's seats.
+StaffChangedListener = Callable[[int], None]
+_staff_changed: list[StaffChangedListener] = []
+
+
+def register_staff_changed(listener: StaffChangedListener) -> None:
+    if listener not in _staff_changed:
+        _staff_changed.append(listener)
+
+
+def staff_changed(*, tenant_id: int) -> None:
+    """Tell the registered listeners that the tenant's active staff may have changed."""
+    for listener in _staff_changed:
+        listener(tenant_id)
+
+
 _payments: Payments = NoPayments()
 _branding: Branding = NoBranding()
 _plan_limits: PlanLimits = NoPlanLimits()

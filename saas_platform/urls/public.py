@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from two_factor.urls import urlpatterns as two_factor_urls
 
+from billing.views import console as billing_console
 from tenants.views import verify_second_factor
 
 from .. import console, views
@@ -17,6 +18,11 @@ console_patterns = (
         path("audit/", console.audit_log, name="audit_log"),
         path("tenants/<slug:slug>/", console.tenant_detail, name="tenant_detail"),
         path("tenants/<slug:slug>/suspend/", console.tenant_suspend, name="tenant_suspend"),
+        path(
+            "tenants/<slug:slug>/billing/<str:action>/",
+            billing_console.billing_action,
+            name="billing_action",
+        ),
         path(
             "tenants/<slug:slug>/<str:action>/",
             console.tenant_set_status,

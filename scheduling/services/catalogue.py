@@ -224,11 +224,14 @@ def staff_create(*, spec: StaffSpec, tenant_id: int) -> StaffMember:
             time_zone=spec.time_zone, is_active=spec.is_active, display_order=spec.display_order,
         )  # fmt: skip
         staff.services.set(Service.objects.filter(pk__in=spec.service_ids))
+        if staff.is_active:
+            ports.staff_changed(tenant_id=tenant_id)
     return staff
 
 
 def staff_update(*, staff: StaffMember, spec: StaffSpec, tenant_id: int) -> StaffMember:
     _check_staff_spec(spec, staff=staff, tenant_id=tenant_id)
+    was_active = staff.is_active
     with transaction.atomic():
         staff.display_name = spec.display_name.strip()
         staff.user_id = spec.user_id
@@ -238,6 +241,8 @@ def staff_update(*, staff: StaffMember, spec: StaffSpec, tenant_id: int) -> Staf
         staff.display_order = spec.display_order
         staff.save()
         staff.services.set(Service.objects.filter(pk__in=spec.service_ids))
+        if staff.is_active != was_active:
+            ports.staff_changed(tenant_id=tenant_id)
     return staff
 
 
