@@ -28,4 +28,18 @@ def mirror(model_name: str, data: Any) -> Any:
     from djstripe import models as djstripe_models
 
     model = getattr(djstripe_models, model_name)
-    return model.sync_from_stripe_data(data, api_key=_djstripe_api_key())
+    api_key = _djstripe_api_key()
+    if model_name in EXPAND_DISCOUNTS and any(
+        isinstance(d, str) for d in data.get("discounts") or []
+    ):
+        # Stripe sends discounts as ids; dj-stripe syncs only expanded ones (and the revenue
+        # page reads the coupon from the stored copy): re-read the object with them expanded.
+        resource = getattr(stripe, model_name)
+        data = resource.retrieve(data["id"], api_key=api_key, expand=EXPAND_DISCOUNTS[model_name])
+    return model.sync_from_stripe_data(data, api_key=api_key)
+
+
+EXPAND_DISCOUNTS = {
+    "Invoice": ["discounts", "discounts.source.coupon"],
+    "Subscription": ["discounts", "discounts.source.coupon"],
+}

@@ -187,3 +187,12 @@ def _tenant_fee_override(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.audit_entries(), 100).get_page(request.GET.get("page"))
     return render(request, "console/audit_log.html", {"page": page})
+
+
+@operator_required
+def revenue(request: HttpRequest) -> HttpResponse:
+    """MRR, ARR, tenants by status, conversion, churn, failed payments, revenue per month: from
+    the stored Stripe objects and booking fees (saas_platform.revenue), no Stripe call."""
+    from .revenue import revenue_report
+
+    return render(request, "console/revenue.html", {"report": revenue_report()})
