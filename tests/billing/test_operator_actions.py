@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from djstripe import models as djstripe_models
 
 from billing.models import Plan, SubscriptionStatus, TenantSubscription
 from billing.subscriptions import trial_start
@@ -57,6 +58,8 @@ def test_complimentary_plan(console, stripe_client, trialing) -> None:
     assert len(_sub(stripe_client, trialing)["discounts"]) == 1
     coupons = stripe_client.v1.coupons.list({"limit": 10}).data
     assert [(c.percent_off, c.duration) for c in coupons] == [(100, "forever")]
+    # stored, so that the revenue page (which never calls Stripe) counts the comp as 0
+    assert djstripe_models.Coupon.objects.get(id=coupons[0].id).stripe_data["percent_off"] == 100
     preview = stripe_client.v1.invoices.create_preview(
         {"subscription": trialing.stripe_subscription_id}
     )
