@@ -233,6 +233,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Tasks that send messages or move money are acknowledged after they finish (outbox.durable). A
+# message a dead worker never acknowledged is delivered again by Redis after the visibility
+# timeout: longer than the longest countdown of a retried task (16 min for an email), else the
+# broker would hand a waiting retry to a second worker; longer than the outbox lease
+# (OUTBOX_LEASE_SECONDS, 20 min), so the outbox's own re-hand normally comes first. See
+# docs/decisions/0011-durable-tasks-and-one-beat.md.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+}
+# One message reserved per worker process at a time: a killed worker strands no others.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict = {
     # Hands Celery what the outbox holds and the broker did not take (outbox/services.py).
     "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 30.0},

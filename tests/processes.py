@@ -1,0 +1,247 @@
+"""Real processes for the tests that kill things: a private Redis, a Celery worker process, an
+SMTP sink that can hold a message mid-transfer, and the app pointed at a private broker.
+
+Every server here listens on a free port of 127.0.0.1 and belongs to the test that started it:
+the machine's shared Redis and PostgreSQL are never stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return bool(condition())
+
+
+class PrivateRedis:
+    """A throwaway Redis server that a test kills with SIGKILL and starts again on its port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=0.2).ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.kill()
+
+
+def reset_broker_pool(app) -> None:
+    """Forget the app's broker pools so the next send uses the current broker settings (kombu
+    keeps pools per broker URL; closing them would poison that shared registry)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextmanager
+def app_on_broker(app, url: str, queue: str, **conf) -> Iterator[None]:
+    """This process's Celery app sends to `queue` on the broker at `url` (not eagerly)."""
+    keys = ("task_always_eager", "broker_url", "result_backend", "task_default_queue", *conf)
+    previous = {key: app.conf[key] for key in keys}
+    app.conf.update(
+        task_always_eager=False, broker_url=url, result_backend=url, task_default_queue=queue,
+        **conf,
+    )  # fmt: skip
+    reset_broker_pool(app)
+    try:
+        yield
+    finally:
+        app.conf.update(previous)
+        reset_broker_pool(app)
+
+
+# ---------------------------------------------------------------------------
+# A Celery worker in its own process (killable with SIGKILL like a crashed machine)
+# ---------------------------------------------------------------------------
+def process_children(pid: int) -> list[int]:
+    """The ids of the live processes whose parent is `pid` (read from /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(entry.name))
+    return children
+
+
+class WorkerProcess:
+    """`celery worker` in its own process group, on the test database and a given broker.
+
+    `env` adds to the worker's environment (EMAIL_PORT, STRIPE_API_BASE, ...); the settings are
+    tests/worker_settings.py (the test settings, with SMTP mail and the test database itself).
+    """
+
+    def __init__(self, *, broker_url: str, queue: str, pool: str = "solo",
+                 env: dict[str, str] | None = None) -> None:  # fmt: skip
+        self.broker_url, self.queue, self.pool = broker_url, queue, pool
+        self.env = env or {}
+        self.process: subprocess.Popen | None = None
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"creneau-worker-{queue}.log"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "REDIS_URL": self.broker_url,
+            "PYTHONPATH": str(ROOT),
+            **self.env,
+        }
+        command = [sys.executable, "-m", "celery", "-A", "saas_platform", "worker",
+                   "-P", self.pool, "-c", "1", "-Q", self.queue, "-l", "INFO",
+                   "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        """SIGKILL to the whole worker (main process and pool children): no shutdown at all."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def kill_pool_child(self) -> int:
+        """SIGKILL one prefork child only (as the kernel's OOM killer would); returns its id."""
+        assert self.process is not None and self.pool == "prefork"
+        [child] = process_children(self.process.pid)
+        os.kill(child, signal.SIGKILL)
+        return child
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+# ---------------------------------------------------------------------------
+# An SMTP sink (enough of RFC 5321 for Django's smtplib client)
+# ---------------------------------------------------------------------------
+class SmtpSink(socketserver.ThreadingTCPServer):
+    """Counts the messages it accepted per recipient. With `hold` set, a transfer stops at DATA
+    (the client waits for the "354"): `holding` is set, and the message is accepted only if
+    `release` is set while the client is still there."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _SmtpHandler)
+        self.received: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.hold = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def __enter__(self) -> SmtpSink:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release.set()
+        self.shutdown()
+        self.server_close()
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    server: SmtpSink
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(f"{line}\r\n".encode())
+
+    def handle(self) -> None:
+        try:
+            self._converse()
+        except OSError:  # the client died mid-conversation: nothing was accepted
+            pass
+
+    def _converse(self) -> None:
+        self.reply("220 sink")
+        recipients: list[str] = []
+        while line := self.rfile.readline():
+            command = line.decode(errors="replace").strip()
+            verb = command[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 sink")
+            elif verb == "MAIL":
+                recipients = []
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                recipients.append(command.split(":", 1)[1].strip().strip("<>").lower())
+                self.reply("250 ok")
+            elif verb == "DATA":
+                if self.server.hold:
+                    self.server.holding.set()
+                    self.server.release.wait()
+                self.reply("354 go on")
+                ended = False
+                while (data := self.rfile.readline()) != b"":
+                    if data in (b".\r\n", b".\n"):
+                        ended = True
+                        break
+                if not ended:
+                    return  # the client went away before the end of the message
+                with self.server.lock:
+                    for recipient in recipients:
+                        self.server.received[recipient] += 1
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("250 ok")
