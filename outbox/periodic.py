@@ -4,7 +4,9 @@ Exactly one beat is the deployment's rule (docs/deployment.md), but a second one
 mistake (a redeploy that overlaps, a second machine with the same command) would publish every
 job twice. A task built on `OncePerPeriodTask` takes a lock in Redis for nine tenths of its beat
 period before it runs; a second publication within that window is skipped. The lock is not
-released when the run ends: two beats publishing a few seconds apart must not both run.
+released when the run ends: two beats publishing a few seconds apart must not both run. The
+lock holds the message's task id, so the same message delivered again (its worker was killed
+mid-run) is not mistaken for a second beat's.
 
 Calling the task directly (`task()`) or eagerly (tests, development without Redis) skips the lock.
 When Redis cannot be asked, the job runs anyway (the jobs are idempotent; the lock only saves the
@@ -41,16 +43,23 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
 
 
-def period_lock_take(task_name: str, *, period_seconds: float) -> bool:
-    """True when this run may go ahead (it took the lock, or Redis could not be asked)."""
+def period_lock_take(task_name: str, *, period_seconds: float, run_id: str | None = None) -> bool:
+    """True when this run may go ahead: it took the lock, the lock is its own (the same message
+    delivered again after a worker died mid-run: `acks_late`), or Redis could not be asked."""
     window_ms = max(1, int(period_seconds * WINDOW_FRACTION * 1000))
+    owner = run_id or uuid.uuid4().hex
+    key = LOCK_PREFIX + task_name
     try:
-        return bool(_redis().set(LOCK_PREFIX + task_name, uuid.uuid4().hex, nx=True, px=window_ms))
+        client = _redis()
+        if client.set(key, owner, nx=True, px=window_ms):
+            return True
+        held_by = client.get(key)
     except redis.RedisError as error:
         logger.warning(
             "periodic.lock_unavailable", extra={"task": task_name, "error": type(error).__name__}
         )
         return True
+    return run_id is not None and held_by == run_id.encode()
 
 
 class OncePerPeriodTask(TenantTask):
@@ -65,7 +74,7 @@ class OncePerPeriodTask(TenantTask):
         request = self.request
         if not (request.called_directly or request.is_eager):
             period = beat_period_seconds(self.name) or self.period_seconds
-            if period and not period_lock_take(self.name, period_seconds=period):
+            if period and not period_lock_take(self.name, period_seconds=period, run_id=request.id):
                 logger.warning("periodic.skipped_duplicate", extra={"task": self.name})
                 return SKIPPED
         return super().__call__(*args, **kwargs)

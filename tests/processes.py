@@ -1,5 +1,6 @@
 """Real processes for the tests that kill things: a private Redis, a Celery worker process, an
-SMTP sink that can hold a message mid-transfer, and the app pointed at a private broker.
+SMTP sink that can hold a message mid-transfer, an HTTP relay that can hold an answer, and the
+app pointed at a private broker.
 
 Every server here listens on a free port of 127.0.0.1 and belongs to the test that started it:
 the machine's shared Redis and PostgreSQL are never stopped.
@@ -7,6 +8,7 @@ the machine's shared Redis and PostgreSQL are never stopped.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -16,9 +18,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import redis
@@ -245,3 +249,71 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 return
             else:
                 self.reply("250 ok")
+
+
+# ---------------------------------------------------------------------------
+# An HTTP relay that can hold one answer (a Stripe call that did its work, then went silent)
+# ---------------------------------------------------------------------------
+class HoldingRelay(ThreadingHTTPServer):
+    """Relays every request to `upstream`. A request whose method and path match `hold` is
+    relayed (the upstream does the work), then its answer is kept back: `holding` is set and
+    the answer is written only once `release` is set, if the client is still there."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str, hold: tuple[str, str]) -> None:
+        super().__init__(("127.0.0.1", 0), _RelayHandler)
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.hold = hold
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.seen: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> HoldingRelay:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release.set()
+        self.shutdown()
+        self.server_close()
+
+
+class _RelayHandler(BaseHTTPRequestHandler):
+    server: HoldingRelay
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _relay(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        path = urllib.parse.urlsplit(self.path).path
+        self.server.seen[(self.command, path)] += 1
+        upstream = http.client.HTTPConnection(
+            self.server.upstream.hostname, self.server.upstream.port, timeout=30
+        )
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        upstream.request(self.command, self.path, body=body, headers=headers)
+        answer = upstream.getresponse()
+        payload = answer.read()
+        upstream.close()
+        if (self.command, path) == self.server.hold and not self.server.holding.is_set():
+            self.server.holding.set()
+            self.server.release.wait()
+        try:
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:  # the client died while its answer was held
+            pass
+
+    do_GET = do_POST = do_DELETE = _relay

@@ -53,3 +53,9 @@ def test_a_direct_call_is_never_skipped(short_period, db):
 def test_the_job_runs_when_redis_cannot_be_asked(settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     assert period_lock_take(REMINDERS, period_seconds=60)
+
+
+def test_the_same_message_delivered_again_after_a_killed_worker_is_not_skipped(short_period):
+    assert period_lock_take(REMINDERS, period_seconds=60, run_id="task-1")
+    assert period_lock_take(REMINDERS, period_seconds=60, run_id="task-1")  # redelivered
+    assert not period_lock_take(REMINDERS, period_seconds=60, run_id="task-2")  # second beat
