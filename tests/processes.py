@@ -16,6 +16,7 @@ import socket
 import socketserver
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -317,3 +318,74 @@ class _RelayHandler(BaseHTTPRequestHandler):
             pass
 
     do_GET = do_POST = do_DELETE = _relay
+
+
+# ---------------------------------------------------------------------------
+# PgBouncer in transaction pooling mode, and the app served through it
+# ---------------------------------------------------------------------------
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+@contextmanager
+def pgbouncer(*, upstream_port: int = 5432, pool_size: int = 2) -> Iterator[int]:
+    """A private PgBouncer (transaction pooling, `pool_size` server connections per database
+    and user, trust auth to the local PostgreSQL) on a free port; yields the port."""
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="creneau-pgbouncer-"))
+    (folder / "userlist.txt").write_text('"postgres" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        (ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini")
+        .read_text()
+        .replace("host=postgres port=5432", f"host=127.0.0.1 port={upstream_port}")
+        .replace("listen_addr = 0.0.0.0", "listen_addr = 127.0.0.1")
+        .replace("listen_port = 6432", f"listen_port = {port}")
+        .replace("default_pool_size = 20", f"default_pool_size = {pool_size}")
+        .replace("auth_type = scram-sha-256", "auth_type = trust")
+        .replace("/etc/pgbouncer/userlist.txt", str(folder / "userlist.txt"))
+        + "unix_socket_dir =\n"
+    )
+    os.chmod(folder, 0o755)
+    command = [PGBOUNCER, str(folder / "pgbouncer.ini")]
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root
+        command[1:1] = ["-u", "postgres"]
+    with open(folder / "pgbouncer.log", "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield port
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], *, workers: int = 2, threads: int = 4) -> Iterator[str]:
+    """The app under gunicorn on a free port with `env` added; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "saas_platform.wsgi:application", "--bind",
+         f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+         "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -123,6 +123,16 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# "transaction" when DATABASE_URL is PgBouncer in transaction pooling mode: every statement then
+# carries the tenant's search_path (saas_platform/pooled_postgresql; decision 0012), and
+# server-side cursors, which cannot outlive a transaction there, are off. django-tenants'
+# TENANT_LIMIT_SET_CALLS does not apply to it (that backend sends no separate SET).
+DATABASE_POOLING = env("DATABASE_POOLING", default="")
+if DATABASE_POOLING == "transaction":
+    DATABASES["default"]["ENGINE"] = "saas_platform.pooled_postgresql"
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif DATABASE_POOLING:
+    raise ValueError("DATABASE_POOLING is empty (direct connections) or 'transaction'.")
 # An unreachable server fails a request in seconds (503, saas_platform.unavailable), not after
 # the operating system's TCP timeout.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
