@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class SaasPlatformConfig(AppConfig):
     name = "saas_platform"
     verbose_name = "Platform"
+
+    def ready(self) -> None:
+        from . import structured_logs  # noqa: F401  (Celery signals: the task id in log lines)
+        from .metrics import connect_counters
+
+        connect_counters()

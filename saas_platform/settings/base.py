@@ -28,6 +28,7 @@ SHARED_APPS = [
     # First so that its `migrate` (which also migrates the template schema) wins.
     "saas_platform",
     "django_tenants",
+    "django_prometheus",
     "tenants",
     # After-commit tasks of every tenant, in public: one sweep query for all of them.
     "outbox",
@@ -79,6 +80,12 @@ DATABASE_ROUTERS = [
 MIDDLEWARE = [
     # /healthz on any host, before the host check and the tenant lookup (which needs the database).
     "saas_platform.health.HealthCheckMiddleware",
+    # Request metrics (django-prometheus: this half early, its "after" half last) and the
+    # request id of the log lines (saas_platform/structured_logs.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "saas_platform.structured_logs.RequestIdMiddleware",
+    # /metrics on any host too, for Prometheus with METRICS_TOKEN only (saas_platform/metrics.py).
+    "saas_platform.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.CreneauTenantMiddleware",
@@ -95,6 +102,7 @@ MIDDLEWARE = [
     "widgets.middleware.EmbeddableCustomerPagesMiddleware",
     "tenants.middleware.TenantAccessMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -279,6 +287,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# Prometheus's bearer token for /metrics; empty: /metrics answers 404 (saas_platform/metrics.py).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 # /healthz is "degraded" when an outbox counter (saas_platform.health.BACKLOG_COUNTERS) exceeds it.
 HEALTH_OUTBOX_BACKLOG_LIMIT = env.int("HEALTH_OUTBOX_BACKLOG_LIMIT", default=100)
 
@@ -374,13 +385,22 @@ CSRF_FAILURE_VIEW = "django.views.csrf.csrf_failure"
 # ---------------------------------------------------------------------------
 # Logging: structured records to stderr
 # ---------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object a line with the tenant schema and the request (or task) id
+# (saas_platform/structured_logs.py); the default stays readable for `make run`.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "saas_platform.structured_logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
