@@ -56,19 +56,17 @@ PAYMENT_EVENTS = Counter(
 )
 
 
-def _count_after_commit(increment: Callable[[], None]) -> None:
-    transaction.on_commit(increment)  # a rolled-back hold or payment is not counted
-
-
+# Counted when the row is written (post_save), not on commit: an on_commit callback per hold
+# would be a second after-commit action on every booking path. The rows are written last in
+# their transactions, so a count for a rolled-back one is rare.
 def _booking_saved(sender: Any, instance: Booking, created: bool, **kwargs: Any) -> None:
     if created and instance.status == BookingStatus.HELD:
-        _count_after_commit(HOLDS.inc)
+        HOLDS.inc()
 
 
 def _payment_event_saved(sender: Any, instance: PaymentEvent, created: bool, **kwargs: Any) -> None:
     if created:
-        action = instance.action
-        _count_after_commit(lambda: PAYMENT_EVENTS.labels(action=action).inc())
+        PAYMENT_EVENTS.labels(action=instance.action).inc()
 
 
 def connect_counters() -> None:

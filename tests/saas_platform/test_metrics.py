@@ -78,17 +78,15 @@ def test_outbox_backlog_and_webhook_lag_are_reported(db, settings):
     assert after[("creneau_webhook_lag_seconds", ())] >= 180
 
 
-def test_a_hold_counts_once_it_commits(tenant_alpha, django_capture_on_commit_callbacks):
+def test_each_hold_is_counted_when_written(tenant_alpha):
     with tenant_context(tenant_alpha):
         catalogue = build_catalogue()
         customer = customer_upsert(name="Metric", email="metric@example.test")
         before = HOLDS._value.get()
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            hold(catalogue, customer, TEN_AM)
-        assert HOLDS._value.get() == before  # not before the commit
-        for callback in callbacks:
-            callback()
-    assert HOLDS._value.get() == before + 1
+        hold(catalogue, customer, TEN_AM)
+        assert HOLDS._value.get() == before + 1
+        hold(catalogue, customer, TEN_AM.replace(hour=14))
+    assert HOLDS._value.get() == before + 2
 
 
 def test_requests_get_an_id_echoed_and_a_sane_given_one_is_kept(db):
