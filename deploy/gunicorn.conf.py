@@ -12,6 +12,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_PROCESSES", "3"))
 threads = int(os.environ.get("WEB_THREADS", "2"))
 preload_app = True
+# Keep idle connections longer than the proxy (or a client) waits between two requests on one:
+# with gunicorn's 2 s a reused connection is sometimes closed under the client's next request
+# ("connection reset": measured in bench/load/run.py).
+keepalive = 75
 # Recycle a worker now and then (slow leaks), not all at once.
 max_requests = 5000
 max_requests_jitter = 500

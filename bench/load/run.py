@@ -114,6 +114,10 @@ def run_locust(base_url: str, users: int, seconds: int, tenants_file: str) -> li
             env={**os.environ, "LOAD_TENANTS": tenants_file}, check=False, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        with open(f"{prefix}_failures.csv") as failures:
+            for row in csv.DictReader(failures):
+                print(f"  failed: {row['Method']} {row['Name']}: {row['Error'][:120]} "
+                      f"x{row['Occurrences']}")  # fmt: skip
         with open(f"{prefix}_stats.csv") as stats:
             return list(csv.DictReader(stats))
 
@@ -151,7 +155,8 @@ def main() -> None:
         tenants_file = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".json"))
         json.dump(businesses, tenants_file)
         tenants_file.flush()
-        server_url, environment = database_url, {}
+        # Idle keep-alive connections outlive locust's waits (deploy/gunicorn.conf.py does too).
+        server_url, environment = database_url, {"GUNICORN_CMD_ARGS": "--keep-alive 75"}
         if options.pgbouncer:
             sys.path.insert(0, str(ROOT))
             from urllib.parse import urlparse
@@ -160,7 +165,7 @@ def main() -> None:
 
             port = stack.enter_context(pgbouncer(pool_size=20))
             server_url = urlparse(database_url)._replace(netloc=f"postgres@127.0.0.1:{port}")
-            environment = {"DATABASE_URL": server_url.geturl(), "DATABASE_POOLING": "transaction"}
+            environment.update(DATABASE_URL=server_url.geturl(), DATABASE_POOLING="transaction")
         worker = subprocess.Popen(
             [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "solo", "-l",
              "WARNING"], cwd=ROOT, env={**server_env(database_url), **environment},
