@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from outbox.durable import DURABLE_TASK
+from outbox.periodic import OncePerPeriodTask
 from tenants.context import use_public_schema
 from tenants.iteration import each_tenant
 
@@ -25,7 +27,7 @@ logger = logging.getLogger(__name__)
 RECONCILE_WINDOW = timedelta(days=3)
 
 
-@shared_task(bind=True, name=PROCESS_TASK, max_retries=8, default_retry_delay=30)
+@shared_task(bind=True, name=PROCESS_TASK, max_retries=8, default_retry_delay=30, **DURABLE_TASK)
 def process_stripe_event(self, event_pk: int) -> str:
     """Apply one received event (the handler switches to the event's tenant schema itself)."""
     try:
@@ -45,7 +47,7 @@ def process_stripe_event(self, event_pk: int) -> str:
         use_public_schema()
 
 
-@shared_task
+@shared_task(base=OncePerPeriodTask, **DURABLE_TASK)
 def retry_pending_refunds_in_every_tenant() -> dict[str, int]:
     done: dict[str, int] = {}
     for tenant in each_tenant():
@@ -58,7 +60,7 @@ def retry_pending_refunds_in_every_tenant() -> dict[str, int]:
     return done
 
 
-@shared_task
+@shared_task(base=OncePerPeriodTask, **DURABLE_TASK)
 def reconcile_payments_in_every_tenant() -> dict[str, list[str]]:
     since = timezone.now() - RECONCILE_WINDOW
     fixed: dict[str, list[str]] = {}

@@ -11,6 +11,8 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from outbox.durable import DURABLE_TASK
+from outbox.periodic import OncePerPeriodTask
 from scheduling.models import NotificationKind
 from tenants.context import active_schema
 from tenants.iteration import each_tenant
@@ -28,7 +30,7 @@ NOTIFICATION_MAX_RETRIES = 5
 NOTIFICATION_RETRY_BASE_SECONDS = 60  # then 2, 4, 8, 16 minutes: about half an hour in all
 
 
-@shared_task(bind=True, max_retries=NOTIFICATION_MAX_RETRIES, name=SEND_TASK)
+@shared_task(bind=True, max_retries=NOTIFICATION_MAX_RETRIES, name=SEND_TASK, **DURABLE_TASK)
 def send_booking_notification(
     self, booking_id: int, kind: str, refund_minor: int | None = None, key: str = "",
     now: str | None = None,
@@ -56,7 +58,7 @@ def send_booking_notification(
         raise self.retry(exc=error, countdown=countdown)
 
 
-@shared_task(name="scheduling.tasks.send_due_reminders_in_every_tenant")
+@shared_task(name="scheduling.tasks.send_due_reminders_in_every_tenant", base=OncePerPeriodTask)
 def send_due_reminders_in_every_tenant(now: str | None = None) -> dict[str, int]:
     """Queue a reminder for each booking starting within 24 h, tenant by tenant; returns how
     many were queued per schema. Sent from inside each schema, so each task runs there."""

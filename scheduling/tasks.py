@@ -7,13 +7,14 @@ import logging
 
 from celery import shared_task
 
+from outbox.periodic import OncePerPeriodTask
 from scheduling.services.bookings import booking_expire_due_holds
 from tenants.iteration import each_tenant
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(base=OncePerPeriodTask)
 def expire_holds_in_every_tenant() -> dict[str, int]:
     """Sweep each tenant's schema; returns the number of holds expired per schema."""
     swept: dict[str, int] = {}

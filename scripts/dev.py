@@ -106,15 +106,26 @@ def ensure_chromium() -> None:
     """Browser tests drive Debian's chromium; install it when it is missing."""
     if shutil.which("chromium") or os.environ.get("CHROMIUM_PATH"):
         return
-    if shutil.which("apt-get") is None:
-        say("chromium is missing and apt-get is not available: browser tests will fail.")
+    ensure_debian_package("chromium", "browser tests")
+
+
+def ensure_pgbouncer() -> None:
+    """tests/saas_platform/test_pgbouncer.py starts Debian's pgbouncer; install it if missing."""
+    if shutil.which("pgbouncer") or os.path.exists("/usr/sbin/pgbouncer"):
         return
-    say("Installing Debian's chromium for browser tests (once) ...")
+    ensure_debian_package("pgbouncer", "the PgBouncer test")
+
+
+def ensure_debian_package(package: str, needed_by: str) -> None:
+    if shutil.which("apt-get") is None:
+        say(f"{package} is missing and apt-get is not available: {needed_by} will fail.")
+        return
+    say(f"Installing Debian's {package} for {needed_by} (once) ...")
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(
-        [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+        [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
         check=True,
         env=env,
     )
@@ -163,6 +174,7 @@ def test(pytest_args: list[str]) -> int:
     env["REDIS_URL"] = redis_url
     ensure_database(env["DATABASE_URL"])
     ensure_chromium()
+    ensure_pgbouncer()
     say("ruff format --check")
     if subprocess.run([PYTHON, "-m", "ruff", "format", "--check", "."], cwd=ROOT).returncode:
         say("Formatting differs: run `.venv/bin/ruff format .`")

@@ -28,6 +28,7 @@ SHARED_APPS = [
     # First so that its `migrate` (which also migrates the template schema) wins.
     "saas_platform",
     "django_tenants",
+    "django_prometheus",
     "tenants",
     # After-commit tasks of every tenant, in public: one sweep query for all of them.
     "outbox",
@@ -79,6 +80,12 @@ DATABASE_ROUTERS = [
 MIDDLEWARE = [
     # /healthz on any host, before the host check and the tenant lookup (which needs the database).
     "saas_platform.health.HealthCheckMiddleware",
+    # Request metrics (django-prometheus: this half early, its "after" half last) and the
+    # request id of the log lines (saas_platform/structured_logs.py).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "saas_platform.structured_logs.RequestIdMiddleware",
+    # /metrics on any host too, for Prometheus with METRICS_TOKEN only (saas_platform/metrics.py).
+    "saas_platform.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.CreneauTenantMiddleware",
@@ -95,6 +102,7 @@ MIDDLEWARE = [
     "widgets.middleware.EmbeddableCustomerPagesMiddleware",
     "tenants.middleware.TenantAccessMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -124,6 +132,16 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# "transaction" when DATABASE_URL is PgBouncer in transaction pooling mode: every statement then
+# carries the tenant's search_path (saas_platform/pooled_postgresql; decision 0012), and
+# server-side cursors, which cannot outlive a transaction there, are off. django-tenants'
+# TENANT_LIMIT_SET_CALLS does not apply to it (that backend sends no separate SET).
+DATABASE_POOLING = env("DATABASE_POOLING", default="")
+if DATABASE_POOLING == "transaction":
+    DATABASES["default"]["ENGINE"] = "saas_platform.pooled_postgresql"
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif DATABASE_POOLING:
+    raise ValueError("DATABASE_POOLING is empty (direct connections) or 'transaction'.")
 # An unreachable server fails a request in seconds (503, saas_platform.unavailable), not after
 # the operating system's TCP timeout.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -234,6 +252,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Tasks that send messages or move money are acknowledged after they finish (outbox.durable). A
+# message a dead worker never acknowledged is delivered again by Redis after the visibility
+# timeout: longer than the longest countdown of a retried task (16 min for an email), else the
+# broker would hand a waiting retry to a second worker; longer than the outbox lease
+# (OUTBOX_LEASE_SECONDS, 20 min), so the outbox's own re-hand normally comes first. See
+# docs/decisions/0011-durable-tasks-and-one-beat.md.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+}
+# One message reserved per worker process at a time: a killed worker strands no others.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict = {
     # Hands Celery what the outbox holds and the broker did not take (outbox/services.py).
     "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 30.0},
@@ -260,6 +289,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
     "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
 }
+
+# Prometheus's bearer token for /metrics; empty: /metrics answers 404 (saas_platform/metrics.py).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # /healthz is "degraded" when an outbox counter (saas_platform.health.BACKLOG_COUNTERS) exceeds it.
 HEALTH_OUTBOX_BACKLOG_LIMIT = env.int("HEALTH_OUTBOX_BACKLOG_LIMIT", default=100)
@@ -360,13 +392,22 @@ CSRF_FAILURE_VIEW = "django.views.csrf.csrf_failure"
 # ---------------------------------------------------------------------------
 # Logging: structured records to stderr
 # ---------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object a line with the tenant schema and the request (or task) id
+# (saas_platform/structured_logs.py); the default stays readable for `make run`.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "saas_platform.structured_logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -9,17 +9,12 @@ checkouts) is never touched; a real Celery worker thread consumes it.
 from __future__ import annotations
 
 import json
-import shutil
-import signal
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.db import connection
@@ -39,51 +34,11 @@ from stripe_local.app.webhooks import sign
 from stripe_local.server import serve_in_thread
 from stripe_local.testing import TEST_RETRY_DELAYS, make_client
 from tenants.models import Tenant
+from tests.processes import PrivateRedis, reset_broker_pool, wait_for
 from tests.scheduling.conftest import build_catalogue
 from tests.scheduling.test_notifications import TEN_AM, hold
 
 pytestmark = pytest.mark.celery_worker
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class PrivateRedis:
-    """A throwaway Redis server that a test kills with SIGKILL and starts again on its port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if redis.Redis(port=self.port, socket_timeout=0.2).ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-
-def _reset_broker_pool() -> None:
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -102,7 +57,7 @@ def broker(committed_db, settings) -> Iterator[PrivateRedis]:
         # Fail fast while the broker is down (the default retries the publish three times).
         broker_connection_timeout=1,
     )
-    _reset_broker_pool()
+    reset_broker_pool(app)
     settings.OUTBOX_GRACE_SECONDS = 0
     # Rows left open by earlier tests (eager runs that raised Retry, for bookings since deleted)
     # would be handed to this worker too: only this test's rows may be due.
@@ -111,7 +66,7 @@ def broker(committed_db, settings) -> Iterator[PrivateRedis]:
         yield server
     finally:
         app.conf.update(previous)
-        _reset_broker_pool()
+        reset_broker_pool(app)
         if server.process and server.process.poll() is None:
             server.kill()
 
@@ -122,15 +77,6 @@ def worker(queue: str) -> Iterator[None]:
         app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=[queue]
     ):
         yield
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 @pytest.fixture

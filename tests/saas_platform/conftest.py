@@ -7,13 +7,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from saas_platform.celery import app
-
-
-def _reset_broker_pool() -> None:
-    """Forget the app's broker pools so the next send uses the current broker settings (kombu
-    keeps pools per broker URL; closing them would poison that shared registry)."""
-    app._pool = None
-    app.amqp._producer_pool = None
+from tests.processes import reset_broker_pool
 
 
 @pytest.fixture
@@ -31,7 +25,7 @@ def real_worker(committed_db, settings):
         result_backend=redis_url,
         task_default_queue=queue,
     )
-    _reset_broker_pool()
+    reset_broker_pool(app)
     try:
         with start_worker(
             app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=[queue]
@@ -39,4 +33,4 @@ def real_worker(committed_db, settings):
             yield worker
     finally:
         app.conf.update(previous)
-        _reset_broker_pool()
+        reset_broker_pool(app)

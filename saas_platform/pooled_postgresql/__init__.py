@@ -1,0 +1,2 @@
+"""django-tenants' PostgreSQL backend for PgBouncer in transaction pooling mode
+(docs/decisions/0012-pgbouncer-search-path.md)."""
