@@ -16,6 +16,7 @@ from tenants.services import audit_record
 
 from .catalogue import price_for
 from .gateway import billing_idempotency_key, billing_stripe_client
+from .mirror import mirror
 from .models import BillingInterval, Plan, TenantSubscription
 from .seats import is_seat_item
 from .subscriptions import subscription_apply
@@ -66,6 +67,7 @@ def complimentary_give(*, tenant: Tenant, operator: User, reason: str,
          "metadata": {"tenant_schema": tenant.schema_name}},
         {"idempotency_key": billing_idempotency_key("comp", tenant.pk, row.stripe_subscription_id)},
     )  # fmt: skip
+    mirror("Coupon", coupon)  # the revenue page reads coupons from the stored copies
     updated = client.v1.subscriptions.update(
         row.stripe_subscription_id, {"discounts": [{"coupon": coupon.id}]}
     )
