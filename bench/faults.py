@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socketserver
 import subprocess
 import tempfile
 import threading
@@ -41,58 +40,14 @@ from zoneinfo import ZoneInfo
 
 from bench_server import PYTHON, ROOT, bench_database, free_port, provision_bench_tenant, server_env
 
+from tests.processes import SmtpSink  # the tests' SMTP sink: counts messages per recipient
+
 SLUG = "benchfaults"
 ZONE = ZoneInfo("Europe/Paris")
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "9"))
 FAULT_AT, FAULT_FOR = 2.0, 3.0
 BOOKING_EVERY = 0.2
 DELIVERY_TIMEOUT = 60.0
-
-
-# ---------------------------------------------------------------------------
-# An SMTP sink (enough of RFC 5321 for Django's smtplib client)
-# ---------------------------------------------------------------------------
-class SmtpSink(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), SmtpHandler)
-        self.received: Counter = Counter()
-        self.lock = threading.Lock()
-
-
-class SmtpHandler(socketserver.StreamRequestHandler):
-    def reply(self, line: str) -> None:
-        self.wfile.write(f"{line}\r\n".encode())
-
-    def handle(self) -> None:
-        self.reply("220 sink")
-        recipients: list[str] = []
-        while line := self.rfile.readline():
-            command = line.decode(errors="replace").strip()
-            verb = command[:4].upper()
-            if verb in ("EHLO", "HELO"):
-                self.reply("250 sink")
-            elif verb == "MAIL":
-                recipients = []
-                self.reply("250 ok")
-            elif verb == "RCPT":
-                recipients.append(command.split(":", 1)[1].strip().strip("<>").lower())
-                self.reply("250 ok")
-            elif verb == "DATA":
-                self.reply("354 go on")
-                while self.rfile.readline() not in (b".\r\n", b".\n", b""):
-                    pass
-                with self.server.lock:  # type: ignore[attr-defined]
-                    for recipient in recipients:
-                        self.server.received[recipient] += 1  # type: ignore[attr-defined]
-                self.reply("250 queued")
-            elif verb == "QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("250 ok")
 
 
 # ---------------------------------------------------------------------------
