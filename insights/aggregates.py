@@ -25,6 +25,11 @@ REBOOKED = CompletedBookingRebooked._meta.db_table
 COUNTED = "('confirmed', 'completed', 'no_show')"
 REBOOK_WINDOW = "interval '60 days'"
 
+# Tenant schemas migrate in parallel processes (`migrate --tenant-processes`), and two
+# transactions replacing the same `public` function at once fail with "tuple concurrently updated"
+# (seen in CI): each migration first takes this transaction-scoped advisory lock, so they queue.
+SHARED_FUNCTIONS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('insights.shared_functions'));"
+
 REFRESH_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION public.insights_refresh_customers(target text, ids bigint[])
 RETURNS void LANGUAGE plpgsql AS $body$

@@ -2,7 +2,14 @@
 
 from django.db import migrations, models
 
-from insights.aggregates import DROP_TRIGGERS, REBUILD, REFRESH_FUNCTION, TRIGGER_FUNCTIONS, TRIGGERS
+from insights.aggregates import (
+    DROP_TRIGGERS,
+    REBUILD,
+    REFRESH_FUNCTION,
+    SHARED_FUNCTIONS_LOCK,
+    TRIGGER_FUNCTIONS,
+    TRIGGERS,
+)
 
 
 class Migration(migrations.Migration):
@@ -38,7 +45,7 @@ class Migration(migrations.Migration):
         ),
         # The functions are shared (public, CREATE OR REPLACE); the triggers are per tenant schema;
     # then the aggregates of the bookings already there.
-    migrations.RunSQL(REFRESH_FUNCTION + TRIGGER_FUNCTIONS, migrations.RunSQL.noop),
+    migrations.RunSQL(SHARED_FUNCTIONS_LOCK + REFRESH_FUNCTION + TRIGGER_FUNCTIONS, migrations.RunSQL.noop),
     migrations.RunSQL(TRIGGERS, DROP_TRIGGERS),
     migrations.RunSQL(REBUILD, migrations.RunSQL.noop),
     ]

@@ -172,3 +172,42 @@ def test_aggregates_are_per_tenant_and_the_command_rebuilds_one(tenant_alpha, te
         call_command("rebuild_dashboard_aggregates", schema=tenant_alpha.schema_name)
         assert snapshot() == alpha
     connection.set_schema_to_public()
+
+
+def test_two_schemas_replacing_the_shared_functions_at_once_queue_instead_of_failing(committed_db):
+    """Tenant schemas migrate in parallel processes; both replace the same `public` functions.
+    Without the migration's advisory lock the second transaction fails with "tuple concurrently
+    updated" once the first commits (seen in CI); with it, the second waits and succeeds."""
+    import threading
+
+    import psycopg
+
+    from insights.aggregates import REFRESH_FUNCTION, SHARED_FUNCTIONS_LOCK, TRIGGER_FUNCTIONS
+
+    settings = connection.settings_dict
+    dsn = (f"dbname={settings['NAME']} user={settings['USER']} host={settings['HOST']} "
+           f"port={settings['PORT']}")  # fmt: skip
+    replace = SHARED_FUNCTIONS_LOCK + REFRESH_FUNCTION + TRIGGER_FUNCTIONS
+    errors: list[BaseException] = []
+    first = psycopg.connect(dsn)
+    try:
+        first.execute(replace)  # in a transaction, not committed yet
+
+        def second() -> None:
+            try:
+                with psycopg.connect(dsn) as other:
+                    other.execute(replace)
+                    other.commit()
+            except BaseException as error:  # noqa: BLE001 (reported by the assertion below)
+                errors.append(error)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive(), "the second replacement must wait for the first transaction"
+        first.commit()
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    finally:
+        first.close()
+    assert errors == []
