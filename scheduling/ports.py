@@ -159,6 +159,35 @@ def staff_changed(*, tenant_id: int) -> None:
         listener(tenant_id)
 
 
+@dataclass(frozen=True)
+class BookingTransition:
+    """One booking status change (`from_status` "" for a new hold), as its audit row says."""
+
+    booking_id: int
+    from_status: str
+    to_status: str
+    action: str  # the BookingEvent action, e.g. "creneau.booking.cancelled", ".rescheduled"
+    actor: Actor
+
+
+# Called for every booking transition inside its transaction, after the audit row: apps above
+# scheduling react without scheduling importing them (credits taken, spent or returned; a freed
+# place offered to the waitlist; a fee owed for a no-show). A listener that must do slow or
+# external work (Stripe, email) writes an outbox row here and does it after commit.
+BookingTransitionListener = Callable[[BookingTransition], None]
+_booking_transition_listeners: list[BookingTransitionListener] = []
+
+
+def register_booking_transition(listener: BookingTransitionListener) -> None:
+    if listener not in _booking_transition_listeners:
+        _booking_transition_listeners.append(listener)
+
+
+def booking_transitioned(transition: BookingTransition) -> None:
+    for listener in _booking_transition_listeners:
+        listener(transition)
+
+
 _payments: Payments = NoPayments()
 _branding: Branding = NoBranding()
 _plan_limits: PlanLimits = NoPlanLimits()

@@ -56,6 +56,9 @@ TENANT_APPS = [
     # No models of its own: emails and reminders about bookings (NotificationLog is scheduling's).
     "notifications",
     "connect_payments",
+    # Passes, memberships and the credit ledger; waitlists of full slots and sessions.
+    "memberships",
+    "waitlists",
     "widgets",
     # The landing page (dashboard, setup checklist); its aggregate tables are per tenant.
     "insights",

@@ -91,10 +91,13 @@ def _new_reference() -> str:
     raise RuntimeError("Could not draw an unused booking reference.")
 
 
-def _record(booking: Booking, *, actor: Actor, action: str, from_status: str, to_status: str,
-            reason: str = "", data: dict | None = None) -> None:  # fmt: skip
+def _record(booking: Booking | int, *, actor: Actor, action: str, from_status: str,
+            to_status: str, reason: str = "", data: dict | None = None) -> None:  # fmt: skip
+    """The audit row of a transition, then the listeners of `ports.booking_transitioned` (same
+    transaction: a listener's writes commit or roll back with the transition)."""
+    booking_id = booking if isinstance(booking, int) else booking.pk
     BookingEvent.objects.create(
-        booking=booking,
+        booking_id=booking_id,
         actor_user_id=actor.user_id,
         actor_label=actor.label,
         action=action,
@@ -103,6 +106,10 @@ def _record(booking: Booking, *, actor: Actor, action: str, from_status: str, to
         reason=reason,
         data=data or {},
     )
+    ports.booking_transitioned(
+        ports.BookingTransition(booking_id=booking_id, from_status=from_status,
+                                to_status=to_status, action=action, actor=actor)
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -459,14 +466,9 @@ def booking_retake_after_late_payment(*, booking: Booking, now: datetime | None 
             )
             if updated != 1:
                 return False
-            BookingEvent.objects.create(
-                booking_id=booking.pk,
-                actor_label=SYSTEM.label,
-                action="creneau.booking.confirmed",
-                from_status=BookingStatus.EXPIRED,
-                to_status=BookingStatus.CONFIRMED,
-                reason="Paid after the hold expired; the time was still free.",
-            )
+            _record(booking.pk, actor=SYSTEM, action="creneau.booking.confirmed",
+                    from_status=BookingStatus.EXPIRED, to_status=BookingStatus.CONFIRMED,
+                    reason="Paid after the hold expired; the time was still free.")  # fmt: skip
     except IntegrityError as error:
         if is_exclusion_violation(error):
             return False
@@ -484,11 +486,9 @@ def booking_expire(*, booking_ids: list[int], now: datetime | None = None) -> in
         ).update(status=BookingStatus.EXPIRED)
         if updated:
             expired += 1
-            BookingEvent.objects.create(
-                booking_id=booking_id, actor_label=SYSTEM.label, action="creneau.booking.expired",
-                from_status=BookingStatus.HELD, to_status=BookingStatus.EXPIRED,
-                reason="The hold ran out before payment.",
-            )  # fmt: skip
+            _record(booking_id, actor=SYSTEM, action="creneau.booking.expired",
+                    from_status=BookingStatus.HELD, to_status=BookingStatus.EXPIRED,
+                    reason="The hold ran out before payment.")  # fmt: skip
     return expired
 
 
