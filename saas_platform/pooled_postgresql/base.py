@@ -16,6 +16,7 @@ transaction mode needs anyway).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,23 +25,37 @@ from django.db.backends.postgresql.base import Cursor as ClientBindingCursor
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 from django_tenants.utils import quote_schema_name
 
+# Statements PostgreSQL refuses inside a transaction block ("cannot run inside a transaction
+# block"): prefixed, they would make the multi-statement query one implicit transaction and fail.
+# They go out alone, with the server connection's own search_path, so they must name their
+# objects' schemas; they are maintenance statements (databases, VACUUM, concurrent indexes), run
+# by operators and migrations straight to PostgreSQL, not through the pooler.
+_REFUSED_IN_A_TRANSACTION = re.compile(
+    r"\s*(CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM|VACUUM|CREATE\s+TABLESPACE|"
+    r"DROP\s+TABLESPACE|(CREATE|DROP)\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY)",
+    re.IGNORECASE | re.DOTALL,
+)
+
 
 class SearchPathCursor(ClientBindingCursor):
     """A client-binding cursor that prefixes each statement with its connection's search_path."""
 
     search_path_of: DatabaseWrapper | None = None
 
-    def _statement(self, query: Any) -> Any:
+    def _statement(self, query: Any) -> tuple[Any, bool]:
+        """The statement to send, and whether it carries the search_path prefix."""
         if self.search_path_of is None:
-            return query
+            return query, False
         if not isinstance(query, str):  # psycopg.sql.Composable
             query = query.as_string(self)
-        return f"{self.search_path_of.search_path_statement()}; {query}"
+        if _REFUSED_IN_A_TRANSACTION.match(query):
+            return query, False
+        return f"{self.search_path_of.search_path_statement()}; {query}", True
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> SearchPathCursor:
-        prefixed = self.search_path_of is not None
+        statement, prefixed = self._statement(query)
         # django-stubs type Cursor without psycopg's ClientCursor methods.
-        super().execute(self._statement(query), params, **kwargs)  # type: ignore[misc]
+        super().execute(statement, params, **kwargs)  # type: ignore[misc]
         if prefixed:
             self.nextset()  # type: ignore[attr-defined]  # the statement's result, not the SET's
         return self

@@ -109,3 +109,28 @@ def test_the_pooled_backend_sends_the_search_path_with_each_statement(db, tenant
             assert cursor.fetchone() == ("public",)
     finally:
         pooled.close()
+
+
+def test_statements_refused_in_a_transaction_go_out_without_the_prefix(committed_db, tenant_alpha):
+    """CREATE DATABASE, VACUUM and the like fail inside a transaction block, and a prefixed
+    statement is one implicit transaction: the backend sends them alone (they name their schemas).
+    Before the fix each of these raised "cannot run inside a transaction block"."""
+    from django.db.utils import ConnectionHandler
+
+    config = {**connection.settings_dict, "ENGINE": "saas_platform.pooled_postgresql"}
+    config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    pooled = ConnectionHandler({"default": config})["default"]
+    name = f"test_pooled_{uuid.uuid4().hex[:8]}"
+    try:
+        pooled.set_tenant(tenant_alpha)
+        with pooled.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+            cursor.execute(f'DROP DATABASE "{name}"')
+            cursor.execute('VACUUM (ANALYZE) "t_alpha"."scheduling_service"')
+            cursor.execute("SELECT current_setting('search_path')")  # still prefixed after them
+            assert cursor.fetchone() == ("t_alpha, public",)
+    finally:
+        pooled.close()
+        with psycopg.connect(f"dbname=postgres user={config['USER']} host={config['HOST']} "
+                             f"port={config['PORT']}", autocommit=True) as admin:  # fmt: skip
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
