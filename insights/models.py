@@ -39,3 +39,38 @@ class CompletedBookingRebooked(models.Model):
 
     def __str__(self) -> str:
         return f"booking {self.booking_id} rebooked: {self.rebooked}"
+
+
+class PlatformActivity(models.Model):
+    """The operator's platform-wide figures, per tenant, day (UTC) and currency: public schema.
+
+    Triggers on each tenant's bookings, payments and refunds (insights/platform_activity.py) add
+    one signed *delta* row per statement, never updating a shared row, so no booking ever waits
+    on another's counter; a periodic task folds the deltas into one `compacted` row per tenant,
+    day and currency. Reads sum both kinds: exact at once, no lag. The console never reads a
+    tenant schema for these figures.
+    """
+
+    tenant_id = models.BigIntegerField(db_index=True)
+    day = models.DateField(db_index=True)
+    currency = models.CharField(max_length=3)
+    bookings = models.IntegerField(default=0)  # made that day, not cancelled
+    gross_minor = models.BigIntegerField(default=0)  # paid online that day
+    fee_minor = models.BigIntegerField(default=0)  # platform fees of those payments
+    refunded_minor = models.BigIntegerField(default=0)  # refunds that succeeded that day
+    fee_refunded_minor = models.BigIntegerField(default=0)
+    failed_refunds = models.IntegerField(default=0)
+    compacted = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "insights_platformactivity"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id", "day", "currency"],
+                condition=models.Q(compacted=True),
+                name="platformactivity_one_compacted_row",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"tenant {self.tenant_id} on {self.day}: {self.bookings} bookings"

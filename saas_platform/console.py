@@ -1,4 +1,5 @@
-"""Operator console: tenants, suspension, the audit log. Never a tenant's customer data."""
+"""Operator console: tenants, suspension, the audit log, the platform view. Never a tenant's
+customer data, and never a query per tenant schema (the figures come from public tables)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,14 +12,13 @@ from billing.models import FeeOverride, TenantSubscription
 from billing.views.console import billing_panel
 from billing.webhooks import CUSTOMER_EVENTS, INVOICE_EVENTS, SUBSCRIPTION_EVENTS
 from connect_payments.models import ConnectedAccount, StripeEvent
+from insights.platform import bookings_per_tenant, platform_view
 from tenants import selectors, services
 from tenants.access import operator_required
 from tenants.exceptions import TenancyError
 from tenants.forms import ReasonForm
 from tenants.http import SignedInRequest
 from tenants.models import Tenant, TenantStatus
-
-from .tenant_stats import booking_counts
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -34,8 +34,8 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.tenants_for_console(search=search, status=status), 50).get_page(
         request.GET.get("page")
     )
-    counts = booking_counts([tenant.schema_name for tenant in page])
-    rows = [(tenant, counts.get(tenant.schema_name)) for tenant in page]
+    counts = bookings_per_tenant([tenant.pk for tenant in page])
+    rows = [(tenant, counts.get(tenant.pk, 0)) for tenant in page]
     return render(
         request,
         "console/tenant_list.html",
@@ -53,7 +53,7 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "fee_override": FeeOverride.objects.filter(tenant=tenant).first(),
             "connected_account": ConnectedAccount.objects.filter(tenant=tenant).first(),
             "tenant": tenant,
-            "bookings": booking_counts([tenant.schema_name]).get(tenant.schema_name),
+            "bookings": bookings_per_tenant([tenant.pk]).get(tenant.pk, 0),
             "members": selectors.team_of_tenant(tenant=tenant),
             "domains": tenant.domains.all(),
             "audit": selectors.audit_entries(tenant=tenant)[:50],
@@ -196,3 +196,26 @@ def revenue(request: HttpRequest) -> HttpResponse:
     from .revenue import revenue_report
 
     return render(request, "console/revenue.html", {"report": revenue_report()})
+
+
+PLATFORM_PERIODS = (7, 30, 90)
+
+
+@operator_required
+def platform(request: HttpRequest) -> HttpResponse:
+    """Platform-wide bookings, volume, fees, tenants, failures (insights.platform) beside the
+    subscription figures of the revenue page (MRR, tenants by status)."""
+    from .revenue import revenue_report
+
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    if days not in PLATFORM_PERIODS:
+        days = 30
+    return render(
+        request,
+        "console/platform.html",
+        {"view": platform_view(days=days), "report": revenue_report(), "days": days,
+         "periods": PLATFORM_PERIODS},
+    )  # fmt: skip

@@ -3,7 +3,7 @@ platform's Stripe objects (Subscription, Invoice, Discount, Coupon), `billing.Te
 and the application fees of booking payments in every tenant schema.
 
 No Stripe call and no query per tenant: a handful of queries whatever the number of tenants
-(the booking fees of all schemas come from one `UNION ALL`, as in `tenant_stats`).
+(the booking fees come from the platform activity in public, `insights.platform`).
 
 Definitions (docs/billing.md, "Revenue"):
 - MRR: what paying subscriptions (active, past_due) bring per month, each item's
@@ -14,26 +14,23 @@ Definitions (docs/billing.md, "Revenue"):
 - Churn (30 days): subscriptions canceled in the last 30 days / (paying now + those canceled).
 - Failed payments to chase: open invoices with `attempt_count > 0`.
 - Subscription revenue per month: `amount_paid` of paid invoices, by the month they were paid;
-  booking-fee revenue per month: fees kept (fee − fee refunded) of paid booking payments.
+  booking-fee revenue per month: fees of booking payments by the month paid, less fee refunds by
+  the month refunded.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 from djstripe import models as djstripe_models
-from psycopg import sql
 
 from billing.models import SubscriptionStatus, TenantSubscription
-from connect_payments.models import BookingPayment
-from tenants.models import Tenant
+from insights.platform import fees_kept_by_month
 
 PAYING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
 STATUSES_SHOWN = ("trialing", "active", "past_due", "paused", "canceled")
@@ -277,37 +274,7 @@ def _months() -> list[MonthRevenue]:
 
 
 def booking_fees_by_month() -> dict[tuple[str, str], int]:
-    """Fees kept on paid booking payments, by (month paid, currency), across every tenant
-    schema in one query."""
-    table = BookingPayment._meta.db_table
-    schemas = list(
-        Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True)
-    )
-    if not schemas:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = %s AND c.relkind = 'r' AND n.nspname = ANY(%s)",
-            [table, schemas],
-        )
-        with_table = sorted(row[0] for row in cursor.fetchall())
-        if not with_table:
-            return {}
-        per_schema = sql.SQL(" UNION ALL ").join(
-            sql.SQL(
-                "SELECT paid_at, currency, fee_minor - fee_refunded_minor AS kept FROM {}.{} "
-                "WHERE paid_at IS NOT NULL"
-            ).format(sql.Identifier(schema), sql.Identifier(table))
-            for schema in with_table
-        )
-        cursor.execute(
-            sql.SQL(
-                "SELECT to_char(paid_at AT TIME ZONE 'UTC', 'YYYY-MM'), upper(currency), "
-                "sum(kept) FROM ({}) AS fees GROUP BY 1, 2"
-            ).format(per_schema)
-        )
-        totals: dict[tuple[str, str], int] = defaultdict(int)
-        for month, currency, kept in cursor.fetchall():
-            totals[(month, currency)] += int(kept)
-    return dict(totals)
+    """Platform fees kept on booking payments, by (UTC month, currency): fees on the month the
+    payment was made, fee refunds on the month of the refund. From the platform activity
+    (insights.platform), one grouped query on a public table whatever the number of tenants."""
+    return fees_kept_by_month()

@@ -45,7 +45,9 @@ class Migration(migrations.Migration):
         ),
         # The functions are shared (public, CREATE OR REPLACE); the triggers are per tenant schema;
     # then the aggregates of the bookings already there.
-    migrations.RunSQL(SHARED_FUNCTIONS_LOCK + REFRESH_FUNCTION + TRIGGER_FUNCTIONS, migrations.RunSQL.noop),
-    migrations.RunSQL(TRIGGERS, DROP_TRIGGERS),
-    migrations.RunSQL(REBUILD, migrations.RunSQL.noop),
+    # `hints`: tenant schemas only (insights/routers.py; insights is also a shared app).
+    migrations.RunSQL(SHARED_FUNCTIONS_LOCK + REFRESH_FUNCTION + TRIGGER_FUNCTIONS, migrations.RunSQL.noop,
+                      hints={"model_name": "customerfirstbooking"}),
+    migrations.RunSQL(TRIGGERS, DROP_TRIGGERS, hints={"model_name": "customerfirstbooking"}),
+    migrations.RunSQL(REBUILD, migrations.RunSQL.noop, hints={"model_name": "customerfirstbooking"}),
     ]

@@ -36,6 +36,9 @@ SHARED_APPS = [
     # Also a tenant app: the connected-account map and webhook events live in public, booking
     # payments in each tenant's schema.
     "connect_payments",
+    # Also a tenant app: the operator's platform activity lives in public, the dashboard's
+    # customer aggregates in each tenant's schema.
+    "insights",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -77,6 +80,7 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 # connect_payments is shared and tenant: its router puts each of its tables in one kind of schema.
 DATABASE_ROUTERS = [
     "connect_payments.routers.PaymentsSchemaRouter",
+    "insights.routers.InsightsSchemaRouter",
     "django_tenants.routers.TenantSyncRouter",
 ]
 
@@ -291,6 +295,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
     "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
+    # The platform activity's delta rows folded into one row per tenant and day.
+    "compact-platform-activity": {
+        "task": "insights.tasks.compact_platform_activity",
+        "schedule": 600.0,
+    },
 }
 
 # Prometheus's bearer token for /metrics; empty: /metrics answers 404 (saas_platform/metrics.py).

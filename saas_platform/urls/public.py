@@ -17,6 +17,7 @@ console_patterns = (
         path("", console.tenant_list, name="tenant_list"),
         path("audit/", console.audit_log, name="audit_log"),
         path("revenue/", console.revenue, name="revenue"),
+        path("platform/", console.platform, name="platform"),
         path("tenants/<slug:slug>/", console.tenant_detail, name="tenant_detail"),
         path("tenants/<slug:slug>/suspend/", console.tenant_suspend, name="tenant_suspend"),
         path(

@@ -26,7 +26,7 @@ from billing.catalogue import price_for
 from billing.mirror import mirror
 from billing.models import Plan, TenantSubscription
 from billing.subscriptions import subscription_refresh
-from connect_payments.models import BookingPayment
+from connect_payments.models import BookingPayment, PaymentRefund
 from saas_platform.revenue import revenue_report
 from scheduling.services.bookings import booking_hold
 from scheduling.services.customers import customer_upsert
@@ -161,8 +161,8 @@ def known_set(plans, stripe_client, tenant_alpha, tenant_beta) -> dict:
     stripe_client.v1.test_helpers.test_clocks.advance(clock, {"frozen_time": period_end + 3600})
     b.store(failing, cus)
 
-    # Booking fees kept by the platform: January 2025 in two schemas (one partly refunded),
-    # February 2025 in one.
+    # Booking fees kept by the platform: January 2025 in two schemas (one partly refunded, in
+    # January too), February 2025 in one.
     for tenant, payments in (
         (tenant_alpha, [(datetime(2025, 1, 10, tzinfo=UTC), 150, 0),
                         (datetime(2025, 2, 3, tzinfo=UTC), 300, 0)]),
@@ -178,13 +178,19 @@ def known_set(plans, stripe_client, tenant_alpha, tenant_beta) -> dict:
                     customer=person,
                     now=timezone.now(),
                 )
-                BookingPayment.objects.create(
+                payment = BookingPayment.objects.create(
                     booking=booking, kind="full", status="paid", currency="EUR",
                     price_minor=4500, amount_minor=4500, fee_minor=fee,
                     fee_refunded_minor=fee_refunded, balance_due_minor=0,
                     destination_account_id="acct_known", idempotency_key=f"known-{n}",
                     paid_minor=4500, paid_at=paid_at,
                 )  # fmt: skip
+                if fee_refunded:  # as connect_payments' refunds leave it: a refund row too
+                    PaymentRefund.objects.create(
+                        payment=payment, amount_minor=1000, fee_refunded_minor=fee_refunded,
+                        status="succeeded", origin="staff", idempotency_key=f"known-r-{n}",
+                        created_at=paid_at, completed_at=paid_at,
+                    )  # fmt: skip
     return {"now": b.now, "failing": failing}
 
 

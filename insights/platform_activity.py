@@ -1,0 +1,168 @@
+"""The operator's platform activity (insights.models.PlatformActivity): the trigger SQL that adds
+a delta row for every write to a tenant's bookings, payments and refunds, the rebuild of one
+tenant's rows from its raw data, and the compaction of the deltas.
+
+Each table's *contribution* to the figures is a function of one row alone:
+- a booking adds 1 booking on the UTC day it was made while its status is confirmed, completed
+  or no-show (held, expired and cancelled bookings count nothing);
+- a booking payment adds its `paid_minor` and `fee_minor` on the UTC day of `paid_at` once paid;
+- a refund adds its amount and fee refunded on the UTC day it completed while it has succeeded,
+  and 1 failed refund while it has failed (a refund Stripe reports failed after it succeeded
+  gives its money back to the figures, and its re-issue counts when it succeeds).
+A statement's delta is the contribution of its new rows minus that of its old rows (transition
+tables, statement-level triggers), so every insert, update or delete keeps the sums equal to the
+contribution of the rows as they are: `rebuild_current_schema` computes the same from the tables
+themselves, and tests/insights/test_platform_activity.py checks the two agree after random writes.
+
+The functions live in `public` (shared by every tenant, like insights/aggregates.py) and find the
+tenant from `TG_TABLE_SCHEMA`; in a schema that is no tenant's (the template) they do nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+from connect_payments.models import BookingPayment, PaymentRefund
+from scheduling.models import Booking
+
+from .models import PlatformActivity
+
+ACTIVITY = f"public.{PlatformActivity._meta.db_table}"
+BOOKING = Booking._meta.db_table
+PAYMENT = BookingPayment._meta.db_table
+REFUND = PaymentRefund._meta.db_table
+COUNTED = "('confirmed', 'completed', 'no_show')"
+FIGURES = ("bookings", "gross_minor", "fee_minor", "refunded_minor", "fee_refunded_minor",
+           "failed_refunds")  # fmt: skip
+
+
+def _utc_day(column: str) -> str:
+    return f"(({column}) AT TIME ZONE 'UTC')::date"
+
+
+# Per table: SELECT day, currency, <FIGURES...> of the rows of `{rows}`, times `{sign}`.
+CONTRIBUTIONS = {
+    BOOKING: f"""SELECT {_utc_day("created_at")} AS day, currency, {{sign}} AS bookings,
+                   0::bigint AS gross_minor, 0::bigint AS fee_minor, 0::bigint AS refunded_minor,
+                   0::bigint AS fee_refunded_minor, 0 AS failed_refunds
+              FROM {{rows}} WHERE status IN {COUNTED}""",  # noqa: S608 (fixed SQL)
+    PAYMENT: f"""SELECT {_utc_day("paid_at")}, currency, 0, {{sign}} * paid_minor,
+                   {{sign}} * fee_minor, 0, 0, 0
+              FROM {{rows}} WHERE paid_at IS NOT NULL""",  # noqa: S608 (fixed SQL)
+    REFUND: f"""SELECT {_utc_day("COALESCE(r.completed_at, r.created_at)")}, p.currency, 0, 0, 0,
+                   CASE WHEN r.status = 'succeeded' THEN {{sign}} * r.amount_minor ELSE 0 END,
+                   CASE WHEN r.status = 'succeeded' THEN {{sign}} * r.fee_refunded_minor
+                        ELSE 0 END,
+                   CASE WHEN r.status = 'failed' THEN {{sign}} ELSE 0 END
+              FROM {{rows}} r JOIN {PAYMENT} p ON p.id = r.payment_id
+             WHERE r.status IN ('succeeded', 'failed')""",  # noqa: S608 (fixed SQL)
+}
+FUNCTIONS = {BOOKING: "insights_platform_bookings", PAYMENT: "insights_platform_payments",
+             REFUND: "insights_platform_refunds"}  # fmt: skip
+
+_COLUMNS = ", ".join(FIGURES)
+_SUMS = ", ".join(f"sum(c.{figure})" for figure in FIGURES)
+_DERIVED = f"AS c(day, currency, {_COLUMNS})"
+_ANY = " OR ".join(f"sum(c.{figure}) <> 0" for figure in FIGURES)
+
+
+def _insert_deltas(tenant: str, body: str) -> str:
+    return f"""INSERT INTO {ACTIVITY} (tenant_id, day, currency, {_COLUMNS}, compacted)
+      SELECT {tenant}, c.day, c.currency, {_SUMS}, false FROM ({body}) {_DERIVED}
+       GROUP BY c.day, c.currency HAVING {_ANY};"""  # noqa: S608 (fixed SQL)
+
+
+def _function(table: str) -> str:
+    plus = CONTRIBUTIONS[table].format(rows="new_rows", sign=1)
+    minus = CONTRIBUTIONS[table].format(rows="old_rows", sign=-1)
+    return f"""
+CREATE OR REPLACE FUNCTION public.{FUNCTIONS[table]}() RETURNS trigger
+LANGUAGE plpgsql AS $body$
+DECLARE
+  owner_id bigint;
+BEGIN
+  SELECT t.id INTO owner_id FROM public.tenants_tenant t WHERE t.schema_name = TG_TABLE_SCHEMA;
+  IF owner_id IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    {_insert_deltas("owner_id", plus)}
+  ELSIF TG_OP = 'UPDATE' THEN
+    {_insert_deltas("owner_id", f"{plus} UNION ALL {minus}")}
+  ELSE
+    {_insert_deltas("owner_id", minus)}
+  END IF;
+  RETURN NULL;
+END
+$body$;
+"""  # noqa: S608 (fixed SQL)
+
+
+FUNCTIONS_SQL = "".join(_function(table) for table in CONTRIBUTIONS)
+
+
+def _triggers(table: str) -> str:
+    function = f"public.{FUNCTIONS[table]}()"
+    return f"""
+CREATE TRIGGER insights_platform_inserted AFTER INSERT ON {table}
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function};
+CREATE TRIGGER insights_platform_updated AFTER UPDATE ON {table}
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {function};
+CREATE TRIGGER insights_platform_deleted AFTER DELETE ON {table}
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function};
+"""
+
+
+TRIGGERS = "".join(_triggers(table) for table in CONTRIBUTIONS)
+DROP_TRIGGERS = "".join(
+    f"DROP TRIGGER IF EXISTS insights_platform_{kind} ON {table};"
+    for table in CONTRIBUTIONS
+    for kind in ("inserted", "updated", "deleted")
+)
+
+# The current schema's tenant rows recomputed from its tables, as one compacted row per day and
+# currency (the tables are locked against writes meanwhile: no delta can slip in between).
+_TENANT = "(SELECT id FROM public.tenants_tenant WHERE schema_name = current_schema())"
+REBUILD = [
+    f"LOCK TABLE {BOOKING}, {PAYMENT}, {REFUND} IN SHARE MODE",
+    f"DELETE FROM {ACTIVITY} WHERE tenant_id = {_TENANT}",  # noqa: S608 (fixed SQL)
+    f"""INSERT INTO {ACTIVITY} (tenant_id, day, currency, {_COLUMNS}, compacted)
+        SELECT {_TENANT}, c.day, c.currency, {_SUMS}, true
+          FROM ({
+        " UNION ALL ".join(
+            CONTRIBUTIONS[table].format(rows=table, sign=1) for table in CONTRIBUTIONS
+        )
+    }) c
+         WHERE {_TENANT} IS NOT NULL
+         GROUP BY c.day, c.currency HAVING {_ANY}""",  # noqa: S608 (fixed SQL)
+]
+
+# Every delta row folded into its tenant's, day's and currency's compacted row, in one statement.
+COMPACT = f"""
+WITH moved AS (
+  DELETE FROM {ACTIVITY} WHERE NOT compacted
+  RETURNING tenant_id, day, currency, {_COLUMNS}
+)
+INSERT INTO {ACTIVITY} AS a (tenant_id, day, currency, {_COLUMNS}, compacted)
+SELECT c.tenant_id, c.day, c.currency, {_SUMS}, true FROM moved c
+ GROUP BY c.tenant_id, c.day, c.currency
+ON CONFLICT (tenant_id, day, currency) WHERE compacted DO UPDATE SET
+  {", ".join(f"{figure} = a.{figure} + EXCLUDED.{figure}" for figure in FIGURES)}
+"""  # noqa: S608 (fixed SQL)
+
+
+def rebuild_current_schema() -> None:
+    """Recompute the current tenant's platform activity from its tables (one transaction)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in REBUILD:
+            cursor.execute(statement)
+
+
+def compact() -> int:
+    """Fold the delta rows into the compacted rows; returns how many compacted rows it wrote.
+
+    Rows of transactions still in flight are invisible to the DELETE and stay for the next run."""
+    with connection.cursor() as cursor:
+        cursor.execute(COMPACT)
+        return cursor.rowcount
