@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_tenants.utils import tenant_context
 
+from scheduling.starter import KINDS, starter_catalogue_apply
 from tenants import selectors, services
 from tenants.exceptions import TenancyError
 from tenants.forms import COUNTRIES, COUNTRY_DEFAULTS, SignupForm
@@ -25,7 +26,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST or None, kinds=KINDS)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -43,11 +44,16 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             # The country's language is the booking page's default (the owner can change it).
+            owner = tenant.memberships.get().user
             with tenant_context(tenant):
                 branding_update(
                     branding=branding_get(), fields={"default_language": data["language"]}
                 )
-            owner = tenant.memberships.get().user
+                if data.get("kind"):
+                    starter_catalogue_apply(
+                        kind=data["kind"], owner_user_id=owner.pk, owner_name=owner.full_name,
+                        currency=tenant.currency, tenant_id=tenant.pk,
+                    )  # fmt: skip
             token = services.login_handoff_create(user=owner, tenant=tenant)
             return redirect(services.tenant_url(tenant, f"/account/welcome/?token={token}"))
     status = 400 if request.method == "POST" else 200

@@ -78,10 +78,20 @@ class SignupForm(forms.Form):
     time_zone_confirmed = forms.BooleanField(
         required=False, label="Yes, keep this time zone", widget=forms.CheckboxInput
     )
+    # Choices are filled by the signup view (the kinds are scheduling's: scheduling/starter.py).
+    kind = forms.ChoiceField(
+        label="Kind of business",
+        required=False,
+        choices=[],
+        help_text="Optional: we add two or three example services and weekly hours you can edit.",
+    )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, kinds: list[tuple[str, str]] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.suggested_zones: list[str] = []
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [("", "Choose (optional)"), *(kinds or [])]
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip().lower()
@@ -126,6 +136,42 @@ class SignupForm(forms.Form):
                 password_validation.validate_password(password, probe)
             except ValidationError as error:
                 self.add_error("password", error)
+        return cleaned
+
+
+class TimeZoneForm(forms.Form):
+    """The business's time zone, later: the same list and country check as at signup, and a
+    confirmation when bookings are coming (the view says how they will be shown)."""
+
+    time_zone = forms.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="Start typing a city: Paris, New York, Sydney…",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    confirmed = forms.BooleanField(
+        required=False, label="Yes, change the time zone", widget=forms.CheckboxInput
+    )
+
+    def __init__(self, *args, country: str, current: str, upcoming: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.country, self.current, self.upcoming = country, current, upcoming
+        self.needs_confirmation = False
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        zone = cleaned.get("time_zone")
+        if not zone or zone == self.current or cleaned.get("confirmed"):
+            return cleaned
+        problems = []
+        if not zone_fits_country(zone, self.country):
+            country_name = dict(COUNTRIES).get(self.country, self.country)
+            problems.append(f"{zone} is not a time zone of {country_name}.")
+        if self.upcoming:
+            problems.append(f"{self.upcoming} upcoming booking(s) will show at other clock times.")
+        if problems:
+            self.needs_confirmation = True
+            raise ValidationError(" ".join(problems) + ' Tick "Yes, change the time zone".')
         return cleaned
 
 

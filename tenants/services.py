@@ -62,6 +62,25 @@ def audit_record(
     )
 
 
+@transaction.atomic
+def tenant_time_zone_change(
+    *, tenant: Tenant, time_zone: str, actor: User, ip_address: str | None = None
+) -> bool:
+    """Set the business's time zone (an IANA name); audited with the old and new zone. Returns
+    False when it was already that zone. Bookings keep their instants: only how they are shown,
+    and where the wall-clock opening hours fall, change."""
+    zoneinfo.ZoneInfo(time_zone)  # raises for unknown zones
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if locked.time_zone == time_zone:
+        return False
+    Tenant.objects.filter(pk=tenant.pk).update(time_zone=time_zone)
+    audit_record(actor=actor, action="creneau.tenant.time_zone_changed", tenant=tenant,
+                 data={"from": locked.time_zone, "to": time_zone},
+                 ip_address=ip_address)  # fmt: skip
+    tenant.time_zone = time_zone
+    return True
+
+
 # ---------------------------------------------------------------------------
 # Provisioning
 # ---------------------------------------------------------------------------

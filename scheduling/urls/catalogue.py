@@ -38,4 +38,5 @@ urlpatterns = [
         name="catalogue_occurrence_cancel",
     ),
     path("booking-settings/", views.booking_settings, name="catalogue_booking_settings"),
+    path("booking-settings/time-zone/", views.business_time_zone, name="catalogue_time_zone"),
 ]

@@ -31,6 +31,8 @@ from scheduling.forms.catalogue import (
     add_service_errors,
 )
 from scheduling.models import (
+    ACTIVE_STATUSES,
+    Booking,
     DateOverride,
     Occurrence,
     PaymentMode,
@@ -51,8 +53,11 @@ from scheduling.selectors.catalogue import (
 )
 from scheduling.services import catalogue as catalogue_services
 from tenants.access import member_required
+from tenants.forms import TimeZoneForm
 from tenants.http import MemberRequest, TenantRequest
 from tenants.roles import Permission
+from tenants.services import tenant_time_zone_change
+from tenants.time_zones import all_time_zones, country_zones
 
 manager_required = member_required(Permission.MANAGE_CATALOGUE)
 TEMPLATES = "scheduling/catalogue/"
@@ -468,3 +473,36 @@ def booking_settings(request: MemberRequest) -> HttpResponse:
     return _render(
         request, "booking_settings.html", {"form": form}, invalid=request.method == "POST"
     )
+
+
+@manager_required
+def business_time_zone(request: MemberRequest) -> HttpResponse:
+    """Change the business's time zone, saying first what it does to the bookings to come."""
+    tenant = request.tenant
+    now = timezone.now()
+    upcoming = Booking.objects.filter(status__in=ACTIVE_STATUSES, starts_at__gte=now)
+    next_booking = upcoming.order_by("starts_at").first()
+    form = TimeZoneForm(_posted(request), initial={"time_zone": tenant.time_zone},
+                        country=tenant.country, current=tenant.time_zone,
+                        upcoming=upcoming.count())  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        zone = form.cleaned_data["time_zone"]
+        if tenant_time_zone_change(tenant=tenant, time_zone=zone, actor=request.user,
+                                   ip_address=request.META.get("REMOTE_ADDR")):  # fmt: skip
+            messages.success(request, f"The business's time zone is now {zone}.")
+        return redirect("catalogue_time_zone")
+    proposed = form.data.get("time_zone") if form.is_bound else ""
+    example = None
+    if next_booking is not None and proposed in all_time_zones() and proposed != tenant.time_zone:
+        example = {
+            "before": next_booking.starts_at.astimezone(ZoneInfo(tenant.time_zone)),
+            "after": next_booking.starts_at.astimezone(ZoneInfo(proposed)),
+            "zone": proposed,
+        }
+    return _render(
+        request, "time_zone.html",
+        {"form": form, "current": tenant.time_zone, "upcoming": form.upcoming,
+         "example": example, "time_zones": all_time_zones(),
+         "suggested": country_zones(tenant.country)},
+        invalid=request.method == "POST",
+    )  # fmt: skip

@@ -14,7 +14,12 @@ from tests.widgets.conftest import browser, live_site  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.browser
 
 AXE = (Path(__file__).resolve().parents[1] / "assets" / "axe-core" / "axe.min.js").read_text()
-PAGES = ["/share/", "/bookings/new/", *[item.url for group in NAVIGATION for item in group.items]]
+PAGES = [
+    "/share/",
+    "/bookings/new/",
+    "/booking-settings/time-zone/",
+    *[item.url for group in NAVIGATION for item in group.items],
+]
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])

@@ -145,3 +145,39 @@ def test_signup_page_defaults_time_zone_from_browser(db):
     page = client_for().get("/signup/")
     assert page.status_code == 200
     assert b"Intl.DateTimeFormat().resolvedOptions().timeZone" in page.content
+
+
+def test_a_kind_of_business_prefills_example_services_and_the_owners_hours(db):
+    from django_tenants.utils import tenant_context
+
+    from scheduling.models import Service, StaffMember, WorkingHours
+
+    response = client_for().post("/signup/", {**VALID, "kind": "salon"})
+    assert response.status_code == 302
+    tenant = Tenant.objects.get(slug="lumiere")
+    owner = User.objects.get(email="lucie@lumiere.test")
+    with tenant_context(tenant):
+        services_made = list(Service.objects.order_by("display_order"))
+        [staff] = StaffMember.objects.all()
+        assert [s.name for s in services_made] == ["Haircut", "Colour", "Blow-dry"]
+        assert [s.price_minor for s in services_made] == [3500, 7000, 2500]  # EUR cents
+        assert {s.payment_mode for s in services_made} == {"pay_at_venue"}
+        assert all(list(s.staff.all()) == [staff] for s in services_made)
+        assert staff.user_id == owner.pk and staff.display_name == "Lucie Bernard"
+        hours = sorted(WorkingHours.objects.values_list("weekday", "start", "end"))
+        assert [day for day, _, _ in hours] == [1, 2, 3, 4, 5]  # Tuesday to Saturday
+    connection.set_schema_to_public()
+
+
+def test_no_kind_or_other_leaves_the_catalogue_empty_and_a_bad_kind_is_refused(db):
+    from django_tenants.utils import tenant_context
+
+    from scheduling.models import Service
+
+    refused = client_for().post("/signup/", {**VALID, "kind": "casino"})
+    assert refused.status_code == 400 and b"Select a valid choice" in refused.content
+    assert not Tenant.objects.filter(slug="lumiere").exists()
+    assert client_for().post("/signup/", {**VALID, "kind": "other"}).status_code == 302
+    with tenant_context(Tenant.objects.get(slug="lumiere")):
+        assert not Service.objects.exists()
+    connection.set_schema_to_public()
