@@ -130,10 +130,13 @@ def test_worker_killed_mid_refund_the_next_worker_refunds_once(paid_booking, str
         try:
 
             def recorded() -> bool:
+                # The refund's result, then the payment's totals re-read from Stripe (after the
+                # Stripe call, in their own transaction): wait for both, not only the first.
                 with tenant_context(tenant):
                     status = PaymentRefund.objects.get(pk=refund.pk).status
+                    totals = BookingPayment.objects.get(pk=payment.pk).refunded_minor
                 connection.set_schema_to_public()
-                return status == RefundStatus.SUCCEEDED
+                return status == RefundStatus.SUCCEEDED and totals == 2000
 
             # The same message comes back (its own beat lock lets it through) and sends the
             # refund again with the same idempotency key.
