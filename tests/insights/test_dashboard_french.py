@@ -91,7 +91,7 @@ def test_a_browser_asking_for_french_gets_the_french_dashboard(owner):
     weekly = _chart_json(page, "bookings-per-week")
     assert weekly["datasets"][0]["label"] == "Réservations"
     section = re.search(r'<section id="dashboard"[^>]*>', page, re.S)
-    assert section and 'data-locale="fr"' in section.group(0)
+    assert section and 'data-locale="fr"' in section.group(0) and 'lang="fr"' in section.group(0)
 
 
 def test_thousands_follow_the_language_and_the_number_is_the_same(owner, tenant_alpha):
