@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from connect_payments.selectors import ONLINE_MODES, online_payment_available
 from scheduling.models import Booking, BookingSource, Service, StaffMember, WorkingHours
@@ -35,13 +37,17 @@ def _staff_step(staff: list[StaffMember]) -> SetupStep:
     working_alone = len(staff) == 1 and staff[0].user_id is not None
     done = len(staff) >= 2 or working_alone
     if working_alone:
-        detail = f"You work alone: {staff[0].display_name} takes every booking."
+        detail = _("You work alone: %(name)s takes every booking.") % {
+            "name": staff[0].display_name
+        }
     elif done:
-        detail = f"{len(staff)} people take bookings."
+        detail = ngettext(
+            "%(count)d person takes bookings.", "%(count)d people take bookings.", len(staff)
+        ) % {"count": len(staff)}
     else:
-        detail = "Add the people customers book with, or tell us you work alone."
-    return SetupStep("staff", "Add your staff, or confirm you work alone", done,
-                     reverse("catalogue_staff"), "Add staff", detail)  # fmt: skip
+        detail = _("Add the people customers book with, or tell us you work alone.")
+    return SetupStep("staff", _("Add your staff, or confirm you work alone"), done,
+                     reverse("catalogue_staff"), _("Add staff"), detail)  # fmt: skip
 
 
 def setup_steps(*, tenant: Tenant, role: str = "owner") -> list[SetupStep]:
@@ -69,38 +75,41 @@ def setup_steps(*, tenant: Tenant, role: str = "owner") -> list[SetupStep]:
     # Only owners connect Stripe; a manager can still set services to pay at the venue.
     can_connect = role_allows(role, Permission.MANAGE_PAYOUTS)
     payment_url = reverse("payouts") if can_connect else reverse("catalogue_services")
-    payment_action = "Connect Stripe" if can_connect else "Choose how services are paid"
+    payment_action = _("Connect Stripe") if can_connect else _("Choose how services are paid")
     if stripe_ready:
-        payment_detail = "Stripe is connected: customers can pay online."
+        payment_detail = _("Stripe is connected: customers can pay online.")
     elif pays_at_venue:
-        payment_detail = (
+        payment_detail = _(
             "Your services are paid at the venue. Connect Stripe to take payment online."
         )
     elif needs_online:
-        payment_detail = (
+        payment_detail = _(
             "A service asks for payment online: connect Stripe so customers can book it."
         )
     else:
-        payment_detail = (
+        payment_detail = _(
             "Connect Stripe to take payment online, or set your services to pay at the venue."
         )
     return [
-        SetupStep("service", "Add a service", has_service, reverse("catalogue_service_create"),
-                  "Add a service", "What customers book: a name, a length and a price."),
-        SetupStep("hours", "Set your opening hours", has_hours, hours_url, "Set hours",
-                  "The weekly hours when you take bookings."),
+        SetupStep("service", _("Add a service"), has_service,
+                  reverse("catalogue_service_create"), _("Add a service"),
+                  _("What customers book: a name, a length and a price.")),
+        SetupStep("hours", _("Set your opening hours"), has_hours, hours_url, _("Set hours"),
+                  _("The weekly hours when you take bookings.")),
         _staff_step(staff),
-        SetupStep("payments", "Connect Stripe to get paid, or take payment at the venue",
+        SetupStep("payments", _("Connect Stripe to get paid, or take payment at the venue"),
                   stripe_ready or pays_at_venue, payment_url, payment_action,
                   payment_detail),
-        SetupStep("branding", "Brand your booking page", front.is_branded(), reverse("branding"),
-                  "Add your logo and colours", "Your logo, colours and a welcome line."),
-        SetupStep("share", "Share your booking link or embed the widget",
-                  bool(websites) or customer_booked, reverse("share"), "Share",
-                  "Ticks once your website shows the widget or a customer books on your page."),
-        SetupStep("test_booking", "Make a test booking", public_bookings.exists(),
-                  reverse("book"), "Open your booking page",
-                  "Book once on your own page, as a customer would."),
+        SetupStep("branding", _("Brand your booking page"), front.is_branded(),
+                  reverse("branding"), _("Add your logo and colours"),
+                  _("Your logo, colours and a welcome line.")),
+        SetupStep("share", _("Share your booking link or embed the widget"),
+                  bool(websites) or customer_booked, reverse("share"),
+                  pgettext("verb: the checklist's button", "Share"),
+                  _("Ticks once your website shows the widget or a customer books on your page.")),
+        SetupStep("test_booking", _("Make a test booking"), public_bookings.exists(),
+                  reverse("book"), _("Open your booking page"),
+                  _("Book once on your own page, as a customer would.")),
     ]  # fmt: skip
 
 

@@ -7,6 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils.dates import WEEKDAYS
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+from django_stubs_ext import StrOrPromise
+
 from common.money import currency_exponent
 from scheduling.models import StaffMember
 
@@ -26,25 +32,48 @@ from .sql import (
     local_week,
     money_moves,
 )
-from .tables import COUNT, MONEY, PERCENT, TEXT, ChartTable
+from .tables import COUNT, DAY, MONEY, PERCENT, TEXT, ChartTable, day_label
 
 WEEKS_SHOWN = 12
 A_YEAR_OF_WEEKS = timedelta(weeks=52)  # the same weekdays a year earlier
 CAPACITY_DAYS = 14
-WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+# Sunday first, as PostgreSQL's DOW numbers them; Django's names (translated by Django's own
+# catalogue: "lundi"...), lazy so that the CSV writes them in English.
+WEEKDAY_NAMES = [WEEKDAYS[6]] + [WEEKDAYS[index] for index in range(6)]
 
 BOOKING_BASIS_LABEL = {
-    BookingBasis.APPOINTMENT: "Counted by appointment time",
-    BookingBasis.BOOKED: "Counted by the time the booking was made",
+    BookingBasis.APPOINTMENT: gettext_lazy("Counted by appointment time"),
+    BookingBasis.BOOKED: gettext_lazy("Counted by the time the booking was made"),
 }
 MONEY_BASIS_LABEL = {
-    MoneyBasis.MOVED: "Counted on the day the money moved (refunds on the day they happened)",
-    MoneyBasis.APPOINTMENT: "Counted on the day of the appointment the money belongs to",
+    MoneyBasis.MOVED: gettext_lazy(
+        "Counted on the day the money moved (refunds on the day they happened)"
+    ),
+    MoneyBasis.APPOINTMENT: gettext_lazy(
+        "Counted on the day of the appointment the money belongs to"
+    ),
 }
+# Column headings are lazy: the page shows them in the viewer's language, the CSV in English.
+BOOKINGS = pgettext_lazy("dashboard column", "Bookings")
+WEEK_STARTING = gettext_lazy("Week starting")
+DAY_HEADING = pgettext_lazy("dashboard column", "Day")
+GROSS = pgettext_lazy("money", "Gross")
+REFUNDS = pgettext_lazy("money", "Refunds")
+PLATFORM_FEES = gettext_lazy("Platform fees")
+NET = pgettext_lazy("money", "Net")
+BOOKED_HOURS = gettext_lazy("Booked hours")
+AVAILABLE_HOURS = gettext_lazy("Available hours")
+STAFF_MEMBER = gettext_lazy("Staff member")
 
 
 def _days_label(days: DayRange) -> str:
-    return f"{days.first.isoformat()} – {days.last.isoformat()}"
+    # Translators: a Django date format for the first and last day a chart covers; French
+    # "j N Y" gives "7 déc. 2026".
+    shown = pgettext("dashboard window date format", "Y-m-d")
+    return _("%(first)s – %(last)s") % {
+        "first": date_format(days.first, shown),
+        "last": date_format(days.last, shown),
+    }
 
 
 def twelve_weeks(query: DashboardQuery, *, first_weekday: int) -> DayRange:
@@ -74,21 +103,22 @@ def bookings_per_week(
     current = [counts.get(start, 0) for start in starts]
     year_before = [counts.get(start - A_YEAR_OF_WEEKS, 0) for start in starts]
     has_year_before = any(year_before)
-    columns = [("Week starting", TEXT), ("Bookings", COUNT)]
+    columns: list[tuple[StrOrPromise, str]] = [(WEEK_STARTING, DAY), (BOOKINGS, COUNT)]
     rows: list[list] = [
         [start.isoformat(), count] for start, count in zip(starts, current, strict=True)
     ]
-    datasets = [{"label": "Bookings", "data": current}]
+    datasets = [{"label": str(BOOKINGS), "data": current}]
     if has_year_before:
-        columns.append(("Same week a year earlier", COUNT))
+        columns.append((gettext_lazy("Same week a year earlier"), COUNT))
         for row, count in zip(rows, year_before, strict=True):
             row.append(count)
-        datasets.append({"label": "A year earlier", "data": year_before, "type": "line"})
+        datasets.append({"label": _("A year earlier"), "data": year_before, "type": "line"})
     table = ChartTable(
-        key="bookings-per-week", title="Bookings per week",
+        key="bookings-per-week", title=_("Bookings per week"),
         counts_by=BOOKING_BASIS_LABEL[query.booking_basis], window=_days_label(weeks),
         columns=columns, rows=rows,
-        chart={"type": "bar", "labels": [row[0] for row in rows], "datasets": datasets},
+        chart={"type": "bar", "labels": [day_label(row[0]) for row in rows],
+               "datasets": datasets},
     )  # fmt: skip
     return table, current
 
@@ -101,15 +131,16 @@ def forecast(weekly: list[int], *, query: DashboardQuery, first_weekday: int) ->
     ]
     rows = [[start.isoformat(), count] for start, count in zip(starts, ahead, strict=True)]
     labels = [(weeks.first + timedelta(weeks=i)).isoformat() for i in range(len(weekly))]
+    labels += [str(row[0]) for row in rows]
     return ChartTable(
-        key="forecast", title="Forecast for the next 4 weeks",
+        key="forecast", title=_("Forecast for the next 4 weeks"),
         counts_by=BOOKING_BASIS_LABEL[query.booking_basis],
         window=_days_label(DayRange(starts[0], starts[-1] + timedelta(days=6))),
-        columns=[("Week starting", TEXT), ("Expected bookings", COUNT)], rows=rows,
-        note=HOW_IT_IS_COMPUTED,
-        chart={"type": "line", "labels": labels + [row[0] for row in rows], "datasets": [
-            {"label": "Bookings", "data": weekly + [None] * len(rows)},
-            {"label": "Forecast", "data": [None] * (len(weekly) - 1) + weekly[-1:] + ahead,
+        columns=[(WEEK_STARTING, DAY), (gettext_lazy("Expected bookings"), COUNT)], rows=rows,
+        note=str(HOW_IT_IS_COMPUTED),
+        chart={"type": "line", "labels": [day_label(day) for day in labels], "datasets": [
+            {"label": str(BOOKINGS), "data": weekly + [None] * len(rows)},
+            {"label": _("Forecast"), "data": [None] * (len(weekly) - 1) + weekly[-1:] + ahead,
              "dashed": True},
         ]},
     )  # fmt: skip
@@ -137,16 +168,17 @@ def revenue_per_day(
         return [sign * row[index] / exponent_divisor for row in rows]
 
     return ChartTable(
-        key="revenue-per-day", title="Revenue per day",
+        key="revenue-per-day", title=_("Revenue per day"),
         counts_by=MONEY_BASIS_LABEL[query.money_basis], window=_days_label(query.period),
-        columns=[("Day", TEXT), ("Gross", MONEY), ("Refunds", MONEY), ("Platform fees", MONEY),
-                 ("Net", MONEY)],
+        columns=[(DAY_HEADING, DAY), (GROSS, MONEY), (REFUNDS, MONEY), (PLATFORM_FEES, MONEY),
+                 (NET, MONEY)],
         rows=rows, currency=currency,
-        chart={"type": "bar", "stacked": True, "labels": [row[0] for row in rows], "datasets": [
-            {"label": "Gross", "data": series(1), "stack": "money"},
-            {"label": "Refunds", "data": series(2, -1), "stack": "money"},
-            {"label": "Platform fees", "data": series(3, -1), "stack": "money"},
-            {"label": "Net", "data": series(4), "type": "line"},
+        chart={"type": "bar", "stacked": True, "labels": [day_label(row[0]) for row in rows],
+               "datasets": [
+            {"label": str(GROSS), "data": series(1), "stack": "money"},
+            {"label": str(REFUNDS), "data": series(2, -1), "stack": "money"},
+            {"label": str(PLATFORM_FEES), "data": series(3, -1), "stack": "money"},
+            {"label": str(NET), "data": series(4), "type": "line"},
         ]},
     )  # fmt: skip
 
@@ -172,10 +204,11 @@ def popular_slots(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) 
             for dow in weekdays]  # fmt: skip
     highest = max([count for row in rows for count in row[1:]] + [0])
     return ChartTable(
-        key="popular-slots", title="Popular slots",
-        counts_by=f"Appointments by weekday and start hour, {zone.key} time",
+        key="popular-slots", title=_("Popular slots"),
+        counts_by=_("Appointments by weekday and start hour, %(zone)s time") % {"zone": zone.key},
         window=_days_label(weeks),
-        columns=[("Weekday", TEXT)] + [(f"{hour:02d}:00", COUNT) for hour in hours], rows=rows,
+        columns=[(gettext_lazy("Weekday"), TEXT)] + [(f"{hour:02d}:00", COUNT) for hour in hours],
+        rows=rows,
         chart={"type": "heatmap", "highest": highest},
     )  # fmt: skip
 
@@ -198,18 +231,21 @@ def bookings_by(
          GROUP BY t.id, t.{name} ORDER BY count(*) DESC, t.{name}
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     found = fetch_all(sql, params)
-    columns = [("Service" if dimension == "service" else "Staff member", TEXT), ("Bookings", COUNT)]
+    heading = (
+        pgettext_lazy("dashboard column", "Service") if dimension == "service" else STAFF_MEMBER
+    )
+    columns: list[tuple[StrOrPromise, str]] = [(heading, TEXT), (BOOKINGS, COUNT)]
     rows = [[label, count] for label, count, _value in found]
-    datasets = [{"label": "Bookings", "data": [row[1] for row in rows]}]
+    datasets = [{"label": str(BOOKINGS), "data": [row[1] for row in rows]}]
     if with_money:
-        columns.append(("Booking value", MONEY))
+        columns.append((gettext_lazy("Booking value"), MONEY))
         for row, (_label, _count, value) in zip(rows, found, strict=True):
             row.append(int(value))
-    title = "By service" if dimension == "service" else "By staff member"
+    title = _("By service") if dimension == "service" else _("By staff member")
     return ChartTable(
         key=f"by-{dimension}", title=title, counts_by=BOOKING_BASIS_LABEL[query.booking_basis],
         window=_days_label(query.period), columns=columns, rows=rows, currency=currency,
-        note="Booking value: the price of the bookings (what they are worth), not money moved.",
+        note=_("Booking value: the price of the bookings (what they are worth), not money moved."),
         chart={"type": "bar", "horizontal": True, "labels": [row[0] for row in rows],
                "datasets": datasets},
     )  # fmt: skip
@@ -228,14 +264,16 @@ def capacity_ahead(
         have = sum(m for (d, _s), m in available.items() if d == day)
         taken = sum(m for (d, _s), m in booked.items() if d == day)
         per_day.append([day.isoformat(), taken / 60, have / 60, taken / have if have else None])
-    columns = [("Booked hours", COUNT), ("Available hours", COUNT), ("Booked %", PERCENT)]
+    columns: list[tuple[StrOrPromise, str]] = [(BOOKED_HOURS, COUNT), (AVAILABLE_HOURS, COUNT),
+               (gettext_lazy("Booked %"), PERCENT)]  # fmt: skip
+    counts_by = _("Appointment time; available = working hours")
     daily = ChartTable(
-        key="capacity-per-day", title="Next 14 days: booked vs available",
-        counts_by="Appointment time; available = working hours", window=_days_label(days),
-        columns=[("Day", TEXT)] + columns, rows=per_day,
-        chart={"type": "bar", "labels": [row[0] for row in per_day], "datasets": [
-            {"label": "Booked hours", "data": [row[1] for row in per_day]},
-            {"label": "Available hours", "data": [row[2] for row in per_day]},
+        key="capacity-per-day", title=_("Next 14 days: booked vs available"),
+        counts_by=counts_by, window=_days_label(days),
+        columns=[(DAY_HEADING, DAY)] + columns, rows=per_day,
+        chart={"type": "bar", "labels": [day_label(str(row[0])) for row in per_day], "datasets": [
+            {"label": str(BOOKED_HOURS), "data": [row[1] for row in per_day]},
+            {"label": str(AVAILABLE_HOURS), "data": [row[2] for row in per_day]},
         ]},
     )  # fmt: skip
     staff_ids = sorted({s for _d, s in available} | {s for _d, s in booked})
@@ -247,11 +285,12 @@ def capacity_ahead(
         per_staff.append([names.get(staff, "?"), taken / 60, have / 60,
                           taken / have if have else None])  # fmt: skip
     staffing = ChartTable(
-        key="capacity-per-staff", title="Next 14 days per staff member",
-        counts_by="Appointment time; available = working hours", window=_days_label(days),
-        columns=[("Staff member", TEXT)] + columns, rows=per_staff,
+        key="capacity-per-staff", title=_("Next 14 days per staff member"),
+        counts_by=counts_by, window=_days_label(days),
+        columns=[(STAFF_MEMBER, TEXT)] + columns, rows=per_staff,
         chart={"type": "bar", "horizontal": True, "labels": [row[0] for row in per_staff],
-               "datasets": [{"label": "Booked hours", "data": [row[1] for row in per_staff]},
-                            {"label": "Available hours", "data": [row[2] for row in per_staff]}]},
+               "datasets": [
+                   {"label": str(BOOKED_HOURS), "data": [row[1] for row in per_staff]},
+                   {"label": str(AVAILABLE_HOURS), "data": [row[2] for row in per_staff]}]},
     )  # fmt: skip
     return daily, staffing

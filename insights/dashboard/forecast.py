@@ -1,10 +1,13 @@
 """The dashboard's 4-week forecast: a least-squares straight line through the last weeks' booking
-counts, carried forward (pure: no Django imports). Said on the page in these words."""
+counts, carried forward (pure but for the translation of its explanation). Said on the page in
+these words."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 FORECAST_WEEKS = 4
-HOW_IT_IS_COMPUTED = (
+HOW_IT_IS_COMPUTED = gettext_lazy(
     "A straight line fitted (least squares) through the bookings of the last 12 weeks, "
     "including the current one, continued for 4 weeks and rounded; never below zero. "
     "It knows nothing of holidays or seasons."

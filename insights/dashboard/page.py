@@ -16,6 +16,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django_stubs_ext import StrOrPromise
 
 from common.money import Money, format_money
 from scheduling.models import Service, StaffMember
@@ -43,7 +46,7 @@ from .figures import (
 )
 from .periods import BadDashboardQuery, DashboardQuery, PeriodKind, dashboard_query
 from .sql import BOOKING_EVENT, PAYMENT, PAYMENT_EVENT, REFUND, fetch_one
-from .tables import ChartTable
+from .tables import ChartTable, localized_number
 
 
 def now() -> datetime:
@@ -96,9 +99,9 @@ def read_query(request: MemberRequest, viewer: Viewer) -> tuple[DashboardQuery, 
                                staff_id=viewer.own_staff_id or -1,
                                service_id=query.service_id)  # fmt: skip
     elif query.staff_id is not None and not StaffMember.objects.filter(pk=query.staff_id).exists():
-        raise BadDashboardQuery("There is no such staff member.")
+        raise BadDashboardQuery(_("There is no such staff member."))
     if query.service_id is not None and not Service.objects.filter(pk=query.service_id).exists():
-        raise BadDashboardQuery("There is no such service.")
+        raise BadDashboardQuery(_("There is no such service."))
     return query, setting
 
 
@@ -147,24 +150,33 @@ def chart_builders(
 
 
 def _percent(value: float | int | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
+    """ "12.5 %" / "12,5 %" (a no-break space would be nicer; kept as the English page had it)."""
+    return "—" if value is None else f"{localized_number(value * 100, 1)} %"
 
 
 def _number(value: float | int | None) -> str:
+    """In the active language's separators: "1,234.5" in English, "1 234,5" in French."""
     if value is None:
         return "—"
-    return (
-        f"{value:.1f}" if isinstance(value, float) and not value.is_integer() else str(int(value))
-    )
+    if isinstance(value, float) and not value.is_integer():
+        return localized_number(value, 1)
+    return localized_number(int(value))
 
 
-def _figure(label: str, compared: Compared, counts_by: str, show: Callable) -> dict:
+def _change(change: float | None) -> str:
+    if change is None:
+        return ""
+    signed = f"{change * 100:+.0f}"  # "+12", "-3", rounded as before
+    return f"{signed[0]}{localized_number(int(signed[1:]))} %"
+
+
+def _figure(label: str, compared: Compared, counts_by: StrOrPromise, show: Callable) -> dict:
     change = compared.change
     return {
         "label": label,
         "value": show(compared.current),
         "previous": show(compared.previous),
-        "change": "" if change is None else f"{change * 100:+.0f} %",
+        "change": _change(change),
         "counts_by": counts_by,
         "raw": compared.current,
     }
@@ -184,35 +196,39 @@ def dashboard_data(request: MemberRequest) -> dict[str, Any]:
 
     bookings = booking_figures(query, **common)
     occupancy = occupancy_figures(query, zone=setting.zone)
-    period_word = {PeriodKind.WEEK: "this week", PeriodKind.MONTH: "this month",
-                   PeriodKind.CUSTOM: "in the period"}[query.kind]  # fmt: skip
+    bookings_label = {PeriodKind.WEEK: _("Bookings this week"),
+                      PeriodKind.MONTH: _("Bookings this month"),
+                      PeriodKind.CUSTOM: _("Bookings in the period")}[query.kind]  # fmt: skip
+    lower = {"basis": basis.lower()}
     shown = [
-        _figure(f"Bookings {period_word}", bookings["bookings"], basis, _number),
-        _figure("Occupancy", occupancy["occupancy"],
-                "Booked staff time ÷ working hours, by appointment time", _percent),
-        _figure("Class seats taken", occupancy["seat_fill"],
-                "Seats taken ÷ seats offered, by class time", _percent),
-        _figure("No-show rate", bookings["no_show_rate"],
-                f"No-shows ÷ (completed + no-shows); {basis.lower()}", _percent),
-        _figure("Late-cancellation rate", bookings["late_cancellation_rate"],
-                f"Cancelled less than 24 h before ÷ all; {basis.lower()}", _percent),
+        _figure(bookings_label, bookings["bookings"], basis, _number),
+        _figure(_("Occupancy"), occupancy["occupancy"],
+                _("Booked staff time ÷ working hours, by appointment time"), _percent),
+        _figure(_("Class seats taken"), occupancy["seat_fill"],
+                _("Seats taken ÷ seats offered, by class time"), _percent),
+        _figure(_("No-show rate"), bookings["no_show_rate"],
+                _("No-shows ÷ (completed + no-shows); %(basis)s") % lower, _percent),
+        _figure(_("Late-cancellation rate"), bookings["late_cancellation_rate"],
+                _("Cancelled less than 24 h before ÷ all; %(basis)s") % lower, _percent),
     ]  # fmt: skip
     if viewer.sees_customers and not viewer.own_only:
         customers = customer_figures(query, **common)
         shown += [
-            _figure("New customers", customers["new_customers"],
-                    f"First booking ever in the period; {basis.lower()}", _number),
-            _figure("Returning customers", customers["returning_customers"],
-                    f"Had booked before the period; {basis.lower()}", _number),
-            _figure("Rebooking rate", customers["rebooking_rate"],
-                    "Completed appointments followed by a new booking within 60 days", _percent),
+            _figure(_("New customers"), customers["new_customers"],
+                    _("First booking ever in the period; %(basis)s") % lower, _number),
+            _figure(_("Returning customers"), customers["returning_customers"],
+                    _("Had booked before the period; %(basis)s") % lower, _number),
+            _figure(_("Rebooking rate"), customers["rebooking_rate"],
+                    _("Completed appointments followed by a new booking within 60 days"),
+                    _percent),
         ]  # fmt: skip
     revenue = None
     if viewer.sees_money:
-        shown.append(_figure("Average booking value", bookings["average_value_minor"],
-                             f"Price of the bookings; {basis.lower()}", money))  # fmt: skip
+        shown.append(_figure(_("Average booking value"), bookings["average_value_minor"],
+                             _("Price of the bookings; %(basis)s") % lower, money))  # fmt: skip
         found = money_figures(query, today=setting.today, **common)
-        labels = {"today": "Today", "week": "This week", "month": "This month"}
+        labels = {"today": _("Today"), "week": pgettext("revenue window", "This week"),
+                  "month": pgettext("revenue window", "This month")}  # fmt: skip
         revenue = [
             {"label": labels[name], "parts": [
                 {"name": part, "value": money(value.current), "previous": money(value.previous),

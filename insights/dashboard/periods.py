@@ -1,5 +1,5 @@
 """The dashboard's query: period, date basis and filters read from the URL, and the local days
-they cover turned into UTC instants (pure: no Django imports).
+they cover turned into UTC instants (pure but for the translation of its error messages).
 
 Days are the business's wall-clock days: a period from Monday to Sunday in Europe/Paris starts at
 local midnight and ends at the next Monday's local midnight, whatever DST does in between (a DST
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
 
 MAX_CUSTOM_DAYS = 366
 
@@ -116,7 +118,9 @@ def _choice(params: Mapping[str, str], name: str, choices: type[StrEnum], defaul
         return choices(raw)
     except ValueError:
         allowed = ", ".join(choice.value for choice in choices)
-        raise BadDashboardQuery(f"'{name}' must be one of {allowed}.") from None
+        raise BadDashboardQuery(
+            _("'%(name)s' must be one of %(allowed)s.") % {"name": name, "allowed": allowed}
+        ) from None
 
 
 def _identifier(params: Mapping[str, str], name: str) -> int | None:
@@ -124,7 +128,7 @@ def _identifier(params: Mapping[str, str], name: str) -> int | None:
     if raw in ("", "all"):
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise BadDashboardQuery(f"'{name}' must be a number.")
+        raise BadDashboardQuery(_("'%(name)s' must be a number.") % {"name": name})
     return int(raw)
 
 
@@ -133,7 +137,9 @@ def _date(params: Mapping[str, str], name: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadDashboardQuery(f"'{name}' must be a date like 2026-03-30.") from None
+        raise BadDashboardQuery(
+            _("'%(name)s' must be a date like 2026-03-30.") % {"name": name}
+        ) from None
 
 
 def dashboard_query(
@@ -148,11 +154,13 @@ def dashboard_query(
     else:
         first, last = _date(params, "from"), _date(params, "to")
         if last < first:
-            raise BadDashboardQuery("'to' must not be before 'from'.")
+            raise BadDashboardQuery(_("'to' must not be before 'from'."))
         if (last - first).days + 1 > MAX_CUSTOM_DAYS:
-            raise BadDashboardQuery(f"A period is at most {MAX_CUSTOM_DAYS} days.")
+            raise BadDashboardQuery(
+                _("A period is at most %(days)d days.") % {"days": MAX_CUSTOM_DAYS}
+            )
         if first.year < 2000 or last.year > 2100:
-            raise BadDashboardQuery("Dates must be between 2000 and 2100.")
+            raise BadDashboardQuery(_("Dates must be between 2000 and 2100."))
         period = DayRange(first, last)
     return DashboardQuery(
         kind=kind,

@@ -1,14 +1,24 @@
 /* The owner dashboard (issue #13): draws each chart with Chart.js from its JSON data, and polls a
    small endpoint every 4 s; when bookings or money changed, it reloads the dashboard's fragment.
    One request at a time, paused while the tab is hidden, charts destroyed before redrawing: an
-   open dashboard keeps no growing state. */
+   open dashboard keeps no growing state. Its words come translated from the server (chart labels
+   in the JSON, the "Updated" line in data-updated-text); numbers and times follow the page's
+   language (data-locale) in the browser's regional variant of it. */
 (function () {
   "use strict";
   var POLL_MS = 4000;
   var charts = [];
   var COLOURS = ["#2f5d50", "#c2410c", "#6b7280", "#1d4ed8", "#7c3aed"];
 
-  function draw(root) {
+  function pageLocale(section) {
+    var language = section.getAttribute("data-locale") || "en";
+    var regional = (navigator.languages || []).filter(function (tag) {
+      return tag.split("-")[0].toLowerCase() === language;
+    })[0];
+    return regional || language;
+  }
+
+  function draw(root, locale) {
     charts.forEach(function (chart) { chart.destroy(); });
     charts = [];
     if (!window.Chart) { return; }
@@ -26,7 +36,7 @@
         type: spec.type,
         data: {labels: spec.labels, datasets: datasets},
         options: {
-          responsive: true, maintainAspectRatio: false, animation: false,
+          responsive: true, maintainAspectRatio: false, animation: false, locale: locale,
           indexAxis: spec.horizontal ? "y" : "x",
           scales: {x: {stacked: !!spec.stacked}, y: {stacked: !!spec.stacked, beginAtZero: true}}
         }
@@ -37,7 +47,8 @@
   function start() {
     var section = document.getElementById("dashboard");
     if (!section) { return; }
-    draw(section);
+    var locale = pageLocale(section);
+    draw(section, locale);
     var busy = false;
     function poll() {
       if (document.hidden || busy) { return schedule(); }
@@ -59,9 +70,11 @@
               section.innerHTML = fresh.innerHTML;
               section.setAttribute("data-version", fresh.getAttribute("data-version"));
               section.setAttribute("data-fragment-url", fresh.getAttribute("data-fragment-url"));
-              draw(section);
+              section.setAttribute("data-updated-text", fresh.getAttribute("data-updated-text"));
+              draw(section, locale);
               var live = section.querySelector(".dash-live");
-              if (live) { live.textContent = "Updated " + new Date().toLocaleTimeString(); }
+              var text = section.getAttribute("data-updated-text") || "{time}";
+              if (live) { live.textContent = text.replace("{time}", new Date().toLocaleTimeString(locale)); }
             });
         })
         .catch(function () { /* offline or aborted: try again at the next tick */ })
