@@ -9,7 +9,8 @@ order-independent: Stripe delivers more than once, late and out of order, and a 
 runs its handler again.
 
 Each app registers its own handlers in its `AppConfig.ready()` (connect_payments for payments,
-refunds and Connect accounts; billing for its subscriptions and invoices). The registry lives in
+refunds and Connect accounts; billing for its subscriptions and invoices; memberships for the
+subscriptions of members, which share billing's event types). The registry lives in
 `common`, below every app, so no app imports another's webhook code to take part.
 
 Events of one tenant name its schema: by default in `data.object.metadata.tenant_schema`; a
@@ -45,17 +46,31 @@ class ReceivedEvent:
 Handler = Callable[[ReceivedEvent], bool]
 SchemaResolver = Callable[[Mapping[str, Any]], str]
 
-_handlers: dict[str, Handler] = {}
+_handlers: dict[str, list[Handler]] = {}
 _schema_resolvers: dict[str, SchemaResolver] = {}
 
 
 def register(event_types: Iterable[str], handler: Handler) -> None:
-    """Dispatch these event types to `handler` (one handler per type)."""
+    """Dispatch these event types to `handler` too.
+
+    Several apps may handle one type (`invoice.paid` is platform billing's for its own
+    subscriptions and memberships' for the subscriptions customers pay to a business): each
+    handler says whether the event was its own, and registering the same handler twice is a
+    no-op.
+    """
     for event_type in event_types:
-        existing = _handlers.get(event_type)
-        if existing is not None and existing is not handler:
-            raise ImproperlyConfigured(f"Stripe event {event_type!r} has a handler already.")
-        _handlers[event_type] = handler
+        registered = _handlers.setdefault(event_type, [])
+        if handler not in registered:
+            registered.append(handler)
+
+
+def _dispatch_to(handlers: tuple[Handler, ...]) -> Handler:
+    def dispatch(event: ReceivedEvent) -> bool:
+        # Every handler runs (none stops the others); the event is applied when one applied it.
+        applied = [handler(event) for handler in handlers]
+        return any(applied)
+
+    return dispatch
 
 
 def register_schema_resolver(type_prefix: str, resolver: SchemaResolver) -> None:
@@ -66,8 +81,19 @@ def register_schema_resolver(type_prefix: str, resolver: SchemaResolver) -> None
     _schema_resolvers[type_prefix] = resolver
 
 
+def handlers_for(event_type: str) -> tuple[Handler, ...]:
+    """The handlers registered for `event_type`, in registration order."""
+    return tuple(_handlers.get(event_type) or ())
+
+
 def handler_for(event_type: str) -> Handler | None:
-    return _handlers.get(event_type)
+    """The handler of `event_type` (the registered one, or one calling each of several)."""
+    handlers = tuple(_handlers.get(event_type) or ())
+    if not handlers:
+        return None
+    if len(handlers) == 1:
+        return handlers[0]
+    return _dispatch_to(handlers)
 
 
 def schema_resolver_for(event_type: str) -> SchemaResolver | None:

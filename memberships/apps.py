@@ -13,3 +13,8 @@ class MembershipsConfig(AppConfig):
         # Scheduling asks for credits through its port and tells us every booking transition.
         ports.register_credits(MembershipCredits())
         ports.register_booking_transition(credit_on_booking_transition)
+
+        from .webhooks import register_handlers as register_membership_webhooks
+
+        # Members' subscriptions and invoices (the event types platform billing also handles).
+        register_membership_webhooks()

@@ -5,6 +5,15 @@ here so `from memberships.models import X` keeps working.
 """
 
 from .credits import CreditEntry, CreditEntryKind, CreditGrant, CreditSourceKind
+from .memberships import (
+    LIVE_MEMBERSHIP_STATUSES,
+    BillingInterval,
+    Membership,
+    MembershipOffer,
+    MembershipOfferStatus,
+    MembershipPeriod,
+    MembershipStatus,
+)
 from .passes import (
     PassOffer,
     PassOfferStatus,
@@ -18,6 +27,13 @@ from .passes import (
 )
 
 __all__ = [
+    "LIVE_MEMBERSHIP_STATUSES",
+    "BillingInterval",
+    "Membership",
+    "MembershipOffer",
+    "MembershipOfferStatus",
+    "MembershipPeriod",
+    "MembershipStatus",
     "CreditEntry",
     "CreditEntryKind",
     "CreditGrant",

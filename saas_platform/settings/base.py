@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
     "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
+    # Members' subscriptions repaired from Stripe (memberships/services/memberships_reconcile.py).
+    "reconcile-memberships": {
+        "task": "memberships.membership_tasks.reconcile_memberships_in_every_tenant",
+        "schedule": 86400.0,
+    },
 }
 
 # Prometheus's bearer token for /metrics; empty: /metrics answers 404 (saas_platform/metrics.py).
