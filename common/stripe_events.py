@@ -9,9 +9,12 @@ order-independent: Stripe delivers more than once, late and out of order, and a 
 runs its handler again.
 
 Each app registers its own handlers in its `AppConfig.ready()` (connect_payments for payments,
-refunds and Connect accounts; billing for its subscriptions and invoices; memberships for the
-subscriptions of members, which share billing's event types). The registry lives in
-`common`, below every app, so no app imports another's webhook code to take part.
+refunds and Connect accounts; billing for its subscriptions and invoices; memberships for pass
+payments and members' subscriptions, which share billing's event types). The registry lives in `common`, below every app, so no app imports another's webhook
+code to take part. Several apps may handle one type (a `payment_intent.succeeded` is a booking's
+or a pass's): each handler answers for its own objects and returns False for the others; the
+event was applied when one of them returns True. All of them run on every delivery, so each must
+be idempotent on its own.
 
 Events of one tenant name its schema: by default in `data.object.metadata.tenant_schema`; a
 family of events that says it otherwise (Connect's `account.*`: the account map) registers a
@@ -51,26 +54,11 @@ _schema_resolvers: dict[str, SchemaResolver] = {}
 
 
 def register(event_types: Iterable[str], handler: Handler) -> None:
-    """Dispatch these event types to `handler` too.
-
-    Several apps may handle one type (`invoice.paid` is platform billing's for its own
-    subscriptions and memberships' for the subscriptions customers pay to a business): each
-    handler says whether the event was its own, and registering the same handler twice is a
-    no-op.
-    """
+    """Dispatch these event types to `handler` too (registering it twice changes nothing)."""
     for event_type in event_types:
-        registered = _handlers.setdefault(event_type, [])
-        if handler not in registered:
-            registered.append(handler)
-
-
-def _dispatch_to(handlers: tuple[Handler, ...]) -> Handler:
-    def dispatch(event: ReceivedEvent) -> bool:
-        # Every handler runs (none stops the others); the event is applied when one applied it.
-        applied = [handler(event) for handler in handlers]
-        return any(applied)
-
-    return dispatch
+        handlers = _handlers.setdefault(event_type, [])
+        if handler not in handlers:
+            handlers.append(handler)
 
 
 def register_schema_resolver(type_prefix: str, resolver: SchemaResolver) -> None:
@@ -87,13 +75,19 @@ def handlers_for(event_type: str) -> tuple[Handler, ...]:
 
 
 def handler_for(event_type: str) -> Handler | None:
-    """The handler of `event_type` (the registered one, or one calling each of several)."""
+    """The handler of `event_type` (None: nobody handles it); with several registered, one
+    that runs each in registration order and reports True when any applied the event."""
     handlers = tuple(_handlers.get(event_type) or ())
     if not handlers:
         return None
     if len(handlers) == 1:
         return handlers[0]
-    return _dispatch_to(handlers)
+
+    def every_handler(event: ReceivedEvent) -> bool:
+        applied = [handler(event) for handler in handlers]
+        return any(applied)
+
+    return every_handler
 
 
 def schema_resolver_for(event_type: str) -> SchemaResolver | None:

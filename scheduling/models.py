@@ -246,11 +246,13 @@ class Customer(models.Model):
 class CustomerSignInLink(models.Model):
     """A one-time sign-in link of a customer account (scheduling/services/customer_sign_in.py).
 
-    Only the SHA-256 of the token is stored; the row lives in the business's schema, so a link
-    of one business means nothing to another. Single use (`used_at`), short expiry.
+    The token is derived from `nonce` and SECRET_KEY (common/link_tokens.py) and only its
+    SHA-256 is stored: a copy of the database opens no account. The row lives in the business's
+    schema, so a link of one business means nothing to another. Single use, short expiry.
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64, default=new_token)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

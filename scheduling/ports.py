@@ -241,6 +241,38 @@ def credits() -> Credits:
     return _credits
 
 
+@dataclass(frozen=True)
+class AccountSection:
+    """One section of the signed-in customer's account page (widgets/views/account.py).
+
+    `template` is rendered with `context` plus `customer`; sections are shown by `order`
+    (bookings 10, credits and passes 20, memberships 30, saved cards 40, receipts 50).
+    """
+
+    key: str
+    title: str
+    template: str
+    context: dict[str, Any]
+    order: int = 100
+
+
+# Apps add sections to the customer's account page without widgets knowing them: memberships
+# (credits, passes, membership status), connect_payments (saved cards). A provider returns None
+# when it has nothing to show for this customer. Called in the business's schema.
+AccountSectionProvider = Callable[["Customer"], "AccountSection | None"]
+_account_sections: list[AccountSectionProvider] = []
+
+
+def register_account_section(provider: AccountSectionProvider) -> None:
+    if provider not in _account_sections:
+        _account_sections.append(provider)
+
+
+def account_sections(customer: Customer) -> list[AccountSection]:
+    sections = [section for provider in _account_sections if (section := provider(customer))]
+    return sorted(sections, key=lambda section: (section.order, section.key))
+
+
 _payments: Payments = NoPayments()
 _branding: Branding = NoBranding()
 _plan_limits: PlanLimits = NoPlanLimits()

@@ -18,8 +18,8 @@ from django_tenants.utils import schema_context
 from common.stripe_events import ReceivedEvent, register
 from tenants.models import Tenant
 
-from . import membership_tasks  # noqa: F401  (the worker learns the tasks at start-up)
-from .services.memberships_billing import (
+from .. import membership_tasks  # noqa: F401  (the worker learns the tasks at start-up)
+from ..services.memberships_billing import (
     membership_for_subscription,
     membership_invoice_paid,
     membership_payment_failed,
