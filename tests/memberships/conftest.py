@@ -1,4 +1,6 @@
-"""Memberships fixtures: alpha's catalogue (tests/scheduling's builder), a customer, grants."""
+"""Memberships fixtures: alpha's catalogue (tests/scheduling's builder), a customer, grants;
+local Stripe (a server for the session, emptied before each test) and alpha's connected account
+from tests/connect_payments."""
 
 from datetime import timedelta
 
@@ -10,6 +12,14 @@ from memberships.models import CreditSourceKind
 from memberships.services.credits import credit_grant
 from scheduling.services.customers import customer_upsert
 from tenants.models import Tenant
+from tests.connect_payments.conftest import (  # noqa: F401  (local Stripe, alpha's account)
+    alpha_account,
+    fee_plan,
+    sdk,
+    stripe_base_url,
+    stripe_settings,
+    webhooks,
+)
 from tests.scheduling.conftest import NOW, build_catalogue, truncate_tenant_tables
 
 __all__ = ["NOW", "grant_credits"]

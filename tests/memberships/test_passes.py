@@ -23,16 +23,7 @@ from memberships.services.passes import (
 from scheduling.actors import CUSTOMER, Actor
 from scheduling.exceptions import CreditUnavailable
 from scheduling.services.bookings import booking_cancel
-from tests.connect_payments.conftest import (  # noqa: F401  (fixtures: local Stripe, account)
-    TEN_AM,
-    alpha_account,
-    fee_plan,
-    in_schema,
-    sdk,
-    stripe_base_url,
-    stripe_settings,
-    webhooks,
-)
+from tests.connect_payments.conftest import TEN_AM, in_schema
 from tests.scheduling.conftest import paris
 
 MANAGER = Actor("Manager Mia", user_id=None)
@@ -128,8 +119,10 @@ def test_pass_for_another_service_does_not_pay(offer, customer, sdk, catalogue):
     from scheduling.models import Service
 
     pass_purchase_sync(purchase=buy(offer, customer, sdk))
-    other = Service.objects.create(name="Other", duration_minutes=60, price_minor=100,
-                                   payment_mode="online_full", maximum_advance_days=3650)  # fmt: skip
+    other = Service.objects.create(
+        name="Other", duration_minutes=60, price_minor=100, payment_mode="online_full",
+        maximum_advance_days=3650,
+    )  # fmt: skip
     other.staff.add(catalogue["ada"])
     with pytest.raises(CreditUnavailable):
         booking_with_credit(service=other, customer=customer, actor=CUSTOMER, starts_at=TEN_AM)
