@@ -10,8 +10,9 @@ runs its handler again.
 
 Each app registers its own handlers in its `AppConfig.ready()` (connect_payments for payments,
 refunds and Connect accounts; billing for its subscriptions and invoices; memberships for pass
-payments and members' subscriptions, which share billing's event types). The registry lives in `common`, below every app, so no app imports another's webhook
-code to take part. Several apps may handle one type (a `payment_intent.succeeded` is a booking's
+payments and members' subscriptions, which share billing's event types).
+The registry lives in `common`, below every app, so no app imports another's webhook code to
+take part. Several apps may handle one type (a `payment_intent.succeeded` is a booking's
 or a pass's): each handler answers for its own objects and returns False for the others; the
 event was applied when one of them returns True. All of them run on every delivery, so each must
 be idempotent on its own.

@@ -11,6 +11,7 @@ class MembershipsConfig(AppConfig):
         from . import tasks  # noqa: F401  (registers the tasks the outbox queues by name)
         from .account_section import credits_account_section
         from .booking_port import MembershipCredits, credit_on_booking_transition
+        from .selectors.memberships import memberships_account_section
         from .webhooks import memberships as membership_webhooks
         from .webhooks import passes as pass_webhooks
 
@@ -19,6 +20,7 @@ class MembershipsConfig(AppConfig):
         ports.register_credits(MembershipCredits())
         ports.register_booking_transition(credit_on_booking_transition)
         ports.register_account_section(credits_account_section)
+        ports.register_account_section(memberships_account_section)
         pass_webhooks.register_handlers()
         # Members' subscriptions and invoices (the event types platform billing also handles).
         membership_webhooks.register_handlers()

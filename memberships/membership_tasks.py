@@ -23,7 +23,7 @@ from .services.memberships_reconcile import memberships_reconcile
 
 logger = logging.getLogger(__name__)
 
-ACCOUNT_CARD_PATH = "/account/memberships/{pk}/card/"
+ACCOUNT_CARD_PATH = "/my/memberships/{pk}/card/"
 
 
 @shared_task(name=PAYMENT_FAILED_EMAIL_TASK, **DURABLE_TASK)

@@ -65,6 +65,8 @@ NAVIGATION: tuple[NavGroup, ...] = (
             NavItem("Passes", "/passes/", Permission.MANAGE_CATALOGUE),
             NavItem("Pass sales", "/passes/sales/", Permission.VIEW_MONEY),
             NavItem("Customer credits", "/credits/", Permission.MANAGE_BOOKINGS),
+            NavItem("Memberships", "/memberships/", Permission.MANAGE_CATALOGUE),
+            NavItem("Members", "/memberships/members/", Permission.VIEW_ALL_CUSTOMERS),
         ),
     ),
     NavGroup(

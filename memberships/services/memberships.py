@@ -112,7 +112,7 @@ def membership_offer_create(*, terms: OfferTerms, service_ids: list[int]) -> Mem
             name=terms.name,
             description=terms.description,
             price_minor=terms.price_minor,
-            currency=terms.currency.lower(),
+            currency=terms.currency.upper(),
             interval=terms.interval,
             credits_per_period=terms.credits_per_period,
             cap_per_day=terms.cap_per_day,
@@ -149,7 +149,7 @@ def membership_offer_update(
             name=terms.name,
             description=terms.description,
             price_minor=terms.price_minor,
-            currency=terms.currency.lower(),
+            currency=terms.currency.upper(),
             interval=terms.interval,
             credits_per_period=terms.credits_per_period,
             cap_per_day=terms.cap_per_day,
@@ -190,7 +190,7 @@ def membership_offer_publish(*, offer: MembershipOffer) -> MembershipOffer:
         client.v1.prices.create,
         params={
             "product": product_id,
-            "currency": offer.currency,
+            "currency": offer.currency.lower(),
             "unit_amount": offer.price_minor,
             "recurring": {"interval": offer.interval},
             "metadata": {"tenant_schema": schema, "membership_offer": str(offer.pk)},
@@ -290,7 +290,7 @@ def membership_join(
         params["add_invoice_items"] = [
             {
                 "price_data": {
-                    "currency": membership.currency,
+                    "currency": membership.currency.lower(),
                     "product": offer.stripe_product_id,
                     "unit_amount": membership.joining_fee_minor,
                 }

@@ -221,7 +221,7 @@ def membership_invoice_paid(*, membership: Membership, invoice_id: str) -> Membe
                 period_start=start,
                 period_end=end,
                 amount_paid_minor=int(invoice["amount_paid"]),
-                currency=str(invoice["currency"]),
+                currency=str(invoice["currency"]).upper(),
                 payment_intent_id=intent_id,
                 charge_id=charge_id,
                 credits_granted=credits,

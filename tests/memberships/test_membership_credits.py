@@ -25,16 +25,9 @@ from memberships.services.memberships_billing import membership_refresh_all
 from scheduling.exceptions import CreditUnavailable
 from scheduling.services.bookings import booking_hold
 from scheduling.services.customers import customer_upsert
-from tests.connect_payments import conftest as payments
 from tests.scheduling.conftest import NOW, paris
 
 from .membership_helpers import advance, join_and_pay, membership_grants, new_clock, offer_on_sale
-
-stripe_base_url = payments.stripe_base_url
-stripe_settings = payments.stripe_settings
-sdk = payments.sdk
-fee_plan = payments.fee_plan
-alpha_account = payments.alpha_account
 
 
 def _joined(sdk, catalogue, customer, **terms) -> tuple[Membership, str]:

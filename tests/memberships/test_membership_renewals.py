@@ -21,7 +21,6 @@ from memberships.services.memberships import (
 )
 from memberships.services.memberships_billing import membership_refresh_all
 from stripe_local.testing import local
-from tests.connect_payments import conftest as payments
 from tests.scheduling.conftest import NOW, paris
 
 from .membership_helpers import (
@@ -34,14 +33,6 @@ from .membership_helpers import (
 )
 
 CLASS_TIME = paris(2030, 6, 4, 10)
-
-# Payments' fixtures: local Stripe, its settings (autouse), alpha's connected account, webhooks.
-stripe_base_url = payments.stripe_base_url
-stripe_settings = payments.stripe_settings
-sdk = payments.sdk
-fee_plan = payments.fee_plan
-alpha_account = payments.alpha_account
-webhooks = payments.webhooks
 
 
 @pytest.fixture
@@ -151,7 +142,7 @@ def test_failed_renewal_blocks_credit_use_and_the_fixed_card_restores_it(
     assert all(g.suspended for g in membership_grants(membership))
     [email] = mailoutbox  # one email, though the failure arrived twice
     assert email.to == [membership.customer.email]
-    assert f"/account/memberships/{membership.pk}/card/" in email.body
+    assert f"/my/memberships/{membership.pk}/card/" in email.body
 
     # The customer fixes the card on the account page: a SetupIntent confirmed in the Payment
     # Element (here with a test card), then our endpoint pays the open invoice with it.

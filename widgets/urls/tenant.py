@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .. import api
-from ..views import account, branding, pages, passes
+from ..views import account, branding, memberships, pages, passes
 
 urlpatterns = [
     path("book/", pages.book_page, name="book"),
@@ -34,6 +34,23 @@ urlpatterns = [
     path("my/passes/", passes.passes_page, name="customer_passes"),
     path("my/passes/<int:offer_id>/buy/", passes.pass_buy, name="customer_pass_buy"),
     path("my/purchases/<int:purchase_id>/", passes.purchase_page, name="customer_purchase"),
+    path("my/memberships/", memberships.memberships_page, name="customer_memberships"),
+    path(
+        "my/memberships/join/<int:offer_id>/",
+        memberships.membership_join_view,
+        name="customer_membership_join",
+    ),
+    path("my/memberships/<int:pk>/", memberships.membership_page, name="customer_membership"),
+    path(
+        "my/memberships/<int:pk>/cancel/",
+        memberships.membership_cancel_view,
+        name="customer_membership_cancel",
+    ),
+    path(
+        "my/memberships/<int:pk>/card/",
+        memberships.membership_card_page,
+        name="customer_membership_card",
+    ),
     path("branding/", branding.branding_page, name="branding"),
     path("embed/", branding.embed_page, name="embed"),
 ]
