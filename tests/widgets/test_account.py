@@ -172,8 +172,9 @@ def test_credit_booking_needs_a_signed_in_customer_and_a_csrf_token(tenant_alpha
                          HTTP_X_CSRFTOKEN=token)  # fmt: skip
     assert booked.status_code == 201, booked.content
     assert booked.json()["status"] == "confirmed" and booked.json()["payment_mode"] == "credit"
-    second = client.post("/my/credit-bookings/", {**body, "start": paris(2030, 6, 4, 14).isoformat()},
-                         content_type="application/json", HTTP_X_CSRFTOKEN=token)  # fmt: skip
+    later = {**body, "start": paris(2030, 6, 4, 14).isoformat()}
+    second = client.post("/my/credit-bookings/", later, content_type="application/json",
+                         HTTP_X_CSRFTOKEN=token)  # fmt: skip
     assert second.status_code == 409 and second.json()["error"]["code"] == "credit_unavailable"
     with tenant_context(tenant_alpha):
         assert Booking.objects.count() == 1
