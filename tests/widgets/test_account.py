@@ -149,7 +149,7 @@ def test_account_page_shows_bookings_credits_and_their_expiry(tenant_alpha, chlo
     assert 'id="cr-section-credits"' in page  # memberships' section, through the port
 
 
-def test_credit_booking_needs_a_signed_in_customer_and_a_csrf_token(tenant_alpha, chloe):
+def test_credit_booking_needs_a_signed_in_customer_and_the_session_token(tenant_alpha, chloe):
     with tenant_context(tenant_alpha):
         catalogue = build_catalogue()
         Service = type(catalogue["service"])
@@ -167,14 +167,14 @@ def test_credit_booking_needs_a_signed_in_customer_and_a_csrf_token(tenant_alpha
     assert no_token.status_code == 403
     offer = client.get("/my/credit-offer/", {"service": catalogue["service"].pk, "start": start})
     assert offer.json()["offer"]["remaining"] == 1
-    token = offer.json()["csrf_token"]
+    token = offer.json()["booking_token"]
     booked = client.post("/my/credit-bookings/", body, content_type="application/json",
-                         HTTP_X_CSRFTOKEN=token)  # fmt: skip
+                         HTTP_X_CRENEAU_CREDIT_TOKEN=token)  # fmt: skip
     assert booked.status_code == 201, booked.content
     assert booked.json()["status"] == "confirmed" and booked.json()["payment_mode"] == "credit"
     later = {**body, "start": paris(2030, 6, 4, 14).isoformat()}
     second = client.post("/my/credit-bookings/", later, content_type="application/json",
-                         HTTP_X_CSRFTOKEN=token)  # fmt: skip
+                         HTTP_X_CRENEAU_CREDIT_TOKEN=token)  # fmt: skip
     assert second.status_code == 409 and second.json()["error"]["code"] == "credit_unavailable"
     with tenant_context(tenant_alpha):
         assert Booking.objects.count() == 1
