@@ -179,8 +179,10 @@ class CreditBookingView(PublicApiView):
         if customer is not None and not constant_time_compare(
             presented, credit_booking_token(request._request)
         ):
-            raise ApiError(code="forbidden", http_status=403,
-                           message="This page is out of date: reload it and try again.")  # fmt: skip
+            raise ApiError(
+                code="forbidden", http_status=403,
+                message="This page is out of date: reload it and try again.",
+            )  # fmt: skip
         if customer is None:
             raise ApiError(code="not_signed_in", http_status=403,
                            message="Sign in to book with your credits.")  # fmt: skip
