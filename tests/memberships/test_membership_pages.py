@@ -217,3 +217,21 @@ def test_card_page_saves_the_new_card_through_a_setup_intent(alpha_account, cata
         sdk.v1.subscriptions.retrieve(membership.stripe_subscription_id).default_payment_method
         == subscription.default_payment_method
     )
+
+
+def test_memberships_of_one_business_are_unknown_to_another(
+    alpha_account, catalogue, customer, sdk, tenant_alpha, tenant_beta, owner_beta
+):
+    offer = offer_on_sale([catalogue["service"]])
+    membership = join_and_pay(sdk, offer, customer, clock=new_clock(sdk))
+    # The alpha customer's session sent to beta's host is no session there.
+    session_of_alpha = _customer_client(tenant_alpha, customer)
+    on_beta = client_for(tenant_beta)
+    on_beta.cookies = session_of_alpha.cookies
+    response = on_beta.get(f"/my/memberships/{membership.pk}/")
+    assert response.status_code == 302 and response["Location"] == "/my/sign-in/"
+    # Beta's owner sees neither alpha's members nor alpha's offer.
+    beta_owner = member_client(tenant_beta, owner_beta, verified=True)
+    assert beta_owner.get(f"/memberships/members/{membership.pk}/").status_code == 404
+    assert customer.name not in beta_owner.get("/memberships/members/").content.decode()
+    assert beta_owner.get(f"/memberships/offers/{offer.pk}/").status_code == 404
