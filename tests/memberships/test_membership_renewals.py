@@ -207,3 +207,28 @@ def test_joining_twice_returns_the_same_incomplete_membership(alpha_account, cat
     joined = membership_join_returned(membership=first)
     assert joined.status == MembershipStatus.ACTIVE
     assert [g.credits_total for g in membership_grants(joined)] == [8]
+
+
+def test_a_new_card_that_is_declined_too_keeps_the_credits_suspended(member, sdk, tenant_alpha):
+    from memberships.services.memberships import MembershipChangeRefused
+
+    membership, clock = member
+    declining = sdk.v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", params={"customer": membership.stripe_customer_id}
+    )
+    sdk.v1.subscriptions.update(
+        membership.stripe_subscription_id, params={"default_payment_method": declining.id}
+    )
+    advance(sdk, clock, membership.current_period_end + timedelta(hours=2))
+    membership_refresh_all(membership=membership)
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.PAST_DUE
+
+    setup_id = membership_card_setup(membership=membership).split("_secret_")[0]
+    sdk.v1.setup_intents.confirm(setup_id, params={"payment_method": "pm_card_chargeCustomerFail"})
+    with pytest.raises(MembershipChangeRefused):
+        membership_card_update(membership=membership, setup_intent_id=setup_id)
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.PAST_DUE
+    assert all(g.suspended for g in membership_grants(membership))
+    assert len(membership_grants(membership)) == 1  # the failed period granted nothing
