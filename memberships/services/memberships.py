@@ -250,6 +250,11 @@ def membership_join(
     live = Membership.objects.filter(
         customer=customer, offer=offer, status__in=LIVE_MEMBERSHIP_STATUSES
     ).first()
+    if live is not None and live.status == MembershipStatus.INCOMPLETE and live.client_secret:
+        # An unpaid first invoice expires in Stripe after 23 hours: look before reusing it.
+        live = membership_sync(membership=live)
+        if live.status == MembershipStatus.ENDED:
+            live = None
     if live is not None and live.status != MembershipStatus.INCOMPLETE:
         raise MembershipNotAvailable("You are already a member.")
     membership = live or _membership_reserve(offer, customer, account.account_id)

@@ -162,3 +162,17 @@ def test_offer_terms_are_checked_and_frozen_once_on_sale(alpha_schema, catalogue
         offer=offer, terms=OfferTerms("Renamed", 99999, "eur", "year", 40), service_ids=service_ids
     )
     assert (renamed.name, renamed.price_minor, renamed.interval) == ("Renamed", 1000, "month")
+
+
+def test_an_unpaid_join_expires_and_the_customer_can_join_again(
+    alpha_account, catalogue, customer, sdk
+):
+    offer = offer_on_sale([catalogue["service"]])
+    clock = new_clock(sdk)
+    first = membership_join(offer=offer, customer=customer, test_clock=clock)
+    advance(sdk, clock, NOW + timedelta(hours=24))  # Stripe expires it after 23 hours
+    again = membership_join(offer=offer, customer=customer, test_clock=clock)
+    first.refresh_from_db()
+    assert first.status == MembershipStatus.ENDED and first.stripe_status == "incomplete_expired"
+    assert again.pk != first.pk and again.client_secret != first.client_secret
+    assert again.status == MembershipStatus.INCOMPLETE
