@@ -293,12 +293,22 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "connect_payments.tasks.reconcile_payments_in_every_tenant",
         "schedule": 900.0,
     },
+    # Credits past their date expire; customers are reminded 7 days before (memberships/tasks.py).
+    "expire-credits": {
+        "task": "memberships.tasks.expire_credits_in_every_tenant",
+        "schedule": 900.0,
+    },
     # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
     "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
     # The platform activity's delta rows folded into one row per tenant and day.
     "compact-platform-activity": {
         "task": "insights.tasks.compact_platform_activity",
         "schedule": 600.0,
+    },
+    # Members' subscriptions repaired from Stripe (memberships/services/memberships_reconcile.py).
+    "reconcile-memberships": {
+        "task": "memberships.membership_tasks.reconcile_memberships_in_every_tenant",
+        "schedule": 86400.0,
     },
 }
 

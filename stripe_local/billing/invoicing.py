@@ -10,9 +10,15 @@ from stripe_local.app.context import Context
 from stripe_local.app.registry import INVOICE_PAYMENT_RESULT, expand_only, hook, renderer
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
+from stripe_local.billing.connected_subscriptions import invoice_charge_params
 from stripe_local.billing.discounts import discount_amount
 from stripe_local.billing.intervals import DAY
-from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
+from stripe_local.billing.subscription_status import (
+    cancel_subscription,
+    save_payment_method_on_subscription,
+    saves_payment_method,
+    set_subscription_status,
+)
 from stripe_local.core import StripeError, template
 from stripe_local.payment_errors import saved_error
 from stripe_local.payments.charging import confirm_payment_intent
@@ -405,8 +411,9 @@ def finalize_invoice(ctx: Context, invoice: Record) -> None:
             "metadata": {},
         }
         sub = ctx.store.find(invoice.internal.get("subscription") or "")
-        if sub is not None and sub.data["transfer_data"]:
-            pi_params["transfer_data"] = {"destination": sub.data["transfer_data"]["destination"]}
+        pi_params.update(invoice_charge_params(sub, d["amount_due"]))
+        if sub is not None and saves_payment_method(sub):
+            pi_params["setup_future_usage"] = "off_session"
         pi = payment_intent_create(ctx, pi_params)
         pi_record = ctx.store.records[pi["id"]]
         pi_record.internal["invoice"] = invoice.id
@@ -469,6 +476,8 @@ def mark_paid(state: State, invoice: Record, pi: Record | None) -> None:
     state.emit("invoice.paid", invoice, previous)
     state.emit("invoice.payment_succeeded", invoice)
     sub = state.store.find(invoice.internal.get("subscription") or "")
+    if sub is not None and pi is not None and saves_payment_method(sub):
+        save_payment_method_on_subscription(state, sub, pi)
     if sub is not None and sub.data["status"] in ("incomplete", "past_due", "unpaid"):
         set_subscription_status(state, sub, "active")
     if customer is not None and customer.data["delinquent"]:

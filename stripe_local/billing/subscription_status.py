@@ -36,3 +36,18 @@ def cancel_customer_subscriptions(state: State, customer: Record) -> None:
             "incomplete_expired",
         ):
             cancel_subscription(state, sub)
+
+
+def saves_payment_method(sub: Record) -> bool:
+    settings = sub.data.get("payment_settings") or {}
+    return settings.get("save_default_payment_method") == "on_subscription"
+
+
+def save_payment_method_on_subscription(state: State, sub: Record, pi: Record) -> None:
+    """`save_default_payment_method=on_subscription`: the card that paid becomes the default."""
+    pm_id = pi.data.get("payment_method")
+    if not pm_id or sub.data["default_payment_method"] == pm_id:
+        return
+    previous = {"default_payment_method": sub.data["default_payment_method"]}
+    sub.data["default_payment_method"] = pm_id
+    state.emit("customer.subscription.updated", sub, previous)

@@ -15,6 +15,7 @@ from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.registry import route
 from stripe_local.app.store import Record
+from stripe_local.billing.connected_subscriptions import apply_connect_params
 from stripe_local.billing.discounts import discount_from
 from stripe_local.billing.intervals import add_interval
 from stripe_local.billing.invoicing import (
@@ -170,6 +171,7 @@ def subscription_update(ctx: Context, params: dict[str, Any], id: str) -> dict[s
             param="trial_end",
         )
     pm_id = _payment_method_param(ctx, sub, params)
+    apply_connect_params(ctx, data, params)
     data["trial_settings"] = trial_settings_from(params, data["trial_settings"])
     proration_items: list[Record] = []
     interval_changed = False

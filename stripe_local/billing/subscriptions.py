@@ -10,6 +10,8 @@ from stripe_local.app.lists import LIST_SPEC, Filter, Predicate, equals, paginat
 from stripe_local.app.registry import renderer, route
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
+from stripe_local.billing.added_invoice_items import add_items_to_first_invoice, check_added_items
+from stripe_local.billing.connected_subscriptions import apply_connect_params
 from stripe_local.billing.discounts import coupon_from, coupon_takes, discount_from
 from stripe_local.billing.intervals import DAY, add_interval
 from stripe_local.billing.invoicing import (
@@ -20,7 +22,6 @@ from stripe_local.billing.periods import cycle_invoice
 from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
 from stripe_local.core import ANY, MAP, StripeError, template
 from stripe_local.payment_errors import saved_error
-from stripe_local.payments.payment_intents import check_destination
 
 
 @renderer("subscription")
@@ -103,6 +104,23 @@ def trial_settings_from(params: dict[str, Any], current: dict[str, Any]) -> dict
             param="trial_settings[end_behavior][missing_payment_method]",
         )
     return {"end_behavior": {"missing_payment_method": behavior["missing_payment_method"]}}
+
+
+def save_default_payment_method_from(params: dict[str, Any]) -> str:
+    """`payment_settings[save_default_payment_method]`: `on_subscription` makes the card that
+    pays an invoice the subscription's default (how a card entered in the Payment Element for
+    the first invoice pays the renewals)."""
+    settings = params.get("payment_settings")
+    if not isinstance(settings, dict):
+        return "off"
+    value = settings.get("save_default_payment_method") or "off"
+    if value not in ("off", "on_subscription"):
+        raise StripeError(
+            "Invalid payment_settings[save_default_payment_method]: must be one of off or "
+            "on_subscription",
+            param="payment_settings[save_default_payment_method]",
+        )
+    return str(value)
 
 
 def discounts_param(params: dict[str, Any]) -> Any:
@@ -226,6 +244,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     first_amount = sum(
         (p.data["unit_amount"] or 0) * q for p, q in zip(prices, quantities, strict=True)
     )
+    added_items = check_added_items(ctx, params.get("add_invoice_items"), currency)
     coupon = coupon_from(ctx, discounts_param(params), "discounts")
     if coupon is not None:
         first_amount -= coupon_takes(coupon[0].data, first_amount)
@@ -285,7 +304,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         payment_settings={
             "payment_method_options": None,
             "payment_method_types": None,
-            "save_default_payment_method": "off",
+            "save_default_payment_method": save_default_payment_method_from(params),
         },
         pending_invoice_item_interval=None,
         pending_setup_intent=None,
@@ -306,12 +325,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         managed_payments=None,
         billing_schedules=[],
     )
-    if isinstance(params.get("transfer_data"), dict):
-        destination = params["transfer_data"].get("destination")
-        check_destination(ctx, destination)
-        data["transfer_data"] = {"amount_percent": None, "destination": destination}
-    if params.get("application_fee_percent"):
-        data["application_fee_percent"] = float(params["application_fee_percent"])
+    apply_connect_params(ctx, data, params)
     core.apply_metadata(data, params)
     discount = discount_from(ctx, discounts_param(params), customer_id, sub_id, "discounts")
     if discount is not None:
@@ -324,6 +338,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         customer.data["currency"] = currency
     if trial_end:
         data["status"] = "trialing"
+    add_items_to_first_invoice(ctx, sub, added_items)
     ctx.state.emit("customer.subscription.created", sub)
     invoice = cycle_invoice(ctx, sub, "subscription_create", first=True, zero=bool(trial_end))
     if behaviour == "default_incomplete" or collection == "send_invoice":
