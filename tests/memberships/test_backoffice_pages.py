@@ -82,6 +82,8 @@ def test_front_desk_books_a_customer_with_a_credit_and_sees_no_amounts(tenant_al
         )
         assert booking.starts_at.isoformat() == "2030-06-04T08:00:00+00:00"  # Paris time
         assert CreditEntry.objects.filter(kind="held").count() == 1
+    page = client.get(f"/credits/{customer.pk}/").content.decode()
+    assert booking.reference in page and "a credit" in page  # the customer's bookings
     assert (
         client.post(f"/credits/{customer.pk}/adjust/", {"delta": 5, "reason": "x"}).status_code
         == 403
