@@ -247,3 +247,26 @@ def test_the_purchase_page_is_the_buyers_only(offer, customer, sdk, tenant_alpha
     in_schema(tenant_alpha)
     assert client.get(f"/my/purchases/{purchase.pk}/").status_code == 404
     in_schema(tenant_alpha)
+
+
+def test_customer_cancelling_through_the_manage_link_gets_the_credit_back(
+    offer, customer, sdk, catalogue, tenant_alpha
+):
+    """The real customer path: POST /api/v1/bookings/<ref>/cancel/ with the manage token (the
+    payments port finds nothing paid online; the policy's 100 % tier returns the credit)."""
+    from django.test import Client
+
+    from tests.factories import host_of
+
+    purchase = pass_purchase_sync(purchase=buy(offer, customer, sdk))
+    booking = booking_with_credit(service=catalogue["service"], customer=customer,
+                                  actor=CUSTOMER, starts_at=TEN_AM)  # fmt: skip
+    client = Client(HTTP_HOST=host_of(tenant_alpha))
+    response = client.post(
+        f"/api/v1/bookings/{booking.reference}/cancel/", {"token": booking.manage_token},
+        content_type="application/json",
+    )  # fmt: skip
+    in_schema(tenant_alpha)
+    assert response.status_code == 200, response.content
+    assert response.json()["refund_minor"] == 0  # no money was paid for it
+    assert CreditGrant.objects.get(pk=purchase.grant_id).remaining == 10
