@@ -12,6 +12,7 @@ the hold taking it). `credit_on_booking_transition` is registered with
 |                                    | cancelled by the business), else kept (forfeited)     |
 | confirmed → no_show                | kept (forfeited)                                      |
 | confirmed → completed              | stays spent                                           |
+| rescheduled (same status)          | stays; refused past the credit's expiry date          |
 
 A credit is indivisible: a policy tier refunding 50 % of money keeps the credit.
 """
@@ -20,11 +21,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from scheduling.exceptions import InvalidTransition
 from scheduling.models import Booking, BookingEvent, BookingStatus, Customer, Service
 from scheduling.ports import BookingTransition, CreditOffer
 
-from .models import CreditEntry, CreditEntryKind, CreditGrant
-from .selectors.credits import usable_grant_for
+from .models import CreditGrant
+from .selectors.credits import credit_of_booking, usable_grant_for
 from .services.credits import credit_forfeit, credit_hold, credit_return, credit_spend
 
 
@@ -65,13 +67,19 @@ def _cancel_refund_percent(booking_id: int) -> int:
 def credit_on_booking_transition(transition: BookingTransition) -> None:
     """React to one booking transition (see the table above); no-op for bookings without a
     credit, and for a reaction already applied (spend and return are once per booking)."""
-    if not transition.from_status or transition.from_status == transition.to_status:
-        return  # the hold itself (credit taken by take_for_hold) or a reschedule
-    if not CreditEntry.objects.filter(
-        booking_id=transition.booking_id, kind=CreditEntryKind.HELD
-    ).exists():
+    if not transition.from_status:
+        return  # the hold itself: the credit was taken by take_for_hold
+    held = credit_of_booking(booking_id=transition.booking_id)
+    if held is None:
         return
     booking = Booking.objects.get(pk=transition.booking_id)
+    if transition.from_status == transition.to_status:  # moved to another time
+        expires_at = held.grant.expires_at
+        if expires_at is not None and booking.starts_at >= expires_at:
+            raise InvalidTransition(
+                "The credit this booking was paid with expires before the new time."
+            )
+        return
     to, origin = transition.to_status, transition.from_status
     if to in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
         credit_spend(booking=booking)

@@ -64,6 +64,9 @@ def customer_credits(request: MemberRequest, pk: int) -> HttpResponse:
         "customer": customer,
         "zone": zone,
         "balances": credit_balances_of(customer=customer),
+        "bookings": customer.bookings.select_related("service", "staff").order_by("-starts_at")[
+            :30
+        ],
         "entries": credit_entries_of(customer=customer),
         "booking_form": booking_form,
         "adjust_form": CreditAdjustForm() if can_adjust else None,

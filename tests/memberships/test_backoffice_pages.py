@@ -82,6 +82,8 @@ def test_front_desk_books_a_customer_with_a_credit_and_sees_no_amounts(tenant_al
         )
         assert booking.starts_at.isoformat() == "2030-06-04T08:00:00+00:00"  # Paris time
         assert CreditEntry.objects.filter(kind="held").count() == 1
+    page = client.get(f"/credits/{customer.pk}/").content.decode()
+    assert booking.reference in page and "a credit" in page  # the customer's bookings
     assert (
         client.post(f"/credits/{customer.pk}/adjust/", {"delta": 5, "reason": "x"}).status_code
         == 403
@@ -110,3 +112,15 @@ def test_manager_adjusts_credits_with_a_reason(tenant_alpha, alpha_data):
 def test_a_customer_of_another_business_is_not_found(tenant_beta, owner_beta, alpha_data):
     client = member_client(tenant_beta, owner_beta, verified=True)
     assert client.get(f"/credits/{alpha_data['customer'].pk}/").status_code == 404
+
+
+def test_demo_puts_a_class_pass_on_sale_once(alpha_schema):
+    from memberships.demo import demo_passes_seed
+    from scheduling.demo import demo_catalogue_seed
+
+    demo_catalogue_seed()
+    assert demo_passes_seed() is True
+    assert demo_passes_seed() is False
+    offer = PassOffer.objects.get()
+    assert offer.status == "on_sale"
+    assert [s.capacity > 1 for s in offer.services.all()] == [True]

@@ -220,3 +220,18 @@ def test_grant_of_another_customer_cannot_be_adjusted(grant, catalogue):
     other = customer_upsert(name="Other", email="other@example.test")
     with pytest.raises(CreditRefused):
         credit_adjust(customer=other, grant=grant, delta=1, reason="x", actor=STAFF)
+
+
+def test_a_credit_booking_cannot_move_past_its_credits_expiry(catalogue, customer):
+    from scheduling.exceptions import InvalidTransition
+    from scheduling.services.bookings import booking_reschedule
+
+    grant_credits(customer, expires_at=paris(2030, 6, 5, 0))
+    booking = booking_confirm(booking=hold_with_credit(catalogue, customer))
+    moved = booking_reschedule(booking=booking, new_start=paris(2030, 6, 4, 14), actor=STAFF,
+                               now=NOW)  # fmt: skip
+    assert moved.starts_at == paris(2030, 6, 4, 14)
+    with pytest.raises(InvalidTransition, match="expires before"):
+        booking_reschedule(booking=booking, new_start=paris(2030, 6, 6, 10), actor=STAFF, now=NOW)
+    booking.refresh_from_db()
+    assert booking.starts_at == paris(2030, 6, 4, 14)  # the failed move changed nothing

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,24 @@ from .conftest import (
 )
 
 pytestmark = pytest.mark.browser
+
+AXE = (Path(__file__).resolve().parents[1] / "assets" / "axe-core" / "axe.min.js").read_text()
+
+
+def serious_accessibility_problems(page: Any, site: str, paths: list[str]) -> dict:
+    """axe-core's serious and critical violations of each page (evaluated through the
+    debugger protocol: the pages' CSP refuses inline scripts)."""
+    problems = {}
+    for path in paths:
+        page.goto(site + path)
+        page.evaluate(AXE)
+        found = page.evaluate("async () => (await axe.run(document)).violations")
+        bad = [f"{v['id']}: {v['nodes'][0]['target']}" for v in found
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+        if bad:
+            problems[path] = bad
+    return problems
+
 
 SECRET_KEY = "sk_test_CreneauPassesBrowser000000001"
 PUBLISHABLE_KEY = "pk_test_CreneauPassesBrowser000000001"
@@ -137,5 +156,6 @@ def test_customer_buys_a_ten_class_pass_and_books_a_class_with_a_credit(
     assert "9 credits" in page.inner_text("#cr-section-credits-body")
     assert "Yoga class" in page.inner_text("#cr-upcoming")
     assert csp_violations(page) == []
+    assert serious_accessibility_problems(page, site, ["/my/", "/my/passes/"]) == {}
     screenshot(page, "pass-account")
     page.close()

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -139,6 +140,7 @@ class CreditOfferView(PublicApiView):
 
     throttle_scope = "browse"
 
+    @extend_schema(exclude=True)  # the booking page's own helper (docs/memberships.md)
     def get(self, request: Request) -> Response:
         customer = signed_in_customer(request._request)
         body: dict = {"signed_in": customer is not None, "offer": None}
@@ -171,6 +173,7 @@ class CreditBookingView(PublicApiView):
 
     throttle_scope = "hold"
 
+    @extend_schema(exclude=True)  # the booking page's own helper (docs/memberships.md)
     def post(self, request: Request) -> Response:
         # The account's session decides whose credits are spent, so a cross-site request must
         # not ride on it: the token the offer gave this session must come back in a header.

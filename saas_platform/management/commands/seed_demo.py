@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django_tenants.utils import tenant_context
 
 from connect_payments.demo import demo_connected_account_ensure
+from memberships.demo import demo_passes_seed
 from scheduling.demo import demo_catalogue_seed
 from tenants.models import Tenant, User
 from tenants.services import operator_create, tenant_provision, tenant_url
@@ -38,6 +39,8 @@ class Command(BaseCommand):
         with tenant_context(tenant):
             if demo_catalogue_seed():
                 self.stdout.write("Added demo staff, hours, services and bookings to Studio Zen.")
+            if demo_passes_seed():
+                self.stdout.write("Put a 10-class yoga pass on sale at Studio Zen (/my/passes/).")
         # Online payments in development: an onboarded account in local Stripe (not real Stripe).
         if demo_connected_account_ensure(tenant=tenant, email=DEMO_OWNER_EMAIL):
             self.stdout.write("Connected Studio Zen to local Stripe: online payments are on.")
