@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class WaitlistsConfig(AppConfig):
     name = "waitlists"
     verbose_name = "Waitlists"
+
+    def ready(self) -> None:
+        from scheduling import ports
+
+        from . import tasks  # noqa: F401  (registers the tasks the outbox hands by name)
+        from .services.offers import place_on_booking_transition
+
+        ports.register_booking_transition(place_on_booking_transition)

@@ -289,6 +289,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "connect_payments.tasks.reconcile_payments_in_every_tenant",
         "schedule": 900.0,
     },
+    # Waitlist offers past their time pass to the next person in line (waitlists/tasks.py).
+    "expire-waitlist-offers": {
+        "task": "waitlists.tasks.expire_offers_in_every_tenant",
+        "schedule": 60.0,
+    },
     # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
     "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
 }
