@@ -31,6 +31,12 @@ def waitlist_settings() -> WaitlistSettings:
     return row
 
 
+def waitlist_enabled() -> bool:
+    """Read-only (the booking page asks on every load): no row yet means the default, on."""
+    row = WaitlistSettings.objects.filter(pk=1).values_list("is_enabled", flat=True).first()
+    return True if row is None else bool(row)
+
+
 def business_zone() -> ZoneInfo:
     tenant = current_tenant_or_none()
     return ZoneInfo((tenant.time_zone if tenant is not None else "") or "UTC")

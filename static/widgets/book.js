@@ -180,6 +180,13 @@
     if (previousDay) {
       state.picker.chooseDay(previousDay);
     }
+    /* Full sessions and fully booked days are not shown: their waitlist is (waitlists/). */
+    if (config.waitlist) {
+      box.appendChild(el("p", {class: "cr-waitlist"}, [el("a", {id: "cr-waitlist-link",
+        href: config.waitlist + state.service.id + "/?" + C.query({lang: C.lang}),
+        target: config.embed.mode ? "_blank" : null, rel: config.embed.mode ? "noopener" : null,
+        text: t("waitlist_link")})]));
+    }
   }
 
   /* ---- step 4: details ------------------------------------------------------------------ */

@@ -155,16 +155,19 @@ def place_open(*, booking_id: int, event_id: int | None, now: datetime | None = 
         return "past"
     source_key = f"booking-{booking_id}-event-{event.pk}"
     with transaction.atomic():
-        if FreedPlace.objects.filter(source_key=source_key).exists():
-            return "duplicate"  # the outbox handed the row twice: offered already
         if freed.occurrence_id is not None:
             session = lock_occurrence(freed.occurrence_id)
-            if session.is_cancelled or not _seat_free(session):
-                return "taken"
         else:
             lock_staff_and_resource(staff_id=freed.staff_id, resource_id=None)
-            if _time_taken(freed):
+        # Under the lock: a second handling of this event (the outbox handed the row twice,
+        # two workers at once) finds the first one's place.
+        if FreedPlace.objects.filter(source_key=source_key).exists():
+            return "duplicate"
+        if freed.occurrence_id is not None:
+            if session.is_cancelled or not _seat_free(session):
                 return "taken"
+        elif _time_taken(freed):
+            return "taken"
         try:
             with transaction.atomic():
                 place = FreedPlace.objects.create(

@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_GET
 from scheduling.api.public import ServiceListView
 from scheduling.models import Service
 from scheduling.tokens import booking_by_token
+from waitlists.selectors import waitlist_enabled
 
 from ..contrast import text_colour_on
 from ..models import Branding
@@ -36,6 +38,11 @@ def book_page(request: HttpRequest, service_id: int | None = None) -> HttpRespon
             {
                 "page": "book",
                 "require_phone": phone_required(),
+                # Where a full session or day's waitlist is joined ("" when the business
+                # takes no waitlist requests).
+                "waitlist": reverse("waitlist_join", args=[0])[: -len("0/")]
+                if waitlist_enabled()
+                else "",
                 "preselect": {
                     "service": service_id or positive_int(request.GET.get("service")),
                     "staff": positive_int(request.GET.get("staff")),

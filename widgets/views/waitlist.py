@@ -2,6 +2,12 @@
 go) an offered place, and leave the line. Hosted pages under /book/ (the booking page's CSP
 and embedding rules apply); the rules are the waitlists app's services.
 
+The forms are exempt from CSRF checks, like the booking API: the customer pages send
+`Referrer-Policy: no-referrer`, so browsers post them with `Origin: null`, which Django's check
+refuses; and nothing here rides on a session a forged request could borrow. Acting on an offer
+or an entry needs its secret token in the form, and joining asks for nothing an attacker could
+not post directly.
+
 Each answer a customer can meet (the place went to someone else, the offer ran out, a wrong
 link) is a page that says what happened and what to do next, never an error page.
 """
@@ -14,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from scheduling.models import Service
@@ -50,6 +57,7 @@ def _manage_url(booking) -> str:
     return f"{path}?{urlencode({'token': booking.manage_token})}"
 
 
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def join_page(request: HttpRequest, service_id: int) -> HttpResponse:
     service = Service.objects.filter(pk=service_id, is_active=True).first()
@@ -96,6 +104,7 @@ def join_page(request: HttpRequest, service_id: int) -> HttpResponse:
     return render_customer_page(request, "widgets/waitlist_join.html", context, status=status)
 
 
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def offer_page(request: HttpRequest, offer_id: int) -> HttpResponse:
     """GET shows the offer with "take it" and "let it go"; POST does one of them."""
@@ -167,6 +176,7 @@ def _after_acceptance(request: HttpRequest, context: dict, outcome: str, booking
     return render_customer_page(request, "widgets/waitlist_pay.html", context)
 
 
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def leave_page(request: HttpRequest, entry_id: int) -> HttpResponse:
     token = request.POST.get("token") if request.method == "POST" else request.GET.get("token")
