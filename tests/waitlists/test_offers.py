@@ -294,3 +294,22 @@ def test_a_cancelled_appointment_goes_to_the_first_request_that_fits_its_day_per
                            staff_id=catalogue["ada"].pk)  # fmt: skip
     moved = WaitlistOffer.objects.get(entry=later)
     assert moved.place.starts_at == paris(2030, 6, 4, 10)
+
+
+def test_a_place_whose_process_died_after_commit_is_opened_from_the_outbox(
+    yoga, alpha, django_capture_on_commit_callbacks
+):
+    """The cancelling process opens the place right after commit; if it dies first (here: the
+    after-commit callbacks never run), the outbox row is left and the sweep hands it to Celery."""
+    from datetime import timedelta as span
+
+    from outbox.services import outbox_sweep
+
+    seats = fill(yoga["session"])
+    first = join(yoga["service"], 1, occurrence=yoga["session"])
+    with django_capture_on_commit_callbacks(execute=False):
+        booking_cancel(booking=seats[0], actor=CUSTOMER, by_business=False)
+    assert not FreedPlace.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_sweep(now=timezone.now() + span(minutes=5)) >= 1
+    assert WaitlistOffer.objects.get().entry == first
