@@ -289,6 +289,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "connect_payments.tasks.reconcile_payments_in_every_tenant",
         "schedule": 900.0,
     },
+    # Fees awaiting the customer's authentication get one reminder 48 h later (card_fees.py).
+    "remind-fees": {
+        "task": "connect_payments.tasks.remind_fees_awaiting_customer_in_every_tenant",
+        "schedule": 3600.0,
+    },
     # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
     "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
 }

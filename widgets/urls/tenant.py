@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from .. import api
-from ..views import branding, pages
+from .. import api, card_checkout
+from ..views import branding, cards, pages
 
 urlpatterns = [
     path("book/", pages.book_page, name="book"),
     path("book/<int:service_id>/", pages.book_page, name="book_service"),
     path("manage/<str:reference>/", pages.manage_page, name="manage_booking"),
+    path("manage/fee/<int:pk>/", cards.fee_pay_page, name="fee_pay"),
+    path("manage/fee/<int:pk>/status/", card_checkout.FeeStatusView.as_view(), name="fee_status"),
+    path("manage/cards/<int:pk>/", cards.saved_cards_page, name="saved_cards"),
     path("widget/days/", api.DaysView.as_view(), name="widget_days"),
     path("widget/theme.css", pages.theme_css, name="widget_theme"),
     path("widget/logo/<str:version>/", pages.logo, name="widget_logo"),
@@ -16,6 +19,16 @@ urlpatterns = [
         "widget/bookings/<str:reference>/confirm/",
         api.BookingConfirmView.as_view(),
         name="widget_booking_confirm",
+    ),
+    path(
+        "widget/bookings/<str:reference>/card/",
+        card_checkout.CardSetupView.as_view(),
+        name="widget_booking_card",
+    ),
+    path(
+        "widget/bookings/<str:reference>/card/complete/",
+        card_checkout.CardSetupCompleteView.as_view(),
+        name="widget_booking_card_complete",
     ),
     path(
         "widget/bookings/<str:reference>/",
