@@ -291,6 +291,28 @@ class Customer(models.Model):
         return f"{self.name} <{self.email}>"
 
 
+class CustomerSignInLink(models.Model):
+    """A one-time sign-in link of a customer account (scheduling/services/customer_sign_in.py).
+
+    The token is derived from `nonce` and SECRET_KEY (common/link_tokens.py) and only its
+    SHA-256 is stored: a copy of the database opens no account. The row lives in the business's
+    schema, so a link of one business means nothing to another. Single use, short expiry.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64, default=new_token)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "created_at"], name="signin_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"Sign-in link of customer {self.customer_id}"
+
+
 class BookingStatus(models.TextChoices):
     HELD = "held", "Held"
     CONFIRMED = "confirmed", "Confirmed"
@@ -301,6 +323,11 @@ class BookingStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED)
+
+# A booking paid with a credit of a pass or membership (the credits port, scheduling/ports.py):
+# nothing is due online or at the venue. Only bookings take it, never a service.
+PAID_WITH_CREDIT = "credit"
+BOOKING_PAYMENT_MODES = [*PaymentMode.choices, (PAID_WITH_CREDIT, "Paid with a credit")]
 
 
 class BookingSource(models.TextChoices):
@@ -337,7 +364,7 @@ class Booking(models.Model):
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     price_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    payment_mode = models.CharField(max_length=20, choices=PaymentMode.choices)
+    payment_mode = models.CharField(max_length=20, choices=BOOKING_PAYMENT_MODES)
     policy_snapshot = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=BookingSource.choices)
     # For a widget booking, the website it was embedded on (an origin the business allowed).

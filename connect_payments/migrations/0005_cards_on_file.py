@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connect_payments', '0004_feeoverride_to_billing'),
-        ('scheduling', '0006_card_on_file_fees'),
+        ('scheduling', '0007_card_on_file_fees'),
     ]
 
     operations = [

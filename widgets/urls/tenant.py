@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .. import api, card_checkout
-from ..views import branding, cards, pages
+from ..views import account, branding, cards, pages, passes
 
 urlpatterns = [
     path("book/", pages.book_page, name="book"),
@@ -35,6 +35,18 @@ urlpatterns = [
         api.BookingPolicyView.as_view(),
         name="widget_booking",
     ),
+    # The customer's account (one-time link sign-in), passes, booking with a credit.
+    path("my/", account.account_page, name="customer_account"),
+    path("my/sign-in/", account.sign_in_page, name="customer_sign_in"),
+    path("my/sign-in/<str:token>/", account.sign_in_link, name="customer_sign_in_link"),
+    path("my/sign-out/", account.sign_out, name="customer_sign_out"),
+    path("my/credit-offer/", account.CreditOfferView.as_view(), name="customer_credit_offer"),
+    path(
+        "my/credit-bookings/", account.CreditBookingView.as_view(), name="customer_credit_booking"
+    ),
+    path("my/passes/", passes.passes_page, name="customer_passes"),
+    path("my/passes/<int:offer_id>/buy/", passes.pass_buy, name="customer_pass_buy"),
+    path("my/purchases/<int:purchase_id>/", passes.purchase_page, name="customer_purchase"),
     path("branding/", branding.branding_page, name="branding"),
     path("embed/", branding.embed_page, name="embed"),
 ]

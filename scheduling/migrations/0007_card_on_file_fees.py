@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0005_derived_link_tokens'),
+        ('scheduling', '0006_customer_accounts_and_credit_bookings'),
     ]
 
     operations = [
