@@ -9,6 +9,7 @@ class ConnectPaymentsConfig(AppConfig):
         from scheduling import ports
 
         from . import tasks  # noqa: F401  (registers the tasks the inbox queues by name)
+        from .account_section import saved_cards_account_section
         from .booking_port import ConnectPayments
         from .services.card_fees import fee_on_booking_transition
         from .webhooks.handlers import register_handlers
@@ -18,3 +19,5 @@ class ConnectPaymentsConfig(AppConfig):
         register_handlers()
         # A no-show or a late cancellation of a booking with a card on file owes its fee.
         ports.register_booking_transition(fee_on_booking_transition)
+        # The customer's account page lists their saved cards (and removes them).
+        ports.register_account_section(saved_cards_account_section)

@@ -21,8 +21,8 @@ from common.link_tokens import link_token_matches
 from connect_payments import gateway
 from connect_payments.card_rules import consent_digest, consent_text
 from connect_payments.gateway import PaymentProviderUnavailable
-from connect_payments.models import CardCustomer, CardSetupStatus, FeeCharge
-from connect_payments.models.cards import FEE_PAY_TOKEN_PURPOSE, SAVED_CARDS_TOKEN_PURPOSE
+from connect_payments.models import CardSetupStatus, FeeCharge
+from connect_payments.models.cards import FEE_PAY_TOKEN_PURPOSE
 from connect_payments.services.card_setup import (
     card_setup_complete,
     card_setup_start,
@@ -173,17 +173,6 @@ def fee_by_token(pk: int, token: object) -> FeeCharge | None:
     ):
         return None
     return fee
-
-
-def card_owner_by_token(pk: int, token: object) -> CardCustomer | None:
-    if not isinstance(token, str) or not token:
-        return None
-    owner = CardCustomer.objects.select_related("customer").filter(pk=pk).first()
-    if owner is None or not link_token_matches(
-        token, SAVED_CARDS_TOKEN_PURPOSE, str(pk), owner.link_secret
-    ):
-        return None
-    return owner
 
 
 FEE_STATUS_MESSAGES = {

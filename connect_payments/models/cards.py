@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from common.link_tokens import link_token
 
-SAVED_CARDS_TOKEN_PURPOSE = "saved-cards"
 FEE_PAY_TOKEN_PURPOSE = "fee-pay"
 
 
@@ -28,16 +27,10 @@ class CardCustomer(models.Model):
         "scheduling.Customer", on_delete=models.PROTECT, related_name="card_customer"
     )
     stripe_customer_id = models.CharField(max_length=64, unique=True)
-    # The saved-cards link's token is derived from this (common/link_tokens.py), never stored.
-    link_secret = models.CharField(max_length=64, default=_new_secret)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.stripe_customer_id
-
-    @property
-    def cards_token(self) -> str:
-        return link_token(SAVED_CARDS_TOKEN_PURPOSE, str(self.pk), self.link_secret)
 
 
 class SavedCard(models.Model):

@@ -11,7 +11,6 @@ urlpatterns = [
     path("manage/<str:reference>/", pages.manage_page, name="manage_booking"),
     path("manage/fee/<int:pk>/", cards.fee_pay_page, name="fee_pay"),
     path("manage/fee/<int:pk>/status/", card_checkout.FeeStatusView.as_view(), name="fee_status"),
-    path("manage/cards/<int:pk>/", cards.saved_cards_page, name="saved_cards"),
     path("widget/days/", api.DaysView.as_view(), name="widget_days"),
     path("widget/theme.css", pages.theme_css, name="widget_theme"),
     path("widget/logo/<str:version>/", pages.logo, name="widget_logo"),
@@ -44,6 +43,7 @@ urlpatterns = [
     path(
         "my/credit-bookings/", account.CreditBookingView.as_view(), name="customer_credit_booking"
     ),
+    path("my/cards/<int:pk>/remove/", cards.account_card_remove, name="customer_saved_card_remove"),
     path("my/passes/", passes.passes_page, name="customer_passes"),
     path("my/passes/<int:offer_id>/buy/", passes.pass_buy, name="customer_pass_buy"),
     path("my/purchases/<int:purchase_id>/", passes.purchase_page, name="customer_purchase"),
