@@ -13,7 +13,11 @@
   /* The consent block of the summary step: the sentence with the amounts, and a checkbox. */
   function consentField(service) {
     var info = termsOf(service);
-    var box = el("input", {type: "checkbox", id: "cr-card-consent", name: "card_consent"});
+    var box = el("input", {type: "checkbox", id: "cr-card-consent", name: "card_consent",
+      onchange: function () {
+        var error = document.getElementById("cr-card-consent-error");
+        if (error && box.checked) { error.hidden = true; error.textContent = ""; }
+      }});
     return el("fieldset", {class: "cr-card-consent"}, [
       el("legend", {text: s("card_title")}),
       el("p", {id: "cr-card-consent-text", text: info.consent_text}),
@@ -51,6 +55,8 @@
   /* The card step: ctx = {booking, service, rows, finish(booking), expired()}. */
   function renderStep(box, ctx) {
     var info = termsOf(ctx.service), booking = ctx.booking;
+    var title = document.getElementById("cr-step-title");
+    if (title) title.textContent = s("card_title"); /* not a payment: nothing is charged */
     var message = el("p", {id: "cr-card-message", class: "cr-error", role: "alert"});
     box.appendChild(C.definitionList(ctx.rows));
     box.appendChild(el("p", {class: "cr-card-terms", id: "cr-card-terms", text: info.consent_text}));

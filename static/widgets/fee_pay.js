@@ -7,7 +7,7 @@
   if (!button || !fee.client_secret) return;
   function refresh() {
     return C.api(fee.status_url, {method: "POST", body: {token: fee.token}}).then(function (result) {
-      if (result.ok && result.data.status === "paid") { status.textContent = result.data.message; button.hidden = true; }
+      if (result.ok && result.data.status === "paid") { status.textContent = result.data.message; button.parentNode.removeChild(button); }
       else if (result.ok) status.textContent = result.data.message;
       else status.textContent = (result.error && result.error.message) || "";
     });
