@@ -9,8 +9,12 @@ order-independent: Stripe delivers more than once, late and out of order, and a 
 runs its handler again.
 
 Each app registers its own handlers in its `AppConfig.ready()` (connect_payments for payments,
-refunds and Connect accounts; billing for its subscriptions and invoices). The registry lives in
-`common`, below every app, so no app imports another's webhook code to take part.
+refunds and Connect accounts; billing for its subscriptions and invoices; memberships for pass
+payments). The registry lives in `common`, below every app, so no app imports another's webhook
+code to take part. Several apps may handle one type (a `payment_intent.succeeded` is a booking's
+or a pass's): each handler answers for its own objects and returns False for the others; the
+event was applied when one of them returns True. All of them run on every delivery, so each must
+be idempotent on its own.
 
 Events of one tenant name its schema: by default in `data.object.metadata.tenant_schema`; a
 family of events that says it otherwise (Connect's `account.*`: the account map) registers a
@@ -45,17 +49,16 @@ class ReceivedEvent:
 Handler = Callable[[ReceivedEvent], bool]
 SchemaResolver = Callable[[Mapping[str, Any]], str]
 
-_handlers: dict[str, Handler] = {}
+_handlers: dict[str, list[Handler]] = {}
 _schema_resolvers: dict[str, SchemaResolver] = {}
 
 
 def register(event_types: Iterable[str], handler: Handler) -> None:
-    """Dispatch these event types to `handler` (one handler per type)."""
+    """Dispatch these event types to `handler` too (registering it twice changes nothing)."""
     for event_type in event_types:
-        existing = _handlers.get(event_type)
-        if existing is not None and existing is not handler:
-            raise ImproperlyConfigured(f"Stripe event {event_type!r} has a handler already.")
-        _handlers[event_type] = handler
+        handlers = _handlers.setdefault(event_type, [])
+        if handler not in handlers:
+            handlers.append(handler)
 
 
 def register_schema_resolver(type_prefix: str, resolver: SchemaResolver) -> None:
@@ -67,7 +70,19 @@ def register_schema_resolver(type_prefix: str, resolver: SchemaResolver) -> None
 
 
 def handler_for(event_type: str) -> Handler | None:
-    return _handlers.get(event_type)
+    """The handler of `event_type` (None: nobody handles it); with several registered, one
+    that runs each in registration order and reports True when any applied the event."""
+    handlers = tuple(_handlers.get(event_type) or ())
+    if not handlers:
+        return None
+    if len(handlers) == 1:
+        return handlers[0]
+
+    def every_handler(event: ReceivedEvent) -> bool:
+        applied = [handler(event) for handler in handlers]
+        return any(applied)
+
+    return every_handler
 
 
 def schema_resolver_for(event_type: str) -> SchemaResolver | None:

@@ -8,7 +8,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from scheduling.signals import booking_changed
 
-        from . import tasks  # noqa: F401  (registers the tasks the emails queue by name)
+        from . import customer_emails, tasks  # noqa: F401  (register the tasks queued by name)
         from .emails import booking_notify_after_commit
 
         def on_booking_changed(

@@ -34,3 +34,12 @@ class InvalidTransition(BookingError):
 class InvalidCustomer(BookingError):
     code = "invalid_customer"
     default_message = "Please check your contact details."
+
+
+class CreditUnavailable(BookingError):
+    """The customer asked to book with a credit and has none usable for this booking (raised by
+    the credits port inside the hold, so the hold is rolled back with it)."""
+
+    code = "credit_unavailable"
+    http_status = 409
+    default_message = "You have no credit left that covers this booking."

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from scheduling.actors import Actor
     from scheduling.cancellation_policy import RefundDecision
-    from scheduling.models import Booking, Service
+    from scheduling.models import Booking, Customer, Service
 
 
 class Payments(Protocol):
@@ -186,6 +187,90 @@ def register_booking_transition(listener: BookingTransitionListener) -> None:
 def booking_transitioned(transition: BookingTransition) -> None:
     for listener in _booking_transition_listeners:
         listener(transition)
+
+
+@dataclass(frozen=True)
+class CreditOffer:
+    """A credit the customer could book with instead of paying (what the widget shows)."""
+
+    label: str  # "10-class pass"
+    remaining: int | None  # None: unlimited
+    expires_at: datetime | None
+
+
+class Credits(Protocol):
+    """Credits of passes and memberships, answered by memberships (memberships/booking_port.py).
+
+    Asked only for a signed-in customer (the account's session proves the email is theirs)
+    or by the team: an email typed into a form never spends anyone's credits.
+    """
+
+    def offer_for(
+        self, *, customer: Customer, service: Service, starts_at: datetime
+    ) -> CreditOffer | None:
+        """The credit a booking of `service` at `starts_at` would take, if any (read only)."""
+
+    def take_for_hold(self, *, booking: Booking, now: datetime) -> None:
+        """Inside the hold's transaction: take one credit for the booking, or raise
+        `scheduling.exceptions.CreditUnavailable` (the hold rolls back with it)."""
+
+
+class NoCredits:
+    """Without a credits app nobody has credits."""
+
+    def offer_for(
+        self, *, customer: Customer, service: Service, starts_at: datetime
+    ) -> CreditOffer | None:
+        return None
+
+    def take_for_hold(self, *, booking: Booking, now: datetime) -> None:
+        from scheduling.exceptions import CreditUnavailable
+
+        raise CreditUnavailable()
+
+
+_credits: Credits = NoCredits()
+
+
+def register_credits(implementation: Credits) -> None:
+    global _credits
+    _credits = implementation
+
+
+def credits() -> Credits:
+    return _credits
+
+
+@dataclass(frozen=True)
+class AccountSection:
+    """One section of the signed-in customer's account page (widgets/views/account.py).
+
+    `template` is rendered with `context` plus `customer`; sections are shown by `order`
+    (bookings 10, credits and passes 20, memberships 30, saved cards 40, receipts 50).
+    """
+
+    key: str
+    title: str
+    template: str
+    context: dict[str, Any]
+    order: int = 100
+
+
+# Apps add sections to the customer's account page without widgets knowing them: memberships
+# (credits, passes, membership status), connect_payments (saved cards). A provider returns None
+# when it has nothing to show for this customer. Called in the business's schema.
+AccountSectionProvider = Callable[["Customer"], "AccountSection | None"]
+_account_sections: list[AccountSectionProvider] = []
+
+
+def register_account_section(provider: AccountSectionProvider) -> None:
+    if provider not in _account_sections:
+        _account_sections.append(provider)
+
+
+def account_sections(customer: Customer) -> list[AccountSection]:
+    sections = [section for provider in _account_sections if (section := provider(customer))]
+    return sorted(sections, key=lambda section: (section.order, section.key))
 
 
 _payments: Payments = NoPayments()

@@ -21,6 +21,7 @@ CUSTOMER_PATH_PREFIXES = (
     "/book/",
     "/api/",
     "/manage/",
+    "/my/",  # the customer's account (widgets/views/account.py)
     "/widget/",
     "/static/",
     "/media/",

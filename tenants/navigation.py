@@ -61,6 +61,14 @@ NAVIGATION: tuple[NavGroup, ...] = (
         ),
     ),
     NavGroup(
+        "Passes and credits",
+        (
+            NavItem("Passes", "/passes/", Permission.MANAGE_CATALOGUE),
+            NavItem("Pass sales", "/passes/sales/", Permission.VIEW_MONEY),
+            NavItem("Customer credits", "/credits/", Permission.MANAGE_BOOKINGS),
+        ),
+    ),
+    NavGroup(
         "Website and widget",
         (
             NavItem("Share your booking page", "/share/", Permission.MANAGE_CATALOGUE),

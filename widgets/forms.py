@@ -103,3 +103,9 @@ class EmbedForm(forms.Form):
             return parse_origins(self.cleaned_data["allowed_origins"].splitlines())
         except InvalidOrigin as error:
             raise forms.ValidationError(str(error), code="invalid_origin")
+
+
+class CustomerSignInForm(forms.Form):
+    """The customer's email, to receive a one-time sign-in link (widgets/views/account.py)."""
+
+    email = forms.EmailField(label=_("Email address"), max_length=254)

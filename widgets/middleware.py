@@ -19,7 +19,7 @@ from connect_payments.gateway import stripe_js_url
 
 from .origins import InvalidOrigin, frame_ancestors
 
-FRAMEABLE_PREFIXES = ("/book/", "/manage/")
+FRAMEABLE_PREFIXES = ("/book/", "/manage/", "/my/")
 
 STRIPE_JS_ORIGIN = "https://js.stripe.com"
 # Stripe's CSP guide: Elements' frames come from js.stripe.com and its subdomains, the 3-D Secure

@@ -6,9 +6,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from connect_payments.services.card_setup import CardRequired, card_required_unsaved
 from scheduling.actors import CUSTOMER
 from scheduling.exceptions import BookingError
-from scheduling.models import Booking, BookingStatus, PaymentMode
+from scheduling.models import PAID_WITH_CREDIT, Booking, BookingStatus, PaymentMode
 from scheduling.services.bookings import booking_confirm
 
 from .contrast import parse_hex_colour
@@ -18,7 +19,8 @@ from .origins import parse_origins
 
 logger = logging.getLogger(__name__)
 
-NO_PAYMENT_MODES = (PaymentMode.FREE, PaymentMode.PAY_AT_VENUE)
+# A booking paid with a credit (scheduling.models.PAID_WITH_CREDIT) has nothing to pay either.
+NO_PAYMENT_MODES = (PaymentMode.FREE, PaymentMode.PAY_AT_VENUE, PAID_WITH_CREDIT)
 
 
 class HoldExpired(BookingError):
@@ -76,6 +78,8 @@ def booking_confirm_without_payment(*, booking: Booking) -> Booking:
         booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now()
     ):
         raise HoldExpired()
+    if card_required_unsaved(booking):
+        raise CardRequired()  # confirmed by saving the card (widgets/card_checkout.py)
     confirmed = booking_confirm(booking=booking, actor=CUSTOMER, reason="Confirmed by the customer")
     logger.info("widget.booking.confirmed", extra={"reference": booking.reference})
     return confirmed

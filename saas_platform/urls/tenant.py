@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("connect_payments.urls.tenant")),
     path("", include("widgets.urls.tenant")),
     path("", include("waitlists.urls")),
+    path("", include("memberships.urls")),
     path("", include("billing.urls")),
     path("team/", tenant_views.team, name="team"),
     path("invite/<str:token>/", tenant_views.invitation_accept, name="invitation_accept"),

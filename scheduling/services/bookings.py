@@ -36,6 +36,7 @@ from scheduling.locking import (
 )
 from scheduling.models import (
     ACTIVE_STATUSES,
+    PAID_WITH_CREDIT,
     Booking,
     BookingEvent,
     BookingSource,
@@ -154,11 +155,15 @@ def booking_hold(
     now: datetime | None = None,
     actor: Actor = CUSTOMER,
     team_booking: bool = False,
+    use_credit: bool = False,
 ) -> Booking:
     """Reserve a slot while the customer pays (or confirm at once for staff bookings).
 
     A team booking (a walk-in, a phoned-in customer) ignores the online booking window, minimum
     notice and maximum advance, which exist to protect the team from customers; never the past.
+    `use_credit`: pay with a credit of a pass or membership (the credits port takes it inside
+    this transaction; without one, CreditUnavailable and nothing is held). Only for a signed-in
+    customer or the team: the caller decides that.
     """
     now = now or timezone.now()
     if service.capacity > 1:
@@ -211,7 +216,7 @@ def booking_hold(
                 hold_expires_at=now + timedelta(minutes=hold_minutes),
                 price_minor=service.price_minor,
                 currency=_tenant_currency(),
-                payment_mode=service.payment_mode,
+                payment_mode=PAID_WITH_CREDIT if use_credit else service.payment_mode,
                 policy_snapshot=service.cancellation_policy,
                 source=source,
                 embedded_on=embedded_on,
@@ -219,6 +224,8 @@ def booking_hold(
             )
             _record(booking, actor=actor, action="creneau.booking.held", from_status="",
                     to_status=BookingStatus.HELD)  # fmt: skip
+            if use_credit:
+                ports.credits().take_for_hold(booking=booking, now=now)
     except IntegrityError as error:
         if is_exclusion_violation(error):
             raise SlotTaken()
@@ -279,8 +286,10 @@ def booking_take_seat(
     notes: str = "",
     now: datetime | None = None,
     actor: Actor = CUSTOMER,
+    use_credit: bool = False,
 ) -> Booking:
-    """A seat in a group session: the occurrence row is locked while seats are counted."""
+    """A seat in a group session: the occurrence row is locked while seats are counted.
+    `use_credit` as for `booking_hold`."""
     now = now or timezone.now()
     service = occurrence.service
     if occurrence.starts_at < now + timedelta(minutes=service.minimum_notice_minutes):
@@ -300,7 +309,7 @@ def booking_take_seat(
             hold_expires_at=now + timedelta(minutes=scheduling_settings().hold_minutes),
             price_minor=service.price_minor,
             currency=_tenant_currency(),
-            payment_mode=service.payment_mode,
+            payment_mode=PAID_WITH_CREDIT if use_credit else service.payment_mode,
             policy_snapshot=service.cancellation_policy,
             source=source,
             embedded_on=embedded_on,
@@ -308,6 +317,8 @@ def booking_take_seat(
         )
         _record(booking, actor=actor, action="creneau.booking.held", from_status="",
                 to_status=BookingStatus.HELD, data={"occurrence": locked.pk})  # fmt: skip
+        if use_credit:
+            ports.credits().take_for_hold(booking=booking, now=now)
     return booking
 
 

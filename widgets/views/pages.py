@@ -12,6 +12,7 @@ from scheduling.models import Service
 from scheduling.tokens import booking_by_token
 from waitlists.selectors import waitlist_enabled
 
+from ..card_checkout import card_page_config
 from ..contrast import text_colour_on
 from ..models import Branding
 from ..page_context import (
@@ -31,7 +32,7 @@ def book_page(request: HttpRequest, service_id: int | None = None) -> HttpRespon
     language = widget_language(request, branding)
     with translation.override(language):
         context = customer_page_context(request, branding, language)
-        services = Service.objects.filter(is_active=True).only("pk", "cancellation_policy")
+        services = Service.objects.filter(is_active=True)
         if service_id is not None and not any(s.pk == service_id for s in services):
             raise Http404("No such service.")
         context["base_config"].update(
@@ -57,6 +58,8 @@ def book_page(request: HttpRequest, service_id: int | None = None) -> HttpRespon
                     "reference": request.GET.get("reference", "")[:16],
                     "token": request.GET.get("token", "")[:64],
                 },
+                # Cards on file: each service's fees and consent text (widgets/card_checkout.py).
+                **card_page_config(services, language),
             }
         )
         return render_customer_page(request, "widgets/book.html", context)

@@ -1,0 +1,1 @@
+"""Reads of memberships, one module per sub-domain (credits.py, passes.py)."""
