@@ -9,6 +9,9 @@ class WaitlistsConfig(AppConfig):
         from scheduling import ports
 
         from . import tasks  # noqa: F401  (registers the tasks the outbox hands by name)
+        from .payment import register_saved_card_charger
+        from .saved_cards import ConnectSavedCards
         from .services.offers import place_on_booking_transition
 
         ports.register_booking_transition(place_on_booking_transition)
+        register_saved_card_charger(ConnectSavedCards())

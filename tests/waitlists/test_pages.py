@@ -96,17 +96,16 @@ def test_staff_without_the_customer_list_cannot_open_or_change_the_waitlist(
     assert desk.get("/waitlists/settings/").status_code == 403  # the managers' page
 
 
-def test_the_owner_sets_the_offer_time_and_automatic_mode_needs_saved_cards(
-    yoga, tenant_alpha, owner_alpha
-):
+def test_the_owner_sets_the_offer_time_and_the_mode(yoga, tenant_alpha, owner_alpha):
     owner = member_client(tenant_alpha, owner_alpha, verified=True)
     form = {"is_enabled": "on", "offer_minutes": "45", "offers_at_once": "1", "mode": "offer"}
     saved = owner.post("/waitlists/settings/", form)
     assert saved.status_code == 302
     in_schema(tenant_alpha)
     assert WaitlistSettings.objects.get().offer_minutes == 45
-    automatic = owner.post("/waitlists/settings/", {**form, "mode": "automatic"})
-    assert automatic.status_code == 400 and "needs cards on file" in automatic.content.decode()
+    assert owner.post("/waitlists/settings/", {**form, "mode": "automatic"}).status_code == 302
+    in_schema(tenant_alpha)
+    assert WaitlistSettings.objects.get().mode == "automatic"
     bad = owner.post("/waitlists/settings/", {"offer_minutes": "0", "offers_at_once": "1",
                                               "mode": "offer"})  # fmt: skip
     assert bad.status_code == 400
