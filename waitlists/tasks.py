@@ -48,6 +48,13 @@ def send_offer_email(self, offer_id: int) -> str:
         raise self.retry(exc=error, countdown=EMAIL_RETRY_BASE_SECONDS * 2**self.request.retries)
 
 
+@shared_task(name="waitlists.tasks.open_places_for_new_hours", **DURABLE_TASK)
+def open_places_for_new_hours(staff_id: int) -> int:
+    from .services.hours import places_for_new_hours
+
+    return places_for_new_hours(staff_id=staff_id)
+
+
 @shared_task(name=AUTOMATIC_TASK, **DURABLE_TASK)
 def book_automatically(offer_id: int) -> str:
     from .services.automatic import offer_book_automatically

@@ -313,3 +313,41 @@ def test_a_place_whose_process_died_after_commit_is_opened_from_the_outbox(
     with django_capture_on_commit_callbacks(execute=True):
         assert outbox_sweep(now=timezone.now() + span(minutes=5)) >= 1
     assert WaitlistOffer.objects.get().entry == first
+
+
+def test_hours_added_on_a_waited_for_day_are_offered_to_the_request_that_fits(
+    alpha, alpha_account, django_capture_on_commit_callbacks
+):
+    """Ada and Ben work Monday to Saturday; someone waits for Sunday 9 June with Ada, between
+    10:00 and 12:00. Ada adds Sunday 10:00–12:00 to her week: the first start is offered."""
+    from datetime import time
+
+    from scheduling.services.catalogue import working_hours_replace
+    from tests.scheduling.conftest import build_catalogue, paris
+
+    catalogue = build_catalogue()
+    service = catalogue["service"]
+    service.payment_mode = "pay_at_venue"
+    service.save(update_fields=["payment_mode"])
+    sunday = paris(2030, 6, 9, 10).date()
+    other_person = join(service, 1, day=sunday, staff=catalogue["ben"])
+    fits = join(service, 2, day=sunday, staff=catalogue["ada"], window_start=time(10),
+                window_end=time(12))  # fmt: skip
+    week = [(day, time(9), time(18)) for day in range(6)] + [(6, time(10), time(12))]
+    with django_capture_on_commit_callbacks(execute=True):
+        working_hours_replace(staff=catalogue["ada"], intervals=week)
+
+    offer = WaitlistOffer.objects.get()
+    assert offer.entry == fits and offer.place.starts_at == paris(2030, 6, 9, 10)
+    assert WaitlistEntry.objects.get(pk=other_person.pk).status == EntryStatus.WAITING
+    client = client_for(alpha_account.tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client.post(f"/book/waitlist/offer/{offer.pk}/",
+                               {"token": offer.token, "action": "accept"})  # fmt: skip
+    assert accepted.status_code == 302
+    made = Booking.objects.get(customer__email="wait2@example.test")
+    assert made.status == BookingStatus.CONFIRMED and made.staff == catalogue["ada"]
+    # The same week saved again adds nothing new: no second offer of that time.
+    with django_capture_on_commit_callbacks(execute=True):
+        working_hours_replace(staff=catalogue["ada"], intervals=week)
+    assert WaitlistOffer.objects.count() == 1
