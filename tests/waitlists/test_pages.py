@@ -215,3 +215,30 @@ def test_the_customer_forms_post_from_a_no_referrer_page(yoga, tenant_alpha):
     entry = WaitlistEntry.objects.get()
     left = client.post(f"/book/waitlist/leave/{entry.pk}/", {"token": entry.token})
     assert left.status_code == 200
+
+
+def test_joining_is_rate_limited_like_holds(yoga, tenant_alpha, settings):
+    """Each join writes a row and can lead to emails: the booking API's `hold` limit applies,
+    per business and client address; the fourth join in the hour is refused and not stored."""
+    from tests.scheduling.test_throttling import clear_throttle_counters
+
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"hold": "3/hour", "token": "4/hour", "browse": "5/minute"},
+    }
+    clear_throttle_counters()
+    try:
+        fill(yoga["session"])
+        client = client_for(tenant_alpha)
+        url = f"/book/waitlist/{yoga['service'].pk}/"
+        for n in range(3):
+            form = {"occurrence": yoga["session"].pk, "name": f"N {n}", "email": f"n{n}@x.test"}
+            assert client.post(url, form).status_code == 200
+        refused = client.post(url, {"occurrence": yoga["session"].pk, "name": "Four",
+                                    "email": "four@x.test"})  # fmt: skip
+        assert refused.status_code == 429 and refused["Retry-After"]
+        assert "Too many requests" in refused.content.decode()
+        in_schema(tenant_alpha)
+        assert WaitlistEntry.objects.count() == 3
+    finally:
+        clear_throttle_counters()

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from scheduling.api.throttling import PublicApiThrottle
 from scheduling.models import Service
 from waitlists.exceptions import WaitlistError
 from waitlists.forms import JoinForm
@@ -52,6 +53,26 @@ def _context(request: HttpRequest, page: str) -> dict:
     return context
 
 
+class _Scope:
+    """What `PublicApiThrottle` reads of a view: the scope whose rate applies."""
+
+    def __init__(self, scope: str) -> None:
+        self.throttle_scope = scope
+
+
+def _throttled(request: HttpRequest, context: dict, scope: str) -> HttpResponse | None:
+    """The booking API's rate limits, per business and client address: joining counts as a
+    hold (it writes a row and leads to emails), acting on an offer or entry as a token lookup."""
+    throttle = PublicApiThrottle()
+    if throttle.allow_request(request, _Scope(scope)):
+        return None
+    response = render_customer_page(request, "widgets/waitlist_throttled.html", context, status=429)
+    wait = throttle.wait()
+    if wait:
+        response["Retry-After"] = str(int(wait))
+    return response
+
+
 def _manage_url(booking) -> str:
     path = reverse("manage_booking", args=[booking.reference])
     return f"{path}?{urlencode({'token': booking.manage_token})}"
@@ -75,6 +96,8 @@ def join_page(request: HttpRequest, service_id: int) -> HttpResponse:
         initial["occurrence"] = int(request.GET["occurrence"])
     form = JoinForm(data, initial=initial, service=service, sessions=sessions, zone=zone)
     context.update({"service": service, "form": form, "sessions": sessions})
+    if request.method == "POST" and (refused := _throttled(request, context, "hold")):
+        return refused
     if request.method == "POST" and form.is_valid():
         cleaned = form.cleaned_data
         try:
@@ -115,6 +138,8 @@ def offer_page(request: HttpRequest, offer_id: int) -> HttpResponse:
         context["state"] = "not_found"
         return render_customer_page(request, "widgets/waitlist_offer.html", context, status=404)
     context.update({"offer": offer, "token": token, "place": offer.place})
+    if request.method == "POST" and (refused := _throttled(request, context, "token")):
+        return refused
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "decline":
@@ -185,6 +210,8 @@ def leave_page(request: HttpRequest, entry_id: int) -> HttpResponse:
     if entry is None:
         context["not_found"] = True
         return render_customer_page(request, "widgets/waitlist_leave.html", context, status=404)
+    if request.method == "POST" and (refused := _throttled(request, context, "token")):
+        return refused
     if request.method == "POST":
         entry = entry_leave(entry=entry)
     context.update({"entry": entry, "token": token,
