@@ -351,3 +351,24 @@ def test_hours_added_on_a_waited_for_day_are_offered_to_the_request_that_fits(
     with django_capture_on_commit_callbacks(execute=True):
         working_hours_replace(staff=catalogue["ada"], intervals=week)
     assert WaitlistOffer.objects.count() == 1
+
+
+def test_a_place_taken_and_not_paid_in_time_goes_to_the_next_and_the_taker_waits_at_the_end(
+    yoga, alpha_account, django_capture_on_commit_callbacks
+):
+    from scheduling.services.bookings import booking_expire_due_holds
+    from waitlists.services.offers import offer_accept
+
+    seats = fill(yoga["session"])
+    first = join(yoga["service"], 1, occurrence=yoga["session"])
+    second = join(yoga["service"], 2, occurrence=yoga["session"])
+    cancel(seats[0], django_capture_on_commit_callbacks)
+    held = offer_accept(offer=WaitlistOffer.objects.get(entry=first)).booking
+    assert held is not None and held.status == BookingStatus.HELD
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_expire_due_holds(now=held.hold_expires_at + timedelta(seconds=1))
+    assert WaitlistOffer.objects.get(entry=second).status == OfferStatus.PENDING
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == EntryStatus.WAITING and first.booking is None
+    assert first.position > second.position

@@ -242,3 +242,26 @@ def test_joining_is_rate_limited_like_holds(yoga, tenant_alpha, settings):
         assert WaitlistEntry.objects.count() == 3
     finally:
         clear_throttle_counters()
+
+
+def test_the_booking_page_links_to_the_waitlist_unless_the_business_turned_it_off(
+    yoga, tenant_alpha
+):
+    import json
+
+    def page_config() -> dict:
+        text = client_for(tenant_alpha).get(f"/book/{yoga['service'].pk}/").content.decode()
+        start = text.index('<script id="cr-config" type="application/json">')
+        start = text.index(">", start) + 1
+        return json.loads(text[start : text.index("</script>", start)])
+
+    assert page_config()["waitlist"] == "/book/waitlist/"
+    in_schema(tenant_alpha)
+    WaitlistSettings.objects.update_or_create(pk=1, defaults={"is_enabled": False})
+    assert page_config()["waitlist"] == ""
+    in_schema(tenant_alpha)
+    closed = client_for(tenant_alpha).post(f"/book/waitlist/{yoga['service'].pk}/",
+                                           {"name": "Late", "email": "late@x.test"})  # fmt: skip
+    assert "does not take waitlist requests" in closed.content.decode()
+    in_schema(tenant_alpha)
+    assert not WaitlistEntry.objects.exists()

@@ -20,7 +20,7 @@ from ..selectors import business_zone, waitlist_settings
 logger = logging.getLogger(__name__)
 
 
-def _next_position() -> int:
+def next_position() -> int:
     """The end of the line. Positions are spaced so the team can reorder by swapping."""
     last = WaitlistEntry.objects.aggregate(last=Max("position"))["last"] or 0
     return last + 1024
@@ -90,7 +90,7 @@ def entry_join(
                 window_end=window_end,
                 name=name,
                 email=email,
-                position=_next_position(),
+                position=next_position(),
                 created_at=now,
             )
     except IntegrityError:  # the same person joined concurrently (a double submit)

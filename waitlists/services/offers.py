@@ -110,6 +110,16 @@ def _someone_waits(freed: Freed) -> bool:
     return waiting.filter(day=day, occurrence__isnull=True).exists()
 
 
+def _back_of_the_line(*, booking_id: int) -> None:
+    """Someone took a place and did not pay before the hold ran out (or gave it up): they are
+    waiting again, at the end of the line, so the place is not offered back to them at once."""
+    from .entries import next_position
+
+    WaitlistEntry.objects.filter(booking_id=booking_id, status=EntryStatus.BOOKED).update(
+        status=EntryStatus.WAITING, booking=None, position=next_position()
+    )
+
+
 def place_on_booking_transition(transition: ports.BookingTransition) -> None:
     """The listener of `scheduling.ports.register_booking_transition` (inside the transition's
     transaction): an outbox row when the change freed something someone waits for."""
@@ -118,6 +128,8 @@ def place_on_booking_transition(transition: ports.BookingTransition) -> None:
         or transition.action == RESCHEDULED
     ):
         return
+    if transition.from_status == BookingStatus.HELD and transition.to_status in FREEING_STATUSES:
+        _back_of_the_line(booking_id=transition.booking_id)
     event = (
         BookingEvent.objects.filter(booking_id=transition.booking_id, action=transition.action)
         .order_by("-pk")
