@@ -112,10 +112,12 @@ def test_a_customer_joins_a_full_class_and_the_offer_link_books_and_pays(
     [link] = offer_links()  # the email's link, on the test server's port
     page.goto(live_site["alpha"] + link)
     page.wait_for_selector("#cr-offer-accept")
+    screenshot(page, "waitlist-offer")
     page.click("#cr-offer-accept")
     pay = page.locator("#cr-pay")
     page.wait_for_function("() => !document.getElementById('cr-pay').disabled")  # element ready
     assert pay.inner_text() == "Pay €20.00"
+    screenshot(page, "waitlist-pay")
     fill_card(page, "4242 4242 4242 4242")
     pay.click()
     page.wait_for_url("**/manage/**")  # confirmed by the server, then the booking's page
