@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from common.link_tokens import link_token_matches
@@ -29,6 +29,12 @@ JOIN_PAGE_SESSIONS = 60  # full sessions listed on the join page
 def waitlist_settings() -> WaitlistSettings:
     row, _ = WaitlistSettings.objects.get_or_create(pk=1)
     return row
+
+
+def next_position() -> int:
+    """The end of the line. Positions are spaced so the team can reorder by swapping."""
+    last = WaitlistEntry.objects.aggregate(last=Max("position"))["last"] or 0
+    return last + 1024
 
 
 def waitlist_enabled() -> bool:
@@ -178,3 +184,8 @@ def waitlist_figures(*, start: datetime, end: datetime) -> WaitlistFigures:
         accepted=counted["accepted"],
         conversions=counted["conversions"],
     )
+
+
+def figures_between(start: datetime, end: datetime) -> WaitlistFigures:
+    """`waitlist_figures` for a [start, end) pair (the dashboard's period instants)."""
+    return waitlist_figures(start=start, end=end)

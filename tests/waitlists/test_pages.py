@@ -265,3 +265,29 @@ def test_the_booking_page_links_to_the_waitlist_unless_the_business_turned_it_of
     assert "does not take waitlist requests" in closed.content.decode()
     in_schema(tenant_alpha)
     assert not WaitlistEntry.objects.exists()
+
+
+def test_the_dashboard_shows_waitlist_offers_and_conversion(
+    yoga, line, tenant_alpha, owner_alpha, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from waitlists.services.offers import offer_accept
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel(booking=yoga["session"].bookings.first(), actor=CUSTOMER,
+                       by_business=False)  # fmt: skip
+    yoga["service"].payment_mode = "pay_at_venue"
+    yoga["service"].save(update_fields=["payment_mode"])
+    offer_accept(offer=WaitlistOffer.objects.get())
+    today = timezone.now().astimezone(yoga["session"].starts_at.tzinfo).date().isoformat()
+    owner = member_client(tenant_alpha, owner_alpha, verified=True)
+    response = owner.get("/", {"period": "custom", "from": today, "to": today})
+    assert response.status_code == 200
+    figures = {item["label"]: item for item in response.context["dashboard"]["figures"]}
+    assert figures["Waitlist offers"]["value"] == "1"
+    assert figures["Waitlist conversion"]["value"] == "100.0 %"
+    desk = member_client(tenant_alpha, make_member(tenant_alpha, "staff"))
+    in_schema(tenant_alpha)
+    staff_figures = desk.get("/").context["dashboard"]["figures"]
+    assert "Waitlist offers" not in {item["label"] for item in staff_figures}

@@ -8,22 +8,16 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from scheduling.models import ACTIVE_STATUSES, Booking, Occurrence, Service, StaffMember
 
 from ..exceptions import InvalidRequest, WaitlistClosed
 from ..models import OPEN_ENTRY_STATUSES, EntryStatus, WaitlistEntry
-from ..selectors import business_zone, waitlist_settings
+from ..selectors import business_zone, next_position, waitlist_settings
 
 logger = logging.getLogger(__name__)
-
-
-def next_position() -> int:
-    """The end of the line. Positions are spaced so the team can reorder by swapping."""
-    last = WaitlistEntry.objects.aggregate(last=Max("position"))["last"] or 0
-    return last + 1024
 
 
 def _check_person(name: str, email: str) -> tuple[str, str]:

@@ -59,7 +59,7 @@ from ..models import (
     WaitlistOffer,
     WaitlistSettings,
 )
-from ..selectors import business_zone, waitlist_settings
+from ..selectors import business_zone, next_position, waitlist_settings
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +113,6 @@ def _someone_waits(freed: Freed) -> bool:
 def _back_of_the_line(*, booking_id: int) -> None:
     """Someone took a place and did not pay before the hold ran out (or gave it up): they are
     waiting again, at the end of the line, so the place is not offered back to them at once."""
-    from .entries import next_position
-
     WaitlistEntry.objects.filter(booking_id=booking_id, status=EntryStatus.BOOKED).update(
         status=EntryStatus.WAITING, booking=None, position=next_position()
     )
