@@ -88,6 +88,8 @@ _WORDING = {
         "late": "You authorise {business} to charge up to {late} to this card if you cancel "
         "less than {hours} before the start.",
         "nothing_now": "Nothing is charged now.",
+        "late_now": "Cancelling now costs {amount}: the late-cancellation fee you agreed to is "
+        "charged to your card.",
         "hour": "{n} hour",
         "hours": "{n} hours",
     },
@@ -101,6 +103,8 @@ _WORDING = {
         "late": "Vous autorisez {business} à débiter jusqu’à {late} sur cette carte si vous "
         "annulez moins de {hours} avant le début.",
         "nothing_now": "Rien n’est débité maintenant.",
+        "late_now": "Annuler maintenant coûte {amount} : les frais d’annulation tardive que "
+        "vous avez acceptés sont débités sur votre carte.",
         "hour": "{n}\u00a0heure",
         "hours": "{n}\u00a0heures",
     },
@@ -134,6 +138,15 @@ def consent_text(*, business: str, terms: FeeTerms, language: str = "en") -> str
         hours=hours_text,
     )
     return f"{sentence} {words['nothing_now']}"
+
+
+def late_fee_notice(*, amount_minor: int, currency: str, language: str = "en") -> str:
+    """What the manage page says before a late cancellation that will be charged."""
+    words = _WORDING.get(language.split("-")[0].lower(), _WORDING["en"])
+    locale = "fr" if words is _WORDING["fr"] else "en"
+    return words["late_now"].format(
+        amount=format_money(Money(amount_minor, currency), locale=locale)
+    )
 
 
 def consent_digest(text: str) -> str:

@@ -4,7 +4,7 @@ in every tenant); the reminder email itself (queued through the outbox, once per
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
@@ -25,6 +25,7 @@ from tenants.services import tenant_url
 
 from .models import CreditGrant
 from .services.credits import credits_expire_due, credits_expiry_reminders_due
+from .services.passes import passes_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,18 @@ def expire_credits_in_every_tenant(now: str | None = None) -> dict[str, dict[str
             done[tenant.schema_name] = counts
             logger.info("credits.expiry_sweep", extra={"tenant": tenant.schema_name, **counts})
     return done
+
+
+@shared_task(name="memberships.tasks.reconcile_passes_in_every_tenant", base=OncePerPeriodTask)
+def reconcile_passes_in_every_tenant() -> dict[str, list[str]]:
+    """Pass purchases left pending by a missed webhook, pending pass refunds (last 3 days)."""
+    since = timezone.now() - timedelta(days=3)
+    fixed: dict[str, list[str]] = {}
+    for tenant in each_tenant():
+        lines = passes_reconcile(since=since)
+        if lines:
+            fixed[tenant.schema_name] = lines
+    return fixed
 
 
 @shared_task(name=EXPIRY_REMINDER_TASK, **DURABLE_TASK)

@@ -262,7 +262,7 @@ def credits() -> Credits:
 class AccountSection:
     """One section of the signed-in customer's account page (widgets/views/account.py).
 
-    `template` is rendered with `context` plus `customer`; sections are shown by `order`
+    `template` is rendered with `customer` and `data` (= `context`); sections are shown by `order`
     (bookings 10, credits and passes 20, memberships 30, saved cards 40, receipts 50).
     """
 

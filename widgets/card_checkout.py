@@ -19,10 +19,11 @@ from rest_framework.response import Response
 
 from common.link_tokens import link_token_matches
 from connect_payments import gateway
-from connect_payments.card_rules import consent_digest, consent_text
+from connect_payments.card_rules import consent_digest, consent_text, late_fee_notice
 from connect_payments.gateway import PaymentProviderUnavailable
 from connect_payments.models import CardSetupStatus, FeeCharge
 from connect_payments.models.cards import FEE_PAY_TOKEN_PURPOSE
+from connect_payments.services.card_fees import fee_sync, late_fee_if_cancelled_now
 from connect_payments.services.card_setup import (
     card_setup_complete,
     card_setup_start,
@@ -78,6 +79,14 @@ def card_terms_by_service(services: Iterable[Service], language: str) -> dict[st
             "consent_digest": consent_digest(text),
         }
     return found
+
+
+def late_fee_text_now(booking: Booking, language: str) -> str:
+    """The manage page's warning before a cancellation that would be charged ("" if none)."""
+    amount = late_fee_if_cancelled_now(booking=booking)
+    if not amount:
+        return ""
+    return late_fee_notice(amount_minor=amount, currency=booking.currency, language=language)
 
 
 def card_page_config(services: Iterable[Service], language: str) -> dict:
@@ -189,8 +198,6 @@ class FeeStatusView(PublicApiView):
 
     @extend_schema(exclude=True)
     def post(self, request: Request, pk: int) -> Response:
-        from connect_payments.services.card_fees import fee_sync
-
         fee = fee_by_token(pk, _data(request).get("token"))
         if fee is None:
             raise ApiError(code="not_found", http_status=404,

@@ -99,6 +99,19 @@ def fee_on_booking_transition(transition: ports.BookingTransition) -> None:
     fee_reserve(booking=booking, setup=setup, kind=kind, amount_minor=amount)
 
 
+def late_fee_if_cancelled_now(*, booking: Booking, now: datetime | None = None) -> int:
+    """The fee the customer would owe by cancelling now (0: none), for the manage page."""
+    setup = CardSetup.objects.filter(booking=booking, status=CardSetupStatus.SAVED).first()
+    if setup is None or booking.status != BookingStatus.CONFIRMED:
+        return 0
+    late = cancellation_is_late(
+        starts_at=booking.starts_at,
+        cancelled_at=now or timezone.now(),
+        window_hours=setup.late_window_hours,
+    )
+    return setup.late_cancel_fee_minor if late else 0
+
+
 def fee_reserve(
     *, booking: Booking, setup: CardSetup, kind: str, amount_minor: int
 ) -> FeeCharge | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import stripe
@@ -379,3 +379,25 @@ def _refund_failed(*, refund: PassRefund, message: str) -> None:
             credit_adjust(customer=purchase.customer, grant=purchase.grant,
                           delta=refund.credits_removed, actor=SYSTEM,
                           reason=f"Refund {refund.pk} failed: credits given back")  # fmt: skip
+
+
+def passes_reconcile(*, since: datetime) -> list[str]:
+    """Repair what a missed webhook left behind: re-read the PaymentIntents of purchases still
+    pending since `since`, and send again the refunds Stripe did not answer. Idempotent."""
+    lines = []
+    pending = PassPurchase.objects.filter(
+        status=PassPurchaseStatus.PENDING, payment_intent_id__isnull=False, created_at__gte=since
+    )
+    for purchase in pending:
+        try:
+            synced = pass_purchase_sync(purchase=purchase)
+        except stripe.StripeError:
+            logger.warning("pass.reconcile_failed", extra={"purchase": purchase.pk})
+            continue
+        if synced.status != PassPurchaseStatus.PENDING:
+            lines.append(f"pass purchase {purchase.pk}: {synced.status}")
+    for refund in PassRefund.objects.filter(status=PassRefundStatus.PENDING):
+        done = pass_refund_execute(refund=refund)
+        if done.status != PassRefundStatus.PENDING:
+            lines.append(f"pass refund {refund.pk}: {done.status}")
+    return lines

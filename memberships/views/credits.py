@@ -79,13 +79,13 @@ def customer_credits(request: MemberRequest, pk: int) -> HttpResponse:
 def customer_credit_booking(request: MemberRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     form = CreditBookingForm(request.POST, sessions=_sessions())
-    if not form.is_valid():
+    with timezone.override(zone_of(request)):  # the typed time is the business's wall time
+        valid = form.is_valid()
+    if not valid:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("customer_credits", pk=pk)
     data = form.cleaned_data
     starts_at = data.get("starts_at")
-    if starts_at is not None and timezone.is_naive(starts_at):
-        starts_at = starts_at.replace(tzinfo=zone_of(request))
     try:
         booking = booking_with_credit(
             service=data["service"], customer=customer, actor=actor_of(request),

@@ -304,6 +304,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "memberships.tasks.expire_credits_in_every_tenant",
         "schedule": 900.0,
     },
+    # Pass payments a missed webhook left pending, pass refunds Stripe did not answer.
+    "reconcile-passes": {
+        "task": "memberships.tasks.reconcile_passes_in_every_tenant",
+        "schedule": 900.0,
+    },
     # Platform subscriptions repaired from Stripe (billing/reconcile.py), nightly.
     "reconcile-billing": {"task": "billing.reconcile", "schedule": 86400.0},
 }

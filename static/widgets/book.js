@@ -370,6 +370,10 @@
       if (!submit.disabled) placeBooking(submit);
     });
     box.appendChild(form);
+    /* A signed-in customer's credit instead of paying (static/widgets/credits.js). */
+    if (window.CreneauCredits) window.CreneauCredits.offer({form: form, service: state.service,
+      slot: state.slot, staffId: state.staffId, source: config.embed.mode ? "widget" : "page",
+      done: finish});
   }
 
   function placeBooking(submit) {

@@ -79,6 +79,13 @@ def test_no_show_fee_is_charged_once_even_if_staff_click_twice(
     assert f"/payments/fees/{fee.pk}/" in manager_page
 
 
+def late_fee_text(api, created) -> str:
+    response = api.get(f"/widget/bookings/{created['reference']}/",
+                       {"token": created["manage_token"]})  # fmt: skip
+    assert response.status_code == 200
+    return response.json()["late_fee_text_now"]
+
+
 def cancel(api, created):
     return post_json(api, f"/api/v1/bookings/{created['reference']}/cancel/",
                      {"token": created["manage_token"], "reason": "Cannot come"})  # fmt: skip
@@ -88,6 +95,11 @@ def test_late_cancellation_is_charged(service, api, sdk, stripe_base_url, tenant
                                       django_capture_on_commit_callbacks):  # fmt: skip
     created = book_with_card(api, sdk, stripe_base_url, service)
     move_start(tenant_alpha, created["reference"], timezone.now() + timedelta(hours=3))
+    # The manage page warns before the customer confirms.
+    assert late_fee_text(api, created) == (
+        "Cancelling now costs €22.50: the late-cancellation fee you agreed to is charged to "
+        "your card."
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         assert cancel(api, created).status_code == 200
@@ -104,6 +116,7 @@ def test_early_cancellation_is_not_charged(service, api, sdk, stripe_base_url, t
                                            django_capture_on_commit_callbacks):  # fmt: skip
     created = book_with_card(api, sdk, stripe_base_url, service)
     move_start(tenant_alpha, created["reference"], timezone.now() + timedelta(hours=25))
+    assert late_fee_text(api, created) == ""
 
     with django_capture_on_commit_callbacks(execute=True):
         assert cancel(api, created).status_code == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from memberships.exceptions import PassNotAvailable
 from memberships.models import CreditEntry, CreditGrant, PassPurchase, PassRefundMode
@@ -199,3 +200,50 @@ def test_a_declined_card_grants_nothing(offer, customer, sdk):
     purchase = pass_purchase_sync(purchase=purchase)
     assert purchase.status == "pending" and purchase.grant_id is None
     assert CreditGrant.objects.count() == 0
+
+
+def test_reconciliation_grants_what_a_missed_webhook_left_pending(offer, customer, sdk):
+    purchase = buy(offer, customer, sdk)  # paid in Stripe; no webhook, no return page
+    assert PassPurchase.objects.get(pk=purchase.pk).status == "pending"
+    from memberships.services.passes import passes_reconcile
+
+    assert passes_reconcile(since=timezone.now() - timedelta(days=1)) == [
+        f"pass purchase {purchase.pk}: paid"
+    ]
+    assert passes_reconcile(since=timezone.now() - timedelta(days=1)) == []
+    assert CreditGrant.objects.get().remaining == 10
+
+
+def test_a_pending_refund_is_sent_again_by_the_reconciliation(
+    offer, customer, sdk, stripe_base_url
+):
+    from memberships.services.passes import passes_reconcile
+    from stripe_local.testing import local
+
+    purchase = pass_purchase_sync(purchase=buy(offer, customer, sdk))
+    local(stripe_base_url, "/_local/fail_next", {"path": "/v1/refunds", "status": 500})
+    refund = pass_refund(purchase=purchase, actor=MANAGER)
+    assert refund.status == "pending" and refund.error
+    assert CreditGrant.objects.get(pk=purchase.grant_id).remaining == 0  # removed meanwhile
+    assert passes_reconcile(since=timezone.now() - timedelta(days=1)) == [
+        f"pass refund {refund.pk}: succeeded"
+    ]
+    purchase.refresh_from_db()
+    assert purchase.refunded_minor == 40000
+
+
+def test_the_purchase_page_is_the_buyers_only(offer, customer, sdk, tenant_alpha):
+    from django.test import Client
+
+    from scheduling.services.customer_sign_in import customer_sign_in_request, sign_in_token_of
+    from scheduling.services.customers import customer_upsert
+    from tests.factories import host_of
+
+    purchase = pass_purchase_start(offer=offer, customer=customer)
+    other = customer_upsert(name="Other", email="other@example.test")
+    token = sign_in_token_of(customer_sign_in_request(email=other.email))
+    client = Client(HTTP_HOST=host_of(tenant_alpha))
+    client.post(f"/my/sign-in/{token}/")
+    in_schema(tenant_alpha)
+    assert client.get(f"/my/purchases/{purchase.pk}/").status_code == 404
+    in_schema(tenant_alpha)

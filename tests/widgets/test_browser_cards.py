@@ -149,3 +149,44 @@ def test_card_saved_with_consent_then_no_show_fee_paid_after_3ds(
     connection.set_schema_to_public()
     assert csp_violations(page) == []
     page.close()
+
+
+def test_customer_removes_a_saved_card_on_the_account_page(
+    browser: Any, live_site: dict, alpha_catalogue: dict, cards_ready: dict, django_db_blocker
+) -> None:
+    from scheduling.services.customer_sign_in import customer_sign_in_request, sign_in_token_of
+
+    tenant = alpha_catalogue["tenant"]
+    site = live_site["alpha"]
+    page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+    watch_csp(page)
+    book_to_summary(page, site, service_id=alpha_catalogue["haircut"].pk,
+                    name="Removing Rita", email="rita@example.test")  # fmt: skip
+    page.check("#cr-card-consent")
+    page.click("#cr-submit")
+    page.wait_for_selector("body[data-step='payment']")
+    _wait_enabled(page, "cr-card-save")
+    fill_card(page, "4242 4242 4242 4242")
+    page.click("#cr-card-save")
+    page.wait_for_selector("body[data-step='done']")
+    with django_db_blocker.unblock(), tenant_context(tenant):
+        card = SavedCard.objects.get(owner__customer__email="rita@example.test")
+        token = sign_in_token_of(customer_sign_in_request(email="rita@example.test"))
+    connection.set_schema_to_public()
+
+    page.goto(f"{site}/my/sign-in/{token}/")
+    page.click("#cr-sign-in")
+    page.wait_for_url(f"{site}/my/")
+    assert "Visa •••• 4242" in page.inner_text("#cr-saved-cards")
+    page.click(f"#cr-remove-card-{card.pk}")
+    page.wait_for_selector("#cr-saved-cards", state="detached")
+    screenshot(page, "card-on-file-removed")
+
+    with django_db_blocker.unblock(), tenant_context(tenant):
+        card.refresh_from_db()
+        assert card.removed_at is not None
+    connection.set_schema_to_public()
+    method = cards_ready["sdk"].v1.payment_methods.retrieve(card.payment_method_id)
+    assert method.customer is None  # detached at Stripe: it can never be charged again
+    assert csp_violations(page) == []
+    page.close()

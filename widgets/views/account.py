@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -52,7 +51,11 @@ def _page(request: HttpRequest, template: str, extra: dict, status: int = 200) -
         context = customer_page_context(request, branding, language)
         context["base_config"]["page"] = "account"
         context.update(extra)
-        return render_customer_page(request, template, context, status=status)
+        response = render_customer_page(request, template, context, status=status)
+    # The account's forms post to this host, and browsers send `Origin: null` (refused by the
+    # CSRF check) from a no-referrer page; these pages carry no booking token in their URLs.
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,7 +162,7 @@ class CreditOfferView(PublicApiView):
                 "remaining": offer.remaining,
                 "expires_at": offer.expires_at.isoformat() if offer.expires_at else None,
             }
-            body["csrf_token"] = get_token(request._request)
+            body["booking_token"] = credit_booking_token(request._request)
         return Response(body)
 
 
@@ -169,10 +172,17 @@ class CreditBookingView(PublicApiView):
     throttle_scope = "hold"
 
     def post(self, request: Request) -> Response:
-        # The account's session decides whose credits are spent, so a cross-site form must not
-        # ride on it: the same CSRF check as a session-authenticated API.
-        SessionAuthentication().enforce_csrf(request)
+        # The account's session decides whose credits are spent, so a cross-site request must
+        # not ride on it: the token the offer gave this session must come back in a header.
         customer = signed_in_customer(request._request)
+        presented = request.headers.get("X-Creneau-Credit-Token", "")
+        if customer is not None and not constant_time_compare(
+            presented, credit_booking_token(request._request)
+        ):
+            raise ApiError(
+                code="forbidden", http_status=403,
+                message="This page is out of date: reload it and try again.",
+            )  # fmt: skip
         if customer is None:
             raise ApiError(code="not_signed_in", http_status=403,
                            message="Sign in to book with your credits.")  # fmt: skip
@@ -209,6 +219,16 @@ class CreditBookingView(PublicApiView):
         body["payment"] = None
         body["payment_mode"] = booking.payment_mode
         return Response(body, status=201)
+
+
+def credit_booking_token(request: HttpRequest) -> str:
+    """A token bound to this session (an anti-CSRF synchronizer token): the booking page reads
+    it from `credit-offer` (same origin only) and sends it back. Django's cookie check cannot
+    be used here: the booking page is no-referrer (its URL may carry a manage token), and
+    browsers then send `Origin: null`, which that check refuses."""
+    if not request.session.session_key:
+        request.session.save()
+    return salted_hmac("creneau.credit-booking", str(request.session.session_key)).hexdigest()
 
 
 def _source(data: dict) -> str:
