@@ -9,9 +9,15 @@ class ConnectPaymentsConfig(AppConfig):
         from scheduling import ports
 
         from . import tasks  # noqa: F401  (registers the tasks the inbox queues by name)
+        from .account_section import saved_cards_account_section
         from .booking_port import ConnectPayments
+        from .services.card_fees import fee_on_booking_transition
         from .webhooks.handlers import register_handlers
 
         # Scheduling asks for money through its port; Stripe events reach our handlers.
         ports.register_payments(ConnectPayments())
         register_handlers()
+        # A no-show or a late cancellation of a booking with a card on file owes its fee.
+        ports.register_booking_transition(fee_on_booking_transition)
+        # The customer's account page lists their saved cards (and removes them).
+        ports.register_account_section(saved_cards_account_section)

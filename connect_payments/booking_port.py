@@ -20,6 +20,7 @@ from tenants.context import current_tenant
 
 from .models import PromoCode
 from .selectors import (
+    card_fee_summary_of,
     online_payment_available,
     payment_for_booking_status,
     payment_for_new_booking,
@@ -113,6 +114,7 @@ class ConnectPayments:
             if with_money and payment is not None
             else ""
         )
+        summary.update(card_fee_summary_of(booking, with_money=with_money))
         return summary
 
     def receipt(self, *, booking: Booking) -> dict[str, Any] | None:

@@ -7,13 +7,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from common.money import Money, format_money
 from scheduling.models import Booking, PaymentMode, Service
 from tenants.models import Tenant
 
 from . import gateway
-from .models import NO_REFUND_ACTION, BookingPayment, ConnectedAccount, PaymentEvent, PaymentStatus
+from .models import (
+    NO_REFUND_ACTION,
+    BookingPayment,
+    CardSetup,
+    CardSetupStatus,
+    ConnectedAccount,
+    FeeCharge,
+    PaymentEvent,
+    PaymentStatus,
+)
 
 ONLINE_MODES = (PaymentMode.ONLINE_FULL, PaymentMode.ONLINE_DEPOSIT)
 
@@ -152,3 +163,21 @@ def staff_summary_of(booking: Booking, payment: BookingPayment | None) -> dict[s
     if payment.status == PaymentStatus.PARTIALLY_REFUNDED:
         label += " (partly refunded)"
     return {"label": label, "due_minor": due, "currency": payment.currency}
+
+
+def card_fee_summary_of(booking: Booking, *, with_money: bool) -> dict[str, Any]:
+    """The staff calendar's lines for a card on file: the card (brand and last four only, for
+    every role) and the fee with its status (the amount and the fee's page for money roles)."""
+    setup = CardSetup.objects.filter(booking=booking).select_related("card").first()
+    if setup is None:
+        return {}
+    lines: dict[str, Any] = {"card_label": "Card on file: not saved yet"}
+    if setup.status == CardSetupStatus.SAVED and setup.card is not None:
+        removed = " (removed by the customer)" if setup.card.removed_at else ""
+        lines["card_label"] = f"Card on file: {setup.card.label}{removed}"
+    fee = FeeCharge.objects.filter(booking=booking).first()
+    if fee is not None:
+        amount = f" {format_money(Money(fee.amount_minor, fee.currency))}" if with_money else ""
+        lines["fee_label"] = f"{fee.get_kind_display()}{amount} · {fee.get_status_display()}"
+        lines["fee_url"] = reverse("fee_detail", args=[fee.pk]) if with_money else ""
+    return lines

@@ -5,6 +5,7 @@ Tasks import the services, never the other way round: the webhook inbox queues
 """
 
 import logging
+import smtplib
 from datetime import timedelta
 
 import stripe
@@ -18,6 +19,15 @@ from outbox.periodic import OncePerPeriodTask
 from tenants.context import use_public_schema
 from tenants.iteration import each_tenant
 
+from .fee_emails import fee_payment_email
+from .services.card_fees import (
+    ASK_CUSTOMER_TASK,
+    CHARGE_TASK,
+    fee_charge_execute,
+    fee_claim_customer_email,
+    fee_release_customer_email,
+    fee_reminders_enqueue,
+)
 from .services.reconcile import payments_reconcile
 from .services.refunds import refunds_retry_pending
 from .webhooks.inbox import PROCESS_TASK, stripe_event_failed, stripe_event_process
@@ -69,3 +79,48 @@ def reconcile_payments_in_every_tenant() -> dict[str, list[str]]:
         if lines:
             fixed[tenant.schema_name] = lines
     return fixed
+
+
+@shared_task(bind=True, name=CHARGE_TASK, max_retries=8, default_retry_delay=60, **DURABLE_TASK)
+def charge_booking_fee(self, fee_id: int) -> str:
+    """Charge a no-show or late-cancellation fee off-session (queued by the outbox after the
+    booking's transition commits). Idempotent: the fee's status under its row lock and one
+    Stripe idempotency key per fee. Stripe unreachable: retried with the same key."""
+    try:
+        return str(fee_charge_execute(fee_id=fee_id).status)
+    except stripe.StripeError as error:
+        logger.warning("fee.charge_retry", extra={"fee": fee_id, "error": type(error).__name__})
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            return "retry"
+        raise self.retry(exc=error)
+
+
+@shared_task(bind=True, name=ASK_CUSTOMER_TASK, max_retries=5, default_retry_delay=120,
+             **DURABLE_TASK)  # fmt: skip
+def ask_customer_to_pay_fee(self, fee_id: int, reminder: bool = False) -> str:
+    """Email the customer the signed link to authenticate and pay a fee (once; reminder once)."""
+    fee = fee_claim_customer_email(fee_id=fee_id, reminder=reminder)
+    if fee is None:
+        return "duplicate"
+    try:
+        fee_payment_email(fee=fee, reminder=reminder).send()
+    except (
+        smtplib.SMTPException,
+        OSError,
+    ) as error:  # the mail server: unclaim, so the retry sends it
+        fee_release_customer_email(fee_id=fee_id, reminder=reminder)
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            return "failed"
+        raise self.retry(exc=error)
+    return "sent"
+
+
+@shared_task(base=OncePerPeriodTask, **DURABLE_TASK)
+def remind_fees_awaiting_customer_in_every_tenant() -> dict[str, int]:
+    """Beat: one reminder for each fee still awaiting the customer 48 hours after the email."""
+    done: dict[str, int] = {}
+    for tenant in each_tenant():
+        count = fee_reminders_enqueue()
+        if count:
+            done[tenant.schema_name] = count
+    return done

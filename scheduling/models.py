@@ -34,6 +34,48 @@ class PaymentMode(models.TextChoices):
     FREE = "free", "Free"
 
 
+class CardOnFile(models.TextChoices):
+    """Whether a service asks for a card on file (docs/payments.md, "Cards on file and fees")."""
+
+    BUSINESS_DEFAULT = "default", "As the business default"
+    REQUIRED = "required", "Require a card on file, with this service's fees"
+    OFF = "off", "No card on file"
+
+
+class CardFeeFields(models.Model):
+    """The no-show and late-cancellation fees: each a fixed amount or a percentage of the price
+    (at most one of the two; neither: no fee). On a service and on the business's settings."""
+
+    no_show_fee_fixed_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    no_show_fee_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    late_cancel_fee_fixed_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    late_cancel_fee_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+
+    class Meta:
+        abstract = True
+
+
+def card_fee_constraints(model: str) -> list[models.BaseConstraint]:
+    """One amount or one percentage per fee, the percentage between 1 and 100."""
+    return [
+        models.CheckConstraint(
+            condition=(
+                Q(**{f"{fee}_fee_percent__isnull": True})
+                | (
+                    Q(**{f"{fee}_fee_fixed_minor__isnull": True})
+                    & Q(**{f"{fee}_fee_percent__gte": 1, f"{fee}_fee_percent__lte": 100})
+                )
+            ),
+            name=f"{model}_{fee}_fee_one_kind",
+        )
+        for fee in ("no_show", "late_cancel")
+    ]
+
+
 class Resource(models.Model):
     """Rooms, chairs, courts: a booking of a service that needs one takes one unit."""
 
@@ -79,7 +121,7 @@ class StaffMember(models.Model):
         return f"{self.pk}-{link_token(FEED_TOKEN_PURPOSE, str(self.pk), self.ics_secret)}"
 
 
-class Service(models.Model):
+class Service(CardFeeFields):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     category = models.CharField(max_length=80, blank=True)
@@ -108,6 +150,11 @@ class Service(models.Model):
     cancellation_policy = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveIntegerField(default=0)
+    # The fees (CardFeeFields) count only when this is REQUIRED; BUSINESS_DEFAULT takes the
+    # business's (SchedulingSettings). Charged by connect_payments (services/card_fees.py).
+    card_on_file = models.CharField(
+        max_length=10, choices=CardOnFile.choices, default=CardOnFile.BUSINESS_DEFAULT
+    )
 
     class Meta:
         ordering = ["display_order", "name"]
@@ -117,7 +164,8 @@ class Service(models.Model):
                 | Q(deposit_fixed_minor__isnull=False)
                 | Q(deposit_percent__isnull=False),
                 name="service_deposit_defined",
-            )
+            ),
+            *card_fee_constraints("service"),
         ]
 
     def __str__(self) -> str:
@@ -393,14 +441,18 @@ class BookingEvent(models.Model):
         return f"{self.booking_id} {self.action}"
 
 
-class SchedulingSettings(models.Model):
-    """Per-tenant booking settings (one row)."""
+class SchedulingSettings(CardFeeFields):
+    """Per-tenant booking settings (one row), with the business's default card-on-file fees."""
 
     hold_minutes = models.PositiveIntegerField(
         default=10, validators=[MinValueValidator(2), MaxValueValidator(60)]
     )
     reference_prefix = models.CharField(max_length=4, blank=True)
     require_phone = models.BooleanField(default=False)
+    card_on_file_required = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = card_fee_constraints("settings")
 
     def __str__(self) -> str:
         return "Scheduling settings"

@@ -160,6 +160,23 @@ def staff_changed(*, tenant_id: int) -> None:
         listener(tenant_id)
 
 
+# Called when a staff member may have gained bookable time (working hours replaced, special
+# hours added on a date, time off removed), inside the write's transaction, with the staff id:
+# the waitlist offers the new times to people waiting for that day (after commit).
+AvailabilityAddedListener = Callable[[int], None]
+_availability_added: list[AvailabilityAddedListener] = []
+
+
+def register_availability_added(listener: AvailabilityAddedListener) -> None:
+    if listener not in _availability_added:
+        _availability_added.append(listener)
+
+
+def availability_added(*, staff_id: int) -> None:
+    for listener in _availability_added:
+        listener(staff_id)
+
+
 @dataclass(frozen=True)
 class BookingTransition:
     """One booking status change (`from_status` "" for a new hold), as its audit row says."""

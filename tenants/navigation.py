@@ -38,6 +38,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         (
             NavItem("Bookings", "/bookings/", Permission.VIEW_ALL_BOOKINGS),
             NavItem("New booking", "/bookings/new/", Permission.MANAGE_BOOKINGS),
+            NavItem("Waitlists", "/waitlists/", Permission.VIEW_ALL_BOOKINGS),
         ),
     ),
     NavGroup(

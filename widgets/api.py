@@ -20,6 +20,7 @@ from scheduling.selectors.availability import tenant_time_zone
 from scheduling.tokens import booking_by_token
 from tenants.context import current_tenant
 
+from .card_checkout import late_fee_text_now
 from .page_context import (
     policy_text,
     positive_int,
@@ -135,5 +136,7 @@ class BookingPolicyView(PublicApiView):
                 "reschedulable": changeable and not current_tenant().is_suspended,
                 # A seat moves to another session of its class (`occurrence` in reschedule).
                 "occurrence_id": booking.occurrence_id,
+                # Cards on file: what cancelling now would cost (widgets/card_checkout.py).
+                "late_fee_text_now": late_fee_text_now(booking, language),
             }
         )

@@ -40,6 +40,7 @@ STRINGS = {
         "service."
     ),
     "seats_left": _("{n} places left"),
+    "waitlist_link": _("Fully booked, or no time suits you? Join the waitlist"),
     "anyone": _("Anyone available"),
     "anyone_hint": _("We pick a free team member for you"),
     "previous_month": _("Previous month"),

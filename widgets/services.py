@@ -6,6 +6,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from connect_payments.services.card_setup import CardRequired, card_required_unsaved
 from scheduling.actors import CUSTOMER
 from scheduling.exceptions import BookingError
 from scheduling.models import PAID_WITH_CREDIT, Booking, BookingStatus, PaymentMode
@@ -77,6 +78,8 @@ def booking_confirm_without_payment(*, booking: Booking) -> Booking:
         booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now()
     ):
         raise HoldExpired()
+    if card_required_unsaved(booking):
+        raise CardRequired()  # confirmed by saving the card (widgets/card_checkout.py)
     confirmed = booking_confirm(booking=booking, actor=CUSTOMER, reason="Confirmed by the customer")
     logger.info("widget.booking.confirmed", extra={"reference": booking.reference})
     return confirmed

@@ -2,9 +2,20 @@
 
 Public schema (`public.py`): the tenant <-> connected-account map and the store of received
 Stripe events. Tenant schema (`tenant.py`): booking payments, their refunds and history, promo
-codes. The operator's fee overrides are billing's (`billing.models.FeeOverride`).
+codes; cards on file (`cards.py`): Stripe customers, saved cards, consents, fees.
+The operator's fee overrides are billing's (`billing.models.FeeOverride`).
 """
 
+from .cards import (
+    CardCustomer,
+    CardSetup,
+    CardSetupStatus,
+    FeeCharge,
+    FeeEvent,
+    FeeKind,
+    FeeStatus,
+    SavedCard,
+)
 from .public import ConnectedAccount, StripeEvent, StripeEventOutcome
 from .tenant import (
     NO_REFUND_ACTION,
@@ -24,6 +35,14 @@ __all__ = [
     "NO_REFUND_ACTION",
     "PAID_STATUSES",
     "BookingPayment",
+    "CardCustomer",
+    "CardSetup",
+    "CardSetupStatus",
+    "FeeCharge",
+    "FeeEvent",
+    "FeeKind",
+    "FeeStatus",
+    "SavedCard",
     "ConnectedAccount",
     "PaymentEvent",
     "PaymentKind",

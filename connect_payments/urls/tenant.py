@@ -4,7 +4,7 @@ payment endpoint of the booking API."""
 from django.urls import path
 
 from .. import api
-from ..views import money, payouts
+from ..views import fees, money, payouts
 
 urlpatterns = [
     path("payments/", money.payment_list, name="payments"),
@@ -16,6 +16,9 @@ urlpatterns = [
         money.payment_mark_balance_paid,
         name="payment_mark_balance_paid",
     ),
+    path("payments/fees/<int:pk>/", fees.fee_detail, name="fee_detail"),
+    path("payments/fees/<int:pk>/waive/", fees.fee_waive_view, name="fee_waive"),
+    path("payments/fees/<int:pk>/refund/", fees.fee_refund_view, name="fee_refund"),
     path("payments/promo-codes/", money.promo_codes, name="promo_codes"),
     path(
         "payments/promo-codes/<int:pk>/deactivate/",

@@ -13,6 +13,8 @@ from common.stripe_events import ReceivedEvent, register, register_schema_resolv
 from ..models import BookingPayment, ConnectedAccount, PaymentStatus
 from ..services.accounts import connected_account_refresh
 from ..services.booking_payments import booking_payment_sync
+from ..services.card_fees import fee_for_intent, fee_sync
+from ..services.card_setup import card_setup_complete, card_setup_for_intent
 from ..services.refunds import booking_payment_sync_refunds, refund_failure_reported
 
 PAYMENT_INTENT_EVENTS = {
@@ -53,10 +55,26 @@ def payment_intent_event(event: ReceivedEvent) -> bool:
     if not event.tenant_schema:
         return False
     with schema_context(event.tenant_schema):
+        fee = fee_for_intent(event.object)
+        if fee is not None:  # a no-show or late-cancellation fee (services/card_fees.py)
+            fee_sync(fee=fee)
+            return True
         payment = _payment_for_object(event.object)
         if payment is None:
             return False
         booking_payment_sync(payment=payment)
+    return True
+
+
+def setup_intent_event(event: ReceivedEvent) -> bool:
+    """A card saved for a booking's fees: keep it and confirm the booking (if the page did not)."""
+    if not event.tenant_schema:
+        return False
+    with schema_context(event.tenant_schema):
+        setup = card_setup_for_intent(str(event.object.get("id") or ""))
+        if setup is None:
+            return False
+        card_setup_complete(setup=setup)
     return True
 
 
@@ -107,3 +125,4 @@ def register_handlers() -> None:
     register({"account.updated"}, account_updated)
     register(PAYMENT_INTENT_EVENTS, payment_intent_event)
     register(REFUND_EVENTS, refund_event)
+    register({"setup_intent.succeeded", "setup_intent.setup_failed"}, setup_intent_event)

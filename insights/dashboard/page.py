@@ -26,6 +26,7 @@ from scheduling.selectors.availability import staff_for_user
 from scheduling.views.base import first_day_of_week
 from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows
+from waitlists.selectors import figures_between as waitlist_figures
 
 from .charts import (
     BOOKING_BASIS_LABEL,
@@ -182,6 +183,23 @@ def _figure(label: str, compared: Compared, counts_by: StrOrPromise, show: Calla
     }
 
 
+def _waitlist_figures(query: DashboardQuery, *, zone: ZoneInfo) -> list[dict]:
+    """Offers made to people waiting and how many became a booking (waitlists' own counts, by
+    offer time; the staff and service filters do not apply to them)."""
+    now = waitlist_figures(*query.period.instants(zone))
+    before = waitlist_figures(*query.period.previous().instants(zone))
+
+    def rate(found: Any) -> float | None:
+        return found.conversions / found.offers if found.offers else None
+
+    return [
+        _figure("Waitlist offers", Compared(now.offers, before.offers),
+                "Freed places offered to people waiting, by offer time", _number),
+        _figure("Waitlist conversion", Compared(rate(now), rate(before)),
+                "Offers that became a booking ÷ offers made", _percent),
+    ]  # fmt: skip
+
+
 def dashboard_data(request: MemberRequest) -> dict[str, Any]:
     """The template context of the dashboard (raises BadDashboardQuery)."""
     viewer = viewer_of(request)
@@ -222,6 +240,7 @@ def dashboard_data(request: MemberRequest) -> dict[str, Any]:
                     _("Completed appointments followed by a new booking within 60 days"),
                     _percent),
         ]  # fmt: skip
+        shown += _waitlist_figures(query, zone=setting.zone)
     revenue = None
     if viewer.sees_money:
         shown.append(_figure(_("Average booking value"), bookings["average_value_minor"],

@@ -293,6 +293,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "connect_payments.tasks.reconcile_payments_in_every_tenant",
         "schedule": 900.0,
     },
+    # Waitlist offers past their time pass to the next person in line (waitlists/tasks.py).
+    "expire-waitlist-offers": {
+        "task": "waitlists.tasks.expire_offers_in_every_tenant",
+        "schedule": 60.0,
+    },
+    # Fees awaiting the customer's authentication get one reminder 48 h later (card_fees.py).
+    "remind-fees": {
+        "task": "connect_payments.tasks.remind_fees_awaiting_customer_in_every_tenant",
+        "schedule": 3600.0,
+    },
     # Credits past their date expire; customers are reminded 7 days before (memberships/tasks.py).
     "expire-credits": {
         "task": "memberships.tasks.expire_credits_in_every_tenant",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("scheduling.urls.integrations")),
     path("", include("connect_payments.urls.tenant")),
     path("", include("widgets.urls.tenant")),
+    path("", include("waitlists.urls")),
     path("", include("memberships.urls")),
     path("", include("billing.urls")),
     path("team/", tenant_views.team, name="team"),

@@ -295,6 +295,7 @@ def working_hours_replace(
             for day in sorted(by_day)
             for start, end in sorted(by_day[day])
         )
+        ports.availability_added(staff_id=staff.pk)
     logger.info("catalogue.hours.replaced", extra={"staff": staff.pk, "intervals": len(rows)})
     return rows
 
@@ -336,9 +337,12 @@ def date_override_create(
             problem = _interval_problems([*existing, (start, end)])
             if problem:
                 raise ValidationError(problem)
-        return DateOverride.objects.create(
+        override = DateOverride.objects.create(
             staff=staff, date=day, start=start, end=end, note=note.strip()
         )
+        if staff is not None and start is not None:
+            ports.availability_added(staff_id=staff.pk)
+        return override
 
 
 def holidays_create(*, first_day: date, last_day: date, note: str = "") -> list[DateOverride]:
@@ -383,7 +387,9 @@ def time_off_create(
 
 
 def time_off_delete(*, time_off: TimeOff) -> None:
-    time_off.delete()
+    with transaction.atomic():
+        time_off.delete()
+        ports.availability_added(staff_id=time_off.staff_id)
 
 
 # --- resources ---------------------------------------------------------------

@@ -199,6 +199,10 @@ def _payment_summary(request: MemberRequest, booking: Booking) -> dict:
         if summary["due_minor"]
         else "",
         "detail_url": summary["detail_url"],
+        # A card on file and its no-show / late-cancellation fee (connect_payments), if any.
+        "card_label": summary.get("card_label", ""),
+        "fee_label": summary.get("fee_label", ""),
+        "fee_url": summary.get("fee_url", ""),
     }
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
 from scheduling.cancellation_policy import CancellationPolicy, describe
+from scheduling.forms.card_fees import BusinessCardFeesForm, ServiceCardFeesForm
 from scheduling.forms.catalogue import (
     DateOverrideForm,
     GroupScheduleForm,
@@ -52,6 +54,10 @@ from scheduling.selectors.catalogue import (
     weekly_hours_summary,
 )
 from scheduling.services import catalogue as catalogue_services
+from scheduling.services.card_fee_settings import (
+    business_card_fees_update,
+    service_card_fees_update,
+)
 from tenants.access import member_required
 from tenants.forms import TimeZoneForm
 from tenants.http import MemberRequest, TenantRequest
@@ -114,22 +120,51 @@ def _service_form(request: MemberRequest, *, service: Service | None) -> HttpRes
     if request.method == "POST":
         form = ServiceForm(request.POST, currency=currency, service=service)
         policy_formset = PolicyFormSet(request.POST, prefix="policy")
-        if form.is_valid() and policy_formset.is_valid():
+        fees_form = ServiceCardFeesForm(request.POST, currency=currency, prefix="fees")
+        if form.is_valid() and policy_formset.is_valid() and fees_form.is_valid():
             spec = form.to_spec(policy=policy_formset.policy)
             try:
-                if service is None:
-                    service = catalogue_services.service_create(spec=spec)
-                    messages.success(request, f"{service.name} was added.")
-                else:
-                    catalogue_services.service_update(service=service, spec=spec)
-                    messages.success(request, f"{service.name} was saved.")
+                with transaction.atomic():  # the service and its fees, or neither
+                    if service is None:
+                        service = catalogue_services.service_create(spec=spec)
+                        done = f"{service.name} was added."
+                    else:
+                        catalogue_services.service_update(service=service, spec=spec)
+                        done = f"{service.name} was saved."
+                    try:
+                        service_card_fees_update(
+                            service=service,
+                            card_on_file=fees_form.cleaned_data["card_on_file"],
+                            fees=fees_form.fees(),
+                        )
+                    except ValidationError as error:
+                        add_service_errors(fees_form, error)
+                        raise
+                messages.success(request, done)
                 return redirect("catalogue_services")
             except ValidationError as error:
-                add_service_errors(form, error)
+                if not fees_form.errors:
+                    add_service_errors(form, error)
+                if (
+                    service is not None
+                    and service.pk
+                    and not Service.objects.filter(pk=service.pk).exists()
+                ):
+                    service = None  # the creation was rolled back with the fees
         invalid = True
     else:
         initial = ServiceForm.initial_for(service, currency) if service else None
         form = ServiceForm(initial=initial, currency=currency, service=service)
+        fees_form = ServiceCardFeesForm(
+            initial={
+                "card_on_file": service.card_on_file,
+                **ServiceCardFeesForm.initial_fees(service, currency),
+            }
+            if service
+            else None,
+            currency=currency,
+            prefix="fees",
+        )
         tiers = service.cancellation_policy if service else []
         policy_formset = PolicyFormSet(initial=tiers, prefix="policy")
         invalid = False
@@ -141,6 +176,7 @@ def _service_form(request: MemberRequest, *, service: Service | None) -> HttpRes
         "service_form.html",
         {
             "form": form,
+            "fees_form": fees_form,
             "policy_formset": policy_formset,
             "service": service,
             "policy_text": policy_text,
@@ -463,15 +499,38 @@ def booking_settings(request: MemberRequest) -> HttpResponse:
         "require_phone": current.require_phone,
     }
     form = SchedulingSettingsForm(_posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
+    currency = request.tenant.currency
+    fees_form = BusinessCardFeesForm(
+        _posted(request),
+        initial={
+            "card_on_file_required": current.card_on_file_required,
+            **BusinessCardFeesForm.initial_fees(current, currency),
+        },
+        currency=currency,
+        prefix="fees",
+    )
+    if request.method == "POST" and form.is_valid() and fees_form.is_valid():
         try:
-            catalogue_services.scheduling_settings_update(**form.cleaned_data)
+            with transaction.atomic():
+                catalogue_services.scheduling_settings_update(**form.cleaned_data)
+                try:
+                    business_card_fees_update(
+                        required=fees_form.cleaned_data["card_on_file_required"],
+                        fees=fees_form.fees(),
+                    )
+                except ValidationError as error:
+                    add_service_errors(fees_form, error)
+                    raise
             messages.success(request, "Booking settings were saved.")
             return redirect("catalogue_booking_settings")
         except ValidationError as error:
-            add_service_errors(form, error)
+            if not fees_form.errors:
+                add_service_errors(form, error)
     return _render(
-        request, "booking_settings.html", {"form": form}, invalid=request.method == "POST"
+        request,
+        "booking_settings.html",
+        {"form": form, "fees_form": fees_form},
+        invalid=request.method == "POST",
     )
 
 

@@ -15,7 +15,7 @@
   function flowOf(service) {
     return STEPS.filter(function (step) {
       if (step === "staff") return service.staff.length > 1 && !preselectedStaff(service);
-      if (step === "payment") return needsPayment(service);
+      if (step === "payment") return needsPayment(service) || needsCard(service);
       return true;
     });
   }
@@ -69,6 +69,10 @@
   }
 
   /* ---- money ---------------------------------------------------------------------------- */
+  /* A card on file for no-show / late-cancellation fees (card_on_file.js). */
+  function needsCard(service) {
+    return !!window.CreneauCards && window.CreneauCards.required(service);
+  }
   function needsPayment(service) {
     return !!service && (service.payment_mode === "online_full" ||
       service.payment_mode === "online_deposit");
@@ -179,6 +183,13 @@
       onSelect: function (slot, zone) { state.slot = slot; state.zone = zone; show("details"); }});
     if (previousDay) {
       state.picker.chooseDay(previousDay);
+    }
+    /* Full sessions and fully booked days are not shown: their waitlist is (waitlists/). */
+    if (config.waitlist) {
+      box.appendChild(el("p", {class: "cr-waitlist"}, [el("a", {id: "cr-waitlist-link",
+        href: config.waitlist + state.service.id + "/?" + C.query({lang: C.lang}),
+        target: config.embed.mode ? "_blank" : null, rel: config.embed.mode ? "noopener" : null,
+        text: t("waitlist_link")})]));
     }
   }
 
@@ -345,14 +356,17 @@
     box.appendChild(el("h3", {text: t("policy")}));
     box.appendChild(el("p", {class: "cr-policy",
       text: config.policies[String(state.service.id)] || t("policy_unknown")}));
-    var paying = needsPayment(state.service);
+    var paying = needsPayment(state.service), carding = needsCard(state.service);
     var form = el("form", {class: "cr-form", novalidate: true});
     if (acceptsPromo(state.service)) form.appendChild(promoField());
+    if (carding) form.appendChild(window.CreneauCards.consentField(state.service));
     var submit = el("button", {type: "submit", class: "cr-button cr-primary", id: "cr-submit",
-      text: paying ? t("continue_to_payment") : t("confirm_booking")});
+      text: paying ? t("continue_to_payment") : carding ? window.CreneauCards.label("card_continue")
+        : t("confirm_booking")});
     form.appendChild(el("div", {class: "cr-actions"}, [submit]));
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      if (carding && !window.CreneauCards.consented()) return;
       if (!submit.disabled) placeBooking(submit);
     });
     box.appendChild(form);
@@ -390,6 +404,7 @@
           requestPayment(); /* a hold answered without its payment object: ask for it */
           return;
         }
+        if (needsCard(state.service)) { show("payment"); return; }
         confirmWithoutPayment();
         return;
       }
@@ -485,6 +500,11 @@
   }
 
   function renderPayment(box) {
+    if (!needsPayment(state.service) && needsCard(state.service)) {
+      window.CreneauCards.renderStep(box, {booking: state.booking, service: state.service,
+        rows: summaryRows(), finish: finish, expired: function () { backToTimes(t("hold_expired")); }});
+      return;
+    }
     var payment = state.payment, message = el("p", {id: "cr-payment-message", class: "cr-error",
       role: "alert"});
     box.appendChild(C.definitionList(summaryRows()));
@@ -612,6 +632,9 @@
       else if (booking && booking.status === "held" && needsPayment(service)) {
         state.booking = booking;
         requestPayment();
+      } else if (booking && booking.status === "held" && needsCard(service)) {
+        state.booking = booking;
+        show("payment");
       } else {
         forget();
         show("service", {initial: true});

@@ -102,6 +102,9 @@
     }, {id: "cr-confirm-cancel", class: "cr-button cr-primary"});
     panel.appendChild(title);
     panel.appendChild(el("p", {id: "cr-refund", class: "cr-policy", text: refundText()}));
+    if (extra.late_fee_text_now) {  /* a card on file: cancelling late is charged (card_checkout.py) */
+      panel.appendChild(el("p", {id: "cr-late-fee", class: "cr-policy cr-warning", text: extra.late_fee_text_now}));
+    }
     panel.appendChild(el("div", {class: "cr-field"}, [
       el("label", {for: "cr-reason", text: t("manage.cancel_reason")}), reason]));
     panel.appendChild(el("div", {class: "cr-actions"}, [confirm,

@@ -2,13 +2,18 @@
 
 from django.urls import path
 
-from .. import api
-from ..views import account, branding, memberships, pages, passes
+from .. import api, card_checkout
+from ..views import account, branding, cards, memberships, pages, passes, waitlist
 
 urlpatterns = [
     path("book/", pages.book_page, name="book"),
     path("book/<int:service_id>/", pages.book_page, name="book_service"),
+    path("book/waitlist/<int:service_id>/", waitlist.join_page, name="waitlist_join"),
+    path("book/waitlist/offer/<int:offer_id>/", waitlist.offer_page, name="waitlist_offer"),
+    path("book/waitlist/leave/<int:entry_id>/", waitlist.leave_page, name="waitlist_leave"),
     path("manage/<str:reference>/", pages.manage_page, name="manage_booking"),
+    path("manage/fee/<int:pk>/", cards.fee_pay_page, name="fee_pay"),
+    path("manage/fee/<int:pk>/status/", card_checkout.FeeStatusView.as_view(), name="fee_status"),
     path("widget/days/", api.DaysView.as_view(), name="widget_days"),
     path("widget/theme.css", pages.theme_css, name="widget_theme"),
     path("widget/logo/<str:version>/", pages.logo, name="widget_logo"),
@@ -16,6 +21,16 @@ urlpatterns = [
         "widget/bookings/<str:reference>/confirm/",
         api.BookingConfirmView.as_view(),
         name="widget_booking_confirm",
+    ),
+    path(
+        "widget/bookings/<str:reference>/card/",
+        card_checkout.CardSetupView.as_view(),
+        name="widget_booking_card",
+    ),
+    path(
+        "widget/bookings/<str:reference>/card/complete/",
+        card_checkout.CardSetupCompleteView.as_view(),
+        name="widget_booking_card_complete",
     ),
     path(
         "widget/bookings/<str:reference>/",
@@ -31,6 +46,7 @@ urlpatterns = [
     path(
         "my/credit-bookings/", account.CreditBookingView.as_view(), name="customer_credit_booking"
     ),
+    path("my/cards/<int:pk>/remove/", cards.account_card_remove, name="customer_saved_card_remove"),
     path("my/passes/", passes.passes_page, name="customer_passes"),
     path("my/passes/<int:offer_id>/buy/", passes.pass_buy, name="customer_pass_buy"),
     path("my/purchases/<int:purchase_id>/", passes.purchase_page, name="customer_purchase"),

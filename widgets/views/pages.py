@@ -2,6 +2,7 @@
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -9,7 +10,9 @@ from django.views.decorators.http import require_GET
 from scheduling.api.public import ServiceListView
 from scheduling.models import Service
 from scheduling.tokens import booking_by_token
+from waitlists.selectors import waitlist_enabled
 
+from ..card_checkout import card_page_config
 from ..contrast import text_colour_on
 from ..models import Branding
 from ..page_context import (
@@ -29,13 +32,18 @@ def book_page(request: HttpRequest, service_id: int | None = None) -> HttpRespon
     language = widget_language(request, branding)
     with translation.override(language):
         context = customer_page_context(request, branding, language)
-        services = Service.objects.filter(is_active=True).only("pk", "cancellation_policy")
+        services = Service.objects.filter(is_active=True)
         if service_id is not None and not any(s.pk == service_id for s in services):
             raise Http404("No such service.")
         context["base_config"].update(
             {
                 "page": "book",
                 "require_phone": phone_required(),
+                # Where a full session or day's waitlist is joined ("" when the business
+                # takes no waitlist requests).
+                "waitlist": reverse("waitlist_join", args=[0])[: -len("0/")]
+                if waitlist_enabled()
+                else "",
                 "preselect": {
                     "service": service_id or positive_int(request.GET.get("service")),
                     "staff": positive_int(request.GET.get("staff")),
@@ -50,6 +58,8 @@ def book_page(request: HttpRequest, service_id: int | None = None) -> HttpRespon
                     "reference": request.GET.get("reference", "")[:16],
                     "token": request.GET.get("token", "")[:64],
                 },
+                # Cards on file: each service's fees and consent text (widgets/card_checkout.py).
+                **card_page_config(services, language),
             }
         )
         return render_customer_page(request, "widgets/book.html", context)
