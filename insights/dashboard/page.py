@@ -193,10 +193,10 @@ def _waitlist_figures(query: DashboardQuery, *, zone: ZoneInfo) -> list[dict]:
         return found.conversions / found.offers if found.offers else None
 
     return [
-        _figure("Waitlist offers", Compared(now.offers, before.offers),
-                "Freed places offered to people waiting, by offer time", _number),
-        _figure("Waitlist conversion", Compared(rate(now), rate(before)),
-                "Offers that became a booking ÷ offers made", _percent),
+        _figure(_("Waitlist offers"), Compared(now.offers, before.offers),
+                _("Freed places offered to people waiting, by offer time"), _number),
+        _figure(_("Waitlist conversion"), Compared(rate(now), rate(before)),
+                _("Offers that became a booking ÷ offers made"), _percent),
     ]  # fmt: skip
 
 
