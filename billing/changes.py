@@ -23,8 +23,10 @@ from typing import Any, cast
 
 import stripe
 from django.core import signing
+from django.utils import timezone
 
 from scheduling.models import StaffMember
+from scheduling.selectors.catalogue import running_group_schedules
 from tenants.models import Tenant
 
 from .catalogue import price_for
@@ -99,6 +101,12 @@ def downgrade_refusal(plan: Plan) -> str:
         return (
             f"You have {active} active staff members; the {plan.name} plan allows "
             f"{plan.max_staff}. Make some inactive first."
+        )
+    running = running_group_schedules(now=timezone.now())
+    if plan.max_group_sessions is not None and running > plan.max_group_sessions:
+        return (
+            f"You have {running} recurring group sessions running; the {plan.name} plan allows "
+            f"{plan.max_group_sessions}. Cancel the sessions of some first."
         )
     return ""
 
