@@ -130,11 +130,11 @@ def complimentary_remove(*, tenant: Tenant, operator: User, reason: str,
     row = _live_row(tenant, reason)
     client = client or billing_stripe_client()
     subscription = client.v1.subscriptions.retrieve(row.stripe_subscription_id)
-    if not row.complimentary and not subscription.get("discounts"):
+    if not row.complimentary and not subscription.discounts:
         raise OperatorActionError(f"{tenant.name} has no complimentary plan to remove.")
     updated = client.v1.subscriptions.update(row.stripe_subscription_id, {"discounts": ""})
     TenantSubscription.objects.filter(pk=row.pk).update(complimentary=False)
-    removed = ",".join(d if isinstance(d, str) else d["id"] for d in subscription["discounts"])
+    removed = ",".join(d if isinstance(d, str) else d.id for d in subscription.discounts or [])
     _audit(tenant, operator, "billing.complimentary_removed", reason, ip_address,
            discounts=removed or "none")  # fmt: skip
     return subscription_apply(tenant=tenant, data=updated)
@@ -155,17 +155,17 @@ def cancellation_undo(*, tenant: Tenant, operator: User, reason: str,
             f"{tenant.name}'s subscription has already ended: it cannot be un-cancelled; the "
             "owner subscribes again under Plan and billing."
         )
-    schedule_id = subscription.get("schedule") or ""
-    schedule_id = schedule_id if isinstance(schedule_id, str) else schedule_id["id"]
+    schedule = subscription.schedule
+    schedule_id = (schedule if isinstance(schedule, str) else schedule.id) if schedule else ""
     cancelling_schedule = bool(schedule_id) and (
         client.v1.subscription_schedules.retrieve(schedule_id)["end_behavior"] == "cancel"
     )
-    if not subscription.get("cancel_at_period_end") and not cancelling_schedule:
+    if not subscription.cancel_at_period_end and not cancelling_schedule:
         raise OperatorActionError(f"{tenant.name}'s subscription is not set to cancel.")
     if cancelling_schedule:
         client.v1.subscription_schedules.release(schedule_id)
     updated = client.v1.subscriptions.retrieve(row.stripe_subscription_id)
-    if updated.get("cancel_at_period_end"):
+    if updated.cancel_at_period_end:
         updated = client.v1.subscriptions.update(
             row.stripe_subscription_id, {"cancel_at_period_end": False}
         )
