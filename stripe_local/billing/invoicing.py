@@ -13,6 +13,7 @@ from stripe_local.app.store import Record
 from stripe_local.billing.discounts import discount_amount
 from stripe_local.billing.intervals import DAY
 from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
+from stripe_local.billing.tax_ids import customer_tax_ids
 from stripe_local.core import StripeError, template
 from stripe_local.payment_errors import saved_error
 from stripe_local.payments.charging import confirm_payment_intent
@@ -154,7 +155,7 @@ def invoice_fields(
         customer_name=c["name"],
         customer_phone=c["phone"],
         customer_tax_exempt="none",
-        customer_tax_ids=[],
+        customer_tax_ids=customer_tax_ids(ctx.state, customer.id),
         default_payment_method=None,
         default_source=None,
         default_tax_rates=[],
