@@ -72,6 +72,14 @@ def product_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return ctx.state.render(record)
 
 
+@route("GET", "/v1/products/{id}/features", spec=LIST_SPEC)
+def product_features(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    """A product's entitlement features: none here (local Stripe has no Entitlements), but the
+    list exists, as dj-stripe reads it whenever it stores a product."""
+    ctx.store.get("product", id, ctx.account)
+    return paginate(ctx, "product_feature", params, f"/v1/products/{id}/features")
+
+
 @route("GET", "/v1/products/{id}", spec={})
 def product_retrieve(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
     return ctx.state.render(ctx.store.get("product", id, ctx.account))

@@ -1,6 +1,7 @@
 """Prices with fractional minor units (`unit_amount_decimal`, as Stripe documents: "a decimal
 value in cents with at most 12 decimal places"): kept exactly, `unit_amount` null when not a
-whole number, and line amounts rounded from the exact product, never from a truncated unit."""
+whole number, and line amounts rounded from the exact product, never from a truncated unit.
+Also the product feature list that dj-stripe reads when it stores a product."""
 
 from __future__ import annotations
 
@@ -73,3 +74,11 @@ def test_bad_decimal_amounts_are_refused(client: stripe.StripeClient, amount, me
     with pytest.raises(stripe.InvalidRequestError) as refused:
         _price(client, **amount)
     assert message in str(refused.value)
+
+
+def test_a_products_feature_list_exists_and_is_empty(client: stripe.StripeClient) -> None:
+    """dj-stripe reads it each time it stores a product (it answered 404 before)."""
+    product = client.v1.products.create({"name": "Studio plan"})
+    assert client.v1.products.features.list(product.id).data == []
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.products.features.list("prod_missing")
