@@ -2,8 +2,9 @@
 platform's Stripe objects (Subscription, Invoice, Discount, Coupon), `billing.TenantSubscription`,
 and the application fees of booking payments in every tenant schema.
 
-No Stripe call and no query per tenant: a handful of queries whatever the number of tenants
-(the booking fees of all schemas come from one `UNION ALL`, as in `tenant_stats`).
+No Stripe call and no query per tenant: a handful of queries, plus one `UNION ALL` of booking
+fees per SCHEMAS_PER_QUERY tenant schemas (as in `tenant_stats`; one statement over every
+schema ran out of PostgreSQL's lock table at 1,000 tenants, see `booking_fees_by_month`).
 
 Definitions (docs/billing.md, "Revenue"):
 - MRR: what paying subscriptions (active, past_due) bring per month, each item's
@@ -276,9 +277,17 @@ def _months() -> list[MonthRevenue]:
     return [months[key] for key in sorted(months, reverse=True)]
 
 
+# A statement locks every table (and index) it reads until its transaction ends: one statement
+# over 1,000 schemas' payment tables needed more than PostgreSQL's shared lock table holds by
+# default (max_locks_per_transaction 64 × connections) and failed, "out of shared memory"
+# (bench/billing.py). 100 schemas is a few hundred locks.
+SCHEMAS_PER_QUERY = 100
+
+
 def booking_fees_by_month() -> dict[tuple[str, str], int]:
     """Fees kept on paid booking payments, by (month paid, currency), across every tenant
-    schema in one query."""
+    schema: one `UNION ALL` per SCHEMAS_PER_QUERY schemas, each its own statement (outside a
+    transaction, its own transaction: its locks go when it ends)."""
     table = BookingPayment._meta.db_table
     schemas = list(
         Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True)
@@ -294,20 +303,21 @@ def booking_fees_by_month() -> dict[tuple[str, str], int]:
         with_table = sorted(row[0] for row in cursor.fetchall())
         if not with_table:
             return {}
-        per_schema = sql.SQL(" UNION ALL ").join(
-            sql.SQL(
-                "SELECT paid_at, currency, fee_minor - fee_refunded_minor AS kept FROM {}.{} "
-                "WHERE paid_at IS NOT NULL"
-            ).format(sql.Identifier(schema), sql.Identifier(table))
-            for schema in with_table
-        )
-        cursor.execute(
-            sql.SQL(
-                "SELECT to_char(paid_at AT TIME ZONE 'UTC', 'YYYY-MM'), upper(currency), "
-                "sum(kept) FROM ({}) AS fees GROUP BY 1, 2"
-            ).format(per_schema)
-        )
         totals: dict[tuple[str, str], int] = defaultdict(int)
-        for month, currency, kept in cursor.fetchall():
-            totals[(month, currency)] += int(kept)
+        for start in range(0, len(with_table), SCHEMAS_PER_QUERY):
+            per_schema = sql.SQL(" UNION ALL ").join(
+                sql.SQL(
+                    "SELECT paid_at, currency, fee_minor - fee_refunded_minor AS kept FROM {}.{} "
+                    "WHERE paid_at IS NOT NULL"
+                ).format(sql.Identifier(schema), sql.Identifier(table))
+                for schema in with_table[start : start + SCHEMAS_PER_QUERY]
+            )
+            cursor.execute(
+                sql.SQL(
+                    "SELECT to_char(paid_at AT TIME ZONE 'UTC', 'YYYY-MM'), upper(currency), "
+                    "sum(kept) FROM ({}) AS fees GROUP BY 1, 2"
+                ).format(per_schema)
+            )
+            for month, currency, kept in cursor.fetchall():
+                totals[(month, currency)] += int(kept)
     return dict(totals)
