@@ -23,8 +23,10 @@ from typing import Any, cast
 
 import stripe
 from django.core import signing
+from django.utils import timezone
 
 from scheduling.models import StaffMember
+from scheduling.selectors.catalogue import running_group_schedules
 from tenants.models import Tenant
 
 from .catalogue import price_for
@@ -99,6 +101,12 @@ def downgrade_refusal(plan: Plan) -> str:
         return (
             f"You have {active} active staff members; the {plan.name} plan allows "
             f"{plan.max_staff}. Make some inactive first."
+        )
+    running = running_group_schedules(now=timezone.now())
+    if plan.max_group_sessions is not None and running > plan.max_group_sessions:
+        return (
+            f"You have {running} recurring group sessions running; the {plan.name} plan allows "
+            f"{plan.max_group_sessions}. Cancel the sessions of some first."
         )
     return ""
 
@@ -339,6 +347,7 @@ class BillingDetails:
     postal_code: str
     city: str
     country: str  # ISO 3166-1 alpha-2
+    vat_number: str = ""  # EU VAT, with its country prefix (a Stripe tax id of type eu_vat)
 
 
 def billing_details_of(
@@ -350,23 +359,46 @@ def billing_details_of(
         return BillingDetails("", "", "", "", "", "")
     customer = client.v1.customers.retrieve(row.stripe_customer_id)
     address: Any = cast(Any, customer.address) or {}
+    vat = _vat_ids(client, row.stripe_customer_id)
 
     def get(key: str) -> str:
         return str(address.get(key) or "")
 
     return BillingDetails(
         customer.name or "", get("line1"), get("line2"), get("postal_code"), get("city"),
-        get("country"),
+        get("country"), vat[0].value if vat else "",
     )  # fmt: skip
+
+
+def _vat_ids(client: stripe.StripeClient, customer_id: str) -> list[stripe.TaxId]:
+    listed = client.v1.customers.tax_ids.list(customer_id, {"limit": 100}).data
+    return [tax_id for tax_id in listed if tax_id.type == "eu_vat"]
 
 
 def billing_details_save(
     *, tenant: Tenant, details: BillingDetails, client: stripe.StripeClient | None = None
 ) -> None:
-    """Name and address on the Stripe customer, so they appear on every invoice."""
+    """Name, address and VAT number on the Stripe customer, so they appear on every invoice
+    made from now on (Stripe copies them, `customer_tax_ids` for the VAT number).
+
+    The new VAT number is created first: refused by Stripe (`tax_id_invalid`), nothing has
+    changed. Only then the name and address, and the previous VAT number removed; saving the
+    same number again changes nothing."""
     client = client or billing_stripe_client()
+    customer_id = customer_ensure(tenant=tenant, client=client)
+    existing = _vat_ids(client, customer_id)
+    keep = [tax_id for tax_id in existing if tax_id.value == details.vat_number]
+    if details.vat_number and not keep:
+        keep = [
+            client.v1.customers.tax_ids.create(
+                customer_id,
+                {"type": "eu_vat", "value": details.vat_number},
+                {"idempotency_key": billing_idempotency_key("vat", tenant.pk, details.vat_number,
+                                                            [t.id for t in existing])},
+            )
+        ]  # fmt: skip
     customer = client.v1.customers.update(
-        customer_ensure(tenant=tenant, client=client),
+        customer_id,
         {
             "name": details.name,
             "address": {
@@ -378,6 +410,9 @@ def billing_details_save(
             },
         },
     )
+    for tax_id in existing:
+        if tax_id not in keep:
+            client.v1.customers.tax_ids.delete(customer_id, tax_id.id)
     mirror("Customer", customer)
 
 

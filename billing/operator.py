@@ -120,3 +120,55 @@ def subscription_cancel(*, tenant: Tenant, operator: User, at_period_end: bool, 
     _audit(tenant, operator, "billing.cancelled", reason, ip_address,
            at_period_end=at_period_end)  # fmt: skip
     return subscription_apply(tenant=tenant, data=updated)
+
+
+def complimentary_remove(*, tenant: Tenant, operator: User, reason: str,
+                         ip_address: str | None = None, client: stripe.StripeClient | None = None,
+                         ) -> TenantSubscription:  # fmt: skip
+    """Undo a comp: the subscription's discounts removed (the next invoice is at full price)
+    and the `complimentary` flag cleared, so access follows Stripe's status again."""
+    row = _live_row(tenant, reason)
+    client = client or billing_stripe_client()
+    subscription = client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    if not row.complimentary and not subscription.discounts:
+        raise OperatorActionError(f"{tenant.name} has no complimentary plan to remove.")
+    updated = client.v1.subscriptions.update(row.stripe_subscription_id, {"discounts": ""})
+    TenantSubscription.objects.filter(pk=row.pk).update(complimentary=False)
+    removed = ",".join(d if isinstance(d, str) else d.id for d in subscription.discounts or [])
+    _audit(tenant, operator, "billing.complimentary_removed", reason, ip_address,
+           discounts=removed or "none")  # fmt: skip
+    return subscription_apply(tenant=tenant, data=updated)
+
+
+def cancellation_undo(*, tenant: Tenant, operator: User, reason: str,
+                      ip_address: str | None = None, client: stripe.StripeClient | None = None,
+                      ) -> TenantSubscription:  # fmt: skip
+    """Keep a subscription that was to end: `cancel_at_period_end` back to false, and a
+    subscription schedule that would cancel it at its end released (the subscription goes on
+    as it is). A subscription already cancelled cannot come back: the business subscribes
+    again from its billing page."""
+    row = _live_row(tenant, reason)
+    client = client or billing_stripe_client()
+    subscription = client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    if subscription["status"] in ("canceled", "incomplete_expired"):
+        raise OperatorActionError(
+            f"{tenant.name}'s subscription has already ended: it cannot be un-cancelled; the "
+            "owner subscribes again under Plan and billing."
+        )
+    schedule = subscription.schedule
+    schedule_id = (schedule if isinstance(schedule, str) else schedule.id) if schedule else ""
+    cancelling_schedule = bool(schedule_id) and (
+        client.v1.subscription_schedules.retrieve(schedule_id)["end_behavior"] == "cancel"
+    )
+    if not subscription.cancel_at_period_end and not cancelling_schedule:
+        raise OperatorActionError(f"{tenant.name}'s subscription is not set to cancel.")
+    if cancelling_schedule:
+        client.v1.subscription_schedules.release(schedule_id)
+    updated = client.v1.subscriptions.retrieve(row.stripe_subscription_id)
+    if updated.cancel_at_period_end:
+        updated = client.v1.subscriptions.update(
+            row.stripe_subscription_id, {"cancel_at_period_end": False}
+        )
+    _audit(tenant, operator, "billing.cancellation_undone", reason, ip_address,
+           schedule_released=schedule_id if cancelling_schedule else "none")  # fmt: skip
+    return subscription_apply(tenant=tenant, data=updated)

@@ -9,6 +9,8 @@ from celery import shared_task
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from outbox.durable import DURABLE_TASK
+from outbox.periodic import OncePerPeriodTask
 from tenants.models import Tenant
 from tenants.services import tenant_url
 
@@ -56,9 +58,14 @@ def owner_email_task(tenant_id: int, kind: str) -> str:
     return kind
 
 
-@shared_task(name="billing.reconcile")
+RECONCILE_TASK = "billing.reconcile"
+
+
+@shared_task(name=RECONCILE_TASK, base=OncePerPeriodTask, **DURABLE_TASK)
 def reconcile_billing_task() -> dict[str, int]:
-    """Nightly (beat): the same repair as `manage.py reconcile_billing`."""
+    """Nightly (beat): the same repair as `manage.py reconcile_billing`, once per period even
+    when two beats publish it (outbox.periodic); idempotent, so a redelivery after a killed
+    worker (`acks_late`) only re-reads Stripe again."""
     report = billing_reconcile()
     return {"checked": report.checked, "repairs": len(report.repairs)}
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import stripe
 from django.db import transaction
 from django.utils import timezone
 
 from common.stripe_events import ReceivedEvent, register
 from outbox.services import outbox_enqueue
 
+from .gateway import billing_stripe_client
 from .mirror import mirror
 from .models import TenantSubscription
 from .subscriptions import subscription_refresh
@@ -63,7 +65,7 @@ def billing_event(event: ReceivedEvent) -> bool:
     if row is None:
         return False  # not one of the platform's customers (or not ours yet)
     if event.type.startswith("invoice.") and event.object.get("id"):
-        mirror("Invoice", event.object)
+        _invoice_mirror(str(event.object["id"]))
     obj = event.object
     from_event = str(obj.get("id") or "") if obj.get("object") == "subscription" else ""
     subscription_refresh(tenant=row.tenant, subscription_id=from_event)
@@ -72,6 +74,19 @@ def billing_event(event: ReceivedEvent) -> bool:
     elif event.type == "invoice.payment_failed":
         _email_once(row, kind="payment_failed", invoice_id=str(event.object.get("id") or ""))
     return True
+
+
+def _invoice_mirror(invoice_id: str) -> None:
+    """Store the invoice as Stripe has it now, not the event's copy: a late `payment_failed`
+    must not store as open an invoice paid since (and dj-stripe cannot read the stored JSON's
+    `lines` list, only the SDK's object). A deleted draft is gone: nothing to store."""
+    try:
+        invoice = billing_stripe_client().v1.invoices.retrieve(invoice_id)
+    except stripe.InvalidRequestError as error:
+        if error.code != "resource_missing":
+            raise
+        return
+    mirror("Invoice", invoice)
 
 
 def _email_once(

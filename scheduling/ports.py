@@ -134,11 +134,18 @@ class PlanLimits(Protocol):
         """Why `active_staff` active staff members are over the plan, naming a plan allowing it."""
         ...
 
+    def group_sessions_refusal(self, *, tenant_id: int, group_sessions: int) -> str:
+        """Why `group_sessions` running recurring group sessions are over the plan, likewise."""
+        ...
+
 
 class NoPlanLimits:
     """The answer when billing registered nothing: no limits."""
 
     def active_staff_refusal(self, *, tenant_id: int, active_staff: int) -> str:
+        return ""
+
+    def group_sessions_refusal(self, *, tenant_id: int, group_sessions: int) -> str:
         return ""
 
 

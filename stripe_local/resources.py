@@ -18,6 +18,7 @@ from stripe_local.billing import (  # noqa: F401
     subscription_status,
     subscription_updates,
     subscriptions,
+    tax_ids,
     test_clocks,
 )
 from stripe_local.connect import account_links, accounts, application_fees, login_links, transfers  # noqa: F401

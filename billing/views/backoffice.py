@@ -204,7 +204,11 @@ def details_save(request: MemberRequest) -> HttpResponse:
             tenant=request.tenant, details=changes.BillingDetails(**form.cleaned_data)
         )
     except stripe.StripeError as error:
-        form.add_error(None, getattr(error, "user_message", None) or "Stripe refused the details.")
+        if error.code == "tax_id_invalid":
+            form.add_error("vat_number", "Stripe does not accept this VAT number: check it.")
+        else:
+            message = getattr(error, "user_message", None) or "Stripe refused the details."
+            form.add_error(None, message)
         return _page(request, details_form=form, status=400)
     messages.success(request, "Billing details saved; they appear on your next invoices.")
     return redirect("billing")

@@ -21,7 +21,9 @@ from ..gateway import billing_stripe_client
 from ..models import Plan, TenantSubscription
 from ..operator import (
     OperatorActionError,
+    cancellation_undo,
     complimentary_give,
+    complimentary_remove,
     plan_change,
     subscription_cancel,
     trial_extend,
@@ -69,6 +71,12 @@ def billing_action(request: SignedInRequest, slug: str, action: str) -> HttpResp
         elif action == "comp":
             complimentary_give(**common)
             done = "complimentary plan given (100 % coupon, forever)"
+        elif action == "uncomp":
+            complimentary_remove(**common)
+            done = "complimentary plan removed (full price from the next invoice)"
+        elif action == "uncancel":
+            cancellation_undo(**common)
+            done = "cancellation undone: the subscription goes on"
         elif action == "plan":
             plan = Plan.objects.filter(code=request.POST.get("plan", "")).first()
             if plan is None:

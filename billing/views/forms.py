@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from ..models import BillingInterval, Plan
@@ -36,5 +38,21 @@ class BillingDetailsForm(forms.Form):
         error_messages={"invalid": "Give the two-letter country code, for example FR."},
     )
 
+    vat_number = forms.CharField(
+        max_length=20,
+        required=False,
+        label="VAT number",
+        help_text="EU VAT number with its country prefix, for example FR40303265045. Optional.",
+    )
+
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).upper()
+
+    def clean_vat_number(self) -> str:
+        """The shape only (Stripe checks the number itself): prefix and 2 to 13 characters."""
+        value = re.sub(r"[\s.-]", "", str(self.cleaned_data["vat_number"])).upper()
+        if value and not re.fullmatch(r"[A-Z]{2}[0-9A-Z+*]{2,13}", value):
+            raise forms.ValidationError(
+                "Give the VAT number with its country prefix, for example FR40303265045."
+            )
+        return value

@@ -10,6 +10,7 @@ from scheduling.models import (
     Booking,
     BookingStatus,
     DateOverride,
+    GroupSchedule,
     Occurrence,
     Resource,
     Service,
@@ -62,6 +63,16 @@ def group_services() -> QuerySet[Service]:
 class OccurrenceRow:
     occurrence: Occurrence
     seats_taken: int
+
+
+def running_group_schedules(*, now: datetime) -> int:
+    """Recurring group sessions still running: a weekly class with a session not yet over and
+    not cancelled. What a plan's `max_group_sessions` counts (a finished class frees its place)."""
+    return (
+        GroupSchedule.objects.filter(occurrences__is_cancelled=False, occurrences__ends_at__gt=now)
+        .distinct()
+        .count()
+    )
 
 
 def upcoming_occurrences(*, now: datetime, limit: int = 200) -> list[OccurrenceRow]:

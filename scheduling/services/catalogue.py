@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 from psycopg import errors as pg_errors
@@ -42,7 +42,9 @@ from scheduling.models import (
     WorkingHours,
 )
 from scheduling.selectors.availability import tenant_time_zone
+from scheduling.selectors.catalogue import running_group_schedules
 from scheduling.services.bookings import scheduling_settings
+from tenants.context import current_tenant
 from tenants.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -455,6 +457,27 @@ def _local_instant(day: date, at: time, zone: ZoneInfo) -> datetime | None:
 GROUP_SCHEDULE_MAX_LEAD_DAYS = 3650  # a bound against typos (year 3030), not a policy
 
 
+def _lock_group_schedules() -> None:
+    """A transaction-scoped advisory lock on this schema's group schedules: two managers adding
+    a class at once are counted one after the other, so both cannot pass a limit that has room
+    for one (not a row lock: scheduling.locking's row-lock order stays as it is)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':group_schedules'))"
+        )
+
+
+def _check_group_sessions_limit(*, now: datetime) -> None:
+    """The plan's limit on recurring group sessions running at once, the new one counted
+    (billing answers through the port). Raised inside the creating transaction: refused, the
+    schedule and its sessions are rolled back."""
+    refusal = ports.plan_limits().group_sessions_refusal(
+        tenant_id=current_tenant().pk, group_sessions=running_group_schedules(now=now)
+    )
+    if refusal:
+        raise ValidationError(refusal)
+
+
 def group_schedule_create(
     *,
     service: Service,
@@ -470,7 +493,8 @@ def group_schedule_create(
 
     Occurrences are at `start_time` wall time in the business's zone every week, whatever the
     UTC offset that day. A week whose session already exists (same service, staff and start) or
-    whose start time does not exist that night (DST gap) is skipped and reported.
+    whose start time does not exist that night (DST gap) is skipped and reported. A class beyond
+    the plan's recurring group sessions is refused (the plan limits port).
     """
     errors: dict[str, str] = {}
     if service.capacity <= 1:
@@ -500,6 +524,7 @@ def group_schedule_create(
     created: list[Occurrence] = []
     skipped: list[SkippedOccurrence] = []
     with transaction.atomic():
+        _lock_group_schedules()
         schedule = GroupSchedule.objects.create(
             service=service, staff=staff, weekday=weekday, start_time=start_time,
             first_date=first_day, weeks=weeks, capacity=capacity,
@@ -530,6 +555,7 @@ def group_schedule_create(
             # Raised inside the transaction so that no empty schedule is left behind.
             raise ValidationError("No session was created: " + "; ".join(
                 f"{item.day:%d %b %Y}: {item.reason}" for item in skipped))  # fmt: skip
+        _check_group_sessions_limit(now=now or timezone.now())
     logger.info(
         "catalogue.group_schedule.created",
         extra={"schedule": schedule.pk, "occurrences": len(created), "skipped": len(skipped)},

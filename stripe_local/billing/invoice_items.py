@@ -10,6 +10,7 @@ from stripe_local.app.lists import LIST_SPEC, equals, flag, paginate
 from stripe_local.app.registry import route
 from stripe_local.app.store import Record
 from stripe_local.billing.invoicing import add_line, total_invoice
+from stripe_local.billing.products import price_amount
 from stripe_local.core import ANY, MAP, StripeError, template
 
 
@@ -41,7 +42,7 @@ def invoice_item_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         price = ctx.store.get("price", pricing["price"], ctx.account, param="pricing[price]")
     quantity = core.get_int(params, "quantity", default=1, minimum=1) or 1
     if price is not None:
-        amount = price.data["unit_amount"] * quantity
+        amount = price_amount(price.data, quantity)
         currency = price.data["currency"]
     else:
         amount = core.get_int(params, "amount", required=True) or 0

@@ -35,8 +35,14 @@ def invoice_page_helper(
     ]
     total = core.format_amount(d["total"], d["currency"])
     due = core.format_amount(d["amount_remaining"], d["currency"])
+    # Who is billed, as Stripe prints it: the customer's name and tax ids (a VAT number).
+    billed = [f"Billed to: {d['customer_name']}"] if d.get("customer_name") else []
+    billed += [
+        f"{'VAT' if t['type'].endswith('_vat') else t['type']}: {t['value']}"
+        for t in d.get("customer_tax_ids") or []
+    ]
     if len(parts) == 4:
-        text = [f"Invoice {d['number']}", f"Status: {d['status']}"]
+        text = [f"Invoice {d['number']}", f"Status: {d['status']}", *billed]
         text += [f"{label}: {amount}" for label, amount in rows]
         text += [f"Total: {total}", f"Amount remaining: {due}"]
         return LocalReply(
@@ -53,6 +59,7 @@ def invoice_page_helper(
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Invoice {number}</title>
 <style>{PAGE_STYLE}</style></head><body><h1>Invoice {number}</h1>
 <p id="invoice-status">Status: {html.escape(d["status"])}</p>
+{"".join(f'<p class="billed-to">{html.escape(line)}</p>' for line in billed)}
 <table><tr><th>Description</th><th>Amount</th></tr>{body}</table>
 <p>Total: <strong>{html.escape(total)}</strong>; amount remaining: {html.escape(due)}</p>
 <p><a href="{html.escape(parts[2])}/pdf">Download PDF</a></p></body></html>"""

@@ -19,6 +19,7 @@ from stripe_local.billing.subscription_status import (
     saves_payment_method,
     set_subscription_status,
 )
+from stripe_local.billing.tax_ids import customer_tax_ids
 from stripe_local.core import StripeError, template
 from stripe_local.payment_errors import saved_error
 from stripe_local.payments.charging import confirm_payment_intent
@@ -160,7 +161,7 @@ def invoice_fields(
         customer_name=c["name"],
         customer_phone=c["phone"],
         customer_tax_exempt="none",
-        customer_tax_ids=[],
+        customer_tax_ids=customer_tax_ids(ctx.state, customer.id),
         default_payment_method=None,
         default_source=None,
         default_tax_rates=[],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
@@ -15,6 +14,7 @@ from stripe_local.billing.invoicing import (
     pull_pending_items,
     total_invoice,
 )
+from stripe_local.billing.products import price_amount, price_unit_text
 from stripe_local.billing.subscription_status import cancel_subscription
 
 
@@ -61,8 +61,8 @@ def cycle_invoice(
         product = state.store.find(price["product"])
         name = product.data["name"] if product else price["product"]
         quantity = item.data["quantity"]
-        amount = 0 if zero else price["unit_amount"] * quantity
-        unit = core.format_amount(price["unit_amount"], price["currency"])
+        amount = 0 if zero else price_amount(price, quantity)
+        unit = price_unit_text(price)
         label = (
             f"Trial period for {name}"
             if zero

@@ -26,6 +26,7 @@ from stripe_local.app.registry import LocalReply, html_reply, local_helper, rout
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
 from stripe_local.billing.invoicing import attempt_invoice_payment
+from stripe_local.billing.products import price_amount
 from stripe_local.billing.subscription_status import cancel_subscription
 from stripe_local.billing.subscription_updates import subscription_update
 from stripe_local.core import ANY, MAP, StripeError, template
@@ -319,7 +320,7 @@ def _page(state: State, session: Record, notice: str, error: str) -> str:
             item = state.store.records[item_id].data
             price = state.store.records[item["price"]].data
             product = state.store.find(price["product"])
-            amount = core.format_amount(price["unit_amount"] * item["quantity"], price["currency"])
+            amount = core.format_amount(price_amount(price, item["quantity"]), price["currency"])
             name = product.data["name"] if product else price["product"]
             names.append(
                 f"{item['quantity']} × {name}: {amount} / {price['recurring']['interval']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from stripe_local import core
@@ -69,6 +70,14 @@ def product_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         price = _create_price(ctx, {**params["default_price_data"], "product": product_id})
         data["default_price"] = price.id
     return ctx.state.render(record)
+
+
+@route("GET", "/v1/products/{id}/features", spec=LIST_SPEC)
+def product_features(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:  # noqa: A002
+    """A product's entitlement features: none here (local Stripe has no Entitlements), but the
+    list exists, as dj-stripe reads it whenever it stores a product."""
+    ctx.store.get("product", id, ctx.account)
+    return paginate(ctx, "product_feature", params, f"/v1/products/{id}/features")
 
 
 @route("GET", "/v1/products/{id}", spec={})
@@ -157,6 +166,66 @@ PRICE_SPEC = {
 }
 
 
+DECIMAL_PLACES = 12  # Stripe: "a decimal value in cents with at most 12 decimal places"
+
+
+def _unit_amounts(params: dict[str, Any]) -> tuple[int | None, str]:
+    """`unit_amount` and `unit_amount_decimal` of a new price, from either parameter.
+
+    A price may cost a fraction of the minor unit (0.5 cent per API call): Stripe keeps the
+    exact decimal string and sets `unit_amount` only when it is a whole number (null
+    otherwise). Line amounts round the product of the decimal and the quantity
+    (`price_amount`)."""
+    given_integer = params.get("unit_amount") not in (None, "")
+    given_decimal = params.get("unit_amount_decimal") not in (None, "")
+    if given_integer and given_decimal:
+        raise StripeError(
+            "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+            param="unit_amount_decimal",
+        )
+    if given_integer:
+        unit_amount = core.get_int(params, "unit_amount", minimum=0)
+        assert unit_amount is not None
+        return unit_amount, str(unit_amount)
+    if not given_decimal:
+        raise StripeError("Missing required param: unit_amount.", param="unit_amount")
+    text = str(params["unit_amount_decimal"]).strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    exponent = value.as_tuple().exponent if value.is_finite() else 0
+    if (
+        not value.is_finite()
+        or value < 0
+        or (isinstance(exponent, int) and -exponent > DECIMAL_PLACES)
+    ):
+        raise StripeError(
+            f"Invalid decimal: {text}. unit_amount_decimal is a non-negative decimal with at "
+            f"most {DECIMAL_PLACES} decimal places.",
+            param="unit_amount_decimal",
+        )
+    exact = format(value.normalize(), "f")
+    whole = value == value.to_integral_value()
+    return (int(value) if whole else None), exact
+
+
+def price_amount(price: dict[str, Any], quantity: int) -> int:
+    """The amount of `quantity` units of a price in minor units: the exact decimal unit amount
+    times the quantity, rounded half-up to a whole minor unit."""
+    unit = Decimal(str(price.get("unit_amount_decimal") or price.get("unit_amount") or 0))
+    return int((unit * quantity).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def price_unit_text(price: dict[str, Any]) -> str:
+    """The unit amount as Stripe writes it in descriptions (a fractional one in full)."""
+    if price.get("unit_amount") is not None:
+        return core.format_amount(price["unit_amount"], price["currency"])
+    major = Decimal(str(price["unit_amount_decimal"])) / 100
+    symbol = core.CURRENCY_SYMBOLS.get(price["currency"], "")
+    return f"{symbol}{format(major.normalize(), 'f')}"
+
+
 def _create_price(ctx: Context, params: dict[str, Any]) -> Record:
     product_id = core.get_str(params, "product")
     if product_id:
@@ -166,11 +235,7 @@ def _create_price(ctx: Context, params: dict[str, Any]) -> Record:
     else:
         raise StripeError("Missing required param: product.", param="product")
     currency = core.get_currency(params)
-    unit_amount = core.get_int(params, "unit_amount", minimum=0)
-    if unit_amount is None and params.get("unit_amount_decimal"):
-        unit_amount = int(float(params["unit_amount_decimal"]))
-    if unit_amount is None:
-        raise StripeError("Missing required param: unit_amount.", param="unit_amount")
+    unit_amount, unit_amount_decimal = _unit_amounts(params)
     recurring = params.get("recurring")
     if isinstance(recurring, dict):
         interval = core.get_enum(recurring, "interval", ["day", "month", "week", "year"])
@@ -210,7 +275,7 @@ def _create_price(ctx: Context, params: dict[str, Any]) -> Record:
         transform_quantity=None,
         type="recurring" if recurring else "one_time",
         unit_amount=unit_amount,
-        unit_amount_decimal=str(unit_amount),
+        unit_amount_decimal=unit_amount_decimal,
         custom_unit_amount=None,
     )
     core.apply_metadata(data, params)

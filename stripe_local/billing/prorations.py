@@ -13,6 +13,7 @@ from stripe_local import core
 from stripe_local.app.context import Context
 from stripe_local.app.state import State
 from stripe_local.app.store import Record
+from stripe_local.billing.products import price_amount
 from stripe_local.core import template
 
 # Statuses whose item changes are prorated (a trial is free, so changing it costs nothing).
@@ -46,7 +47,7 @@ def item_label(state: State, price_id: str, quantity: int) -> str:
 
 
 def line_amount(state: State, price_id: str, quantity: int) -> int:
-    return int(state.store.records[price_id].data["unit_amount"] or 0) * quantity
+    return price_amount(state.store.records[price_id].data, quantity)
 
 
 def prorate_item(

@@ -19,6 +19,7 @@ from stripe_local.billing.invoicing import (
     finalize_invoice,
 )
 from stripe_local.billing.periods import cycle_invoice
+from stripe_local.billing.products import price_amount
 from stripe_local.billing.subscription_status import cancel_subscription, set_subscription_status
 from stripe_local.core import ANY, MAP, StripeError, template
 from stripe_local.payment_errors import saved_error
@@ -241,9 +242,7 @@ def subscription_create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         core.get_int(item, "quantity", default=1, minimum=0, label=f"items[{index}][quantity]") or 0
         for index, item in enumerate(items_given)
     ]
-    first_amount = sum(
-        (p.data["unit_amount"] or 0) * q for p, q in zip(prices, quantities, strict=True)
-    )
+    first_amount = sum(price_amount(p.data, q) for p, q in zip(prices, quantities, strict=True))
     added_items = check_added_items(ctx, params.get("add_invoice_items"), currency)
     coupon = coupon_from(ctx, discounts_param(params), "discounts")
     if coupon is not None:

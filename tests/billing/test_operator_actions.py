@@ -133,3 +133,73 @@ def test_the_panel_shows_plan_status_seats_next_invoice_and_events(console, tria
     assert 'id="billing-panel"' in html and "Trial" in html
     assert page.context["billing"]["preview"] is not None
     assert trialing.stripe_subscription_id in html
+
+
+def test_remove_a_complimentary_plan(console, stripe_client, trialing) -> None:
+    console.post("/console/tenants/alpha/billing/comp/", {"reason": "Partner studio"})
+    assert (
+        "Remove the complimentary plan" in console.get("/console/tenants/alpha/").content.decode()
+    )
+
+    page = console.post(
+        "/console/tenants/alpha/billing/uncomp/", {"reason": "Partnership ended"}, follow=True
+    )
+
+    assert "complimentary plan removed" in page.content.decode()
+    assert _sub(stripe_client, trialing)["discounts"] == []
+    preview = stripe_client.v1.invoices.create_preview(
+        {"subscription": trialing.stripe_subscription_id}
+    )
+    assert preview["total"] == Plan.objects.get(code="starter").monthly_price_minor
+    trialing.refresh_from_db()
+    assert not trialing.complimentary
+    entry = AuditEntry.objects.get(action="billing.complimentary_removed")
+    assert entry.reason == "Partnership ended" and entry.data["discounts"].startswith("di_")
+    # Nothing left to remove: refused, with the reason, and not audited twice.
+    again = console.post("/console/tenants/alpha/billing/uncomp/", {"reason": "Twice"}, follow=True)
+    assert "has no complimentary plan to remove" in again.content.decode()
+    assert AuditEntry.objects.filter(action="billing.complimentary_removed").count() == 1
+
+
+def test_undo_a_cancellation_at_the_period_end(console, stripe_client, trialing) -> None:
+    console.post(
+        "/console/tenants/alpha/billing/cancel/", {"when": "period_end", "reason": "Closing"}
+    )
+    assert "Undo the cancellation" in console.get("/console/tenants/alpha/").content.decode()
+
+    console.post("/console/tenants/alpha/billing/uncancel/", {"reason": "Changed their mind"})
+
+    assert _sub(stripe_client, trialing)["cancel_at_period_end"] is False
+    trialing.refresh_from_db()
+    assert not trialing.cancel_at_period_end and trialing.status == SubscriptionStatus.TRIALING
+    entry = AuditEntry.objects.get(action="billing.cancellation_undone")
+    assert entry.reason == "Changed their mind" and entry.data["schedule_released"] == "none"
+
+
+def test_undo_a_cancellation_scheduled_by_a_subscription_schedule(
+    console, stripe_client, trialing
+) -> None:
+    schedule = stripe_client.v1.subscription_schedules.create(
+        {"from_subscription": trialing.stripe_subscription_id}
+    )
+    stripe_client.v1.subscription_schedules.update(schedule.id, {"end_behavior": "cancel"})
+
+    console.post("/console/tenants/alpha/billing/uncancel/", {"reason": "Keeps the studio"})
+
+    assert stripe_client.v1.subscription_schedules.retrieve(schedule.id)["status"] == "released"
+    sub = _sub(stripe_client, trialing)
+    assert sub["schedule"] is None and sub["status"] == "trialing"
+    entry = AuditEntry.objects.get(action="billing.cancellation_undone")
+    assert entry.data["schedule_released"] == schedule.id
+
+
+def test_undo_refused_when_nothing_is_to_cancel_or_it_has_ended(
+    console, stripe_client, trialing
+) -> None:
+    page = console.post("/console/tenants/alpha/billing/uncancel/", {"reason": "?"}, follow=True)
+    assert "is not set to cancel" in page.content.decode()
+    stripe_client.v1.subscriptions.cancel(trialing.stripe_subscription_id)
+    page = console.post("/console/tenants/alpha/billing/uncancel/", {"reason": "?"}, follow=True)
+    assert "has already ended" in page.content.decode()
+    assert _sub(stripe_client, trialing)["status"] == "canceled"
+    assert not AuditEntry.objects.filter(action="billing.cancellation_undone").exists()

@@ -272,3 +272,17 @@ def test_the_number_of_queries_does_not_grow_with_tenants(known_set) -> None:
     with CaptureQueriesContext(connection) as after:
         revenue_report()
     assert len(after) == len(before)
+
+
+def test_booking_fees_come_from_public_tables_without_reading_a_tenant_schema(known_set) -> None:
+    """One statement over every schema ran out of PostgreSQL's lock table at 1,000 tenants
+    (bench/billing.py): the fees are now read from the platform activity in public."""
+    from saas_platform import revenue
+
+    with CaptureQueriesContext(connection) as queries:
+        fees = revenue.booking_fees_by_month()
+    assert fees[("2025-01", "EUR")] == 150 + 250 - 50
+    assert fees[("2025-02", "EUR")] == 300
+    reads = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "insights_platformactivity" in reads[0]
+    assert not any("bookingpayment" in q["sql"] or "t_alpha" in q["sql"] for q in queries)
