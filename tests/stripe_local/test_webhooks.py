@@ -165,4 +165,7 @@ def test_events_list_filters_by_type(client: stripe.StripeClient) -> None:
         "customer.subscription.updated",
         "customer.subscription.deleted",
         "customer.subscription.trial_will_end",
+        "customer.tax_id.created",  # other tests of the session add VAT numbers
+        "customer.tax_id.updated",
+        "customer.tax_id.deleted",
     }
