@@ -5,6 +5,7 @@ from django.urls import include, path
 from two_factor.urls import urlpatterns as two_factor_urls
 
 from billing.views import console as billing_console
+from billing.views import plans
 from tenants.views import verify_second_factor
 
 from .. import console, views
@@ -18,6 +19,8 @@ console_patterns = (
         path("audit/", console.audit_log, name="audit_log"),
         path("revenue/", console.revenue, name="revenue"),
         path("platform/", console.platform, name="platform"),
+        path("plans/", plans.plan_list, name="plans"),
+        path("plans/<slug:code>/", plans.plan_edit, name="plan_edit"),
         path("tenants/<slug:slug>/", console.tenant_detail, name="tenant_detail"),
         path("tenants/<slug:slug>/suspend/", console.tenant_suspend, name="tenant_suspend"),
         path(
