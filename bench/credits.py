@@ -30,12 +30,12 @@ import os
 import random
 import statistics
 import subprocess
-import threading
 import time
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import webhooks as webhook_bench
 from bench_server import (
     PYTHON,
     ROOT,
@@ -96,43 +96,7 @@ def event_ids(base_url: str) -> set[str]:
 
 
 def send_all(server: str, bodies: list[str]) -> tuple[Counter, float]:
-    from stripe_local.app.webhooks import sign
-
-    queue = list(bodies)
-    lock = threading.Lock()
-    codes: Counter = Counter()
-
-    def sender() -> None:
-        while True:
-            with lock:
-                if not queue:
-                    return
-                body = queue.pop()
-            request = urllib.request.Request(
-                f"{server}/stripe/webhook/",
-                data=body.encode(),
-                method="POST",
-                headers={
-                    "Content-Type": "application/json",
-                    "Host": "localhost",
-                    "Stripe-Signature": sign(body, SECRET),
-                },
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    status = response.status
-            except urllib.error.HTTPError as error:
-                status = error.code
-            with lock:
-                codes[status] += 1
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return codes, time.perf_counter() - started
+    return webhook_bench.send_all(server, bodies, secret=SECRET, senders=SENDERS, timeout=60)
 
 
 def baseline_bodies(count: int) -> list[str]:

@@ -122,7 +122,16 @@ def recorded_events(base_url: str) -> list[str]:
         after = page["data"][-1]["id"]
 
 
-def send_all(server: str, bodies: list[str]) -> tuple[Counter, float]:
+def send_all(
+    server: str,
+    bodies: list[str],
+    *,
+    secret: str = SECRET,
+    senders: int = SENDERS,
+    timeout: float = 30,
+) -> tuple[Counter, float]:
+    """POST each body, signed with `secret`, to /stripe/webhook/ from `senders` threads: the
+    answers' status codes and the seconds it took (also used by bench/billing.py, credits.py)."""
     from stripe_local.app.webhooks import sign
 
     queue = list(bodies)
@@ -142,11 +151,11 @@ def send_all(server: str, bodies: list[str]) -> tuple[Counter, float]:
                 headers={
                     "Content-Type": "application/json",
                     "Host": "localhost",
-                    "Stripe-Signature": sign(body, SECRET),
+                    "Stripe-Signature": sign(body, secret),
                 },
             )
             try:
-                with urllib.request.urlopen(request, timeout=30) as response:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
                     status = response.status
             except urllib.error.HTTPError as error:
                 status = error.code
@@ -154,7 +163,7 @@ def send_all(server: str, bodies: list[str]) -> tuple[Counter, float]:
                 codes[status] += 1
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
     for thread in threads:
         thread.start()
     for thread in threads:

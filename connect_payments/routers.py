@@ -16,9 +16,15 @@ PUBLIC_MODELS = frozenset({"connectedaccount", "feeoverride", "stripeevent"})
 
 
 class PaymentsSchemaRouter:
+    """For an app that is shared and tenant: its `public_models` only in public, the others
+    only in tenant schemas (insights/routers.py reuses it for insights)."""
+
+    app_label = "connect_payments"
+    public_models = PUBLIC_MODELS
+
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        if app_label != "connect_payments" or model_name is None:
+        if app_label != self.app_label or model_name is None:
             return None
         in_public = getattr(connections[db], "schema_name", None) == settings.PUBLIC_SCHEMA_NAME
-        belongs_in_public = model_name.lower() in PUBLIC_MODELS
+        belongs_in_public = model_name.lower() in self.public_models
         return None if in_public == belongs_in_public else False

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -208,7 +208,7 @@ def bookings_per_tenant(tenant_ids: list[int]) -> dict[int, int]:
     rows = (
         PlatformActivity.objects.filter(tenant_id__in=tenant_ids)
         .values("tenant_id")
-        .annotate(made=Sum(F("bookings")))
+        .annotate(made=Sum("bookings"))
     )
     return {row["tenant_id"]: row["made"] or 0 for row in rows}
 

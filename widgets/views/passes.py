@@ -74,7 +74,8 @@ def purchase_page(request: HttpRequest, purchase_id: int) -> HttpResponse:
 
 
 def _payment_config(purchase: PassPurchase) -> dict | None:
-    """What static/widgets/passes.js needs to mount the Payment Element (None: nothing to pay)."""
+    """What static/widgets/account_payment.js needs to mount the Payment Element (None: nothing
+    to pay)."""
     if purchase.status != PassPurchaseStatus.PENDING or not purchase.client_secret:
         return None
     return {

@@ -1,9 +1,15 @@
-/* Joining a membership (the first invoice's PaymentIntent) or saving a new card (a SetupIntent)
-   in the Payment Element, on the customer's membership pages. Stripe returns to `return_url`,
-   whose server side re-reads Stripe. Card data goes to Stripe.js only. */
+/* The Payment Element on the customer's account pages: paying for a pass, joining a membership
+   (the first invoice's PaymentIntent) or saving a new card (a SetupIntent, `mode: "setup"`).
+   Stripe returns to `return_url`, whose server side re-reads Stripe, or the page goes there
+   itself once confirmed. Card data goes to Stripe.js only. */
 (function () {
   "use strict";
-  var node = document.getElementById("cr-membership-payment");
+  // The page's configuration, and what to say when Stripe refuses without a message of its own.
+  var pages = {"cr-membership-payment": "The card was refused.", "cr-pass-payment": "The payment failed."};
+  var node = null, refused = "";
+  Object.keys(pages).forEach(function (id) {
+    if (!node && document.getElementById(id)) { node = document.getElementById(id); refused = pages[id]; }
+  });
   if (!node) return;
   var config = JSON.parse(node.textContent);
   var pay = document.getElementById("cr-pay");
@@ -29,7 +35,7 @@
         confirmParams: {return_url: returnUrl.toString()}}).then(function (result) {
         if (result.error) {
           pay.disabled = false;
-          message.textContent = result.error.message || "The card was refused.";
+          message.textContent = result.error.message || refused;
           return;
         }
         waiting.hidden = false;
