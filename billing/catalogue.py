@@ -64,10 +64,10 @@ def wanted_prices(plan: Plan) -> list[WantedPrice]:
 
 
 def _matches(price: stripe.Price, wanted: WantedPrice) -> bool:
+    """The Price is the one wanted, active or not (archived ones are switched back on)."""
     recurring = price.recurring
     return bool(
-        price.active
-        and price.unit_amount == wanted.unit_amount
+        price.unit_amount == wanted.unit_amount
         and price.currency == wanted.currency
         and recurring is not None
         and recurring.interval == wanted.interval
@@ -76,18 +76,24 @@ def _matches(price: stripe.Price, wanted: WantedPrice) -> bool:
 
 def _product_ensure(client: stripe.StripeClient, plan: Plan) -> tuple[stripe.Product, list[str]]:
     product_id = plan_product_id(plan)
+    active = plan.retired_at is None
     try:
         product = client.v1.products.retrieve(product_id)
     except stripe.InvalidRequestError as error:
         if error.code != "resource_missing":
             raise
         product = client.v1.products.create(
-            {"id": product_id, "name": plan.name, "metadata": {"plan_code": plan.code}},
+            {
+                "id": product_id,
+                "name": plan.name,
+                "active": active,
+                "metadata": {"plan_code": plan.code},
+            },  # fmt: skip
             {"idempotency_key": billing_idempotency_key("product", product_id)},
         )
         return product, [f"product {product_id} created"]
-    if product.name != plan.name or not product.active:
-        product = client.v1.products.update(product_id, {"name": plan.name, "active": True})
+    if product.name != plan.name or product.active != active:
+        product = client.v1.products.update(product_id, {"name": plan.name, "active": active})
         return product, [f"product {product_id} updated"]
     return product, []
 
@@ -97,10 +103,15 @@ def plan_sync_to_stripe(*, plan: Plan, client: stripe.StripeClient | None = None
     client = client or billing_stripe_client()
     product, changes = _product_ensure(client, plan)
     mirror("Product", product)
+    if plan.retired_at is not None:
+        return _prices_archive(client, plan, changes)
     for wanted in wanted_prices(plan):
         found = client.v1.prices.list({"lookup_keys": [wanted.lookup_key], "limit": 1}).data
         current = found[0] if found else None
         if current is not None and _matches(current, wanted):
+            if not current.active:  # the plan was retired and is back on sale
+                current = client.v1.prices.update(current.id, {"active": True})
+                changes.append(f"price {wanted.lookup_key} ({current.id}) back on sale")
             mirror("Price", current)
             continue
         kind = "seat" if wanted.seat else "base"
@@ -131,6 +142,20 @@ def plan_sync_to_stripe(*, plan: Plan, client: stripe.StripeClient | None = None
         changes.append(
             f"price {wanted.lookup_key} {'replaced by' if current else 'created as'} {created.id}"
         )
+    for change in changes:
+        logger.info("billing.plan_synced", extra={"plan": plan.code, "change": change})
+    return changes
+
+
+def _prices_archive(client: stripe.StripeClient, plan: Plan, changes: list[str]) -> list[str]:
+    """A retired plan's current Prices archived: no new subscription can take them, and
+    Stripe keeps renewing the subscriptions that have them."""
+    for wanted in wanted_prices(plan):
+        found = client.v1.prices.list({"lookup_keys": [wanted.lookup_key], "limit": 1}).data
+        if found and found[0].active:
+            archived = client.v1.prices.update(found[0].id, {"active": False})
+            mirror("Price", archived)
+            changes.append(f"price {wanted.lookup_key} ({archived.id}) archived")
     for change in changes:
         logger.info("billing.plan_synced", extra={"plan": plan.code, "change": change})
     return changes

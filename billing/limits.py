@@ -21,7 +21,8 @@ def _plan_of(tenant_id: int) -> Plan | None:
 def plan_allowing_staff(active_staff: int) -> Plan | None:
     """The first plan (in display order) whose staff limit allows `active_staff`."""
     return (
-        Plan.objects.filter(Q(max_staff__isnull=True) | Q(max_staff__gte=active_staff))
+        Plan.objects.on_sale()
+        .filter(Q(max_staff__isnull=True) | Q(max_staff__gte=active_staff))
         .order_by("display_order", "monthly_price_minor")
         .first()
     )
@@ -30,9 +31,8 @@ def plan_allowing_staff(active_staff: int) -> Plan | None:
 def plan_allowing_group_sessions(group_sessions: int) -> Plan | None:
     """The first plan (in display order) whose group-session limit allows `group_sessions`."""
     return (
-        Plan.objects.filter(
-            Q(max_group_sessions__isnull=True) | Q(max_group_sessions__gte=group_sessions)
-        )
+        Plan.objects.on_sale()
+        .filter(Q(max_group_sessions__isnull=True) | Q(max_group_sessions__gte=group_sessions))
         .order_by("display_order", "monthly_price_minor")
         .first()
     )

@@ -5,6 +5,8 @@ Product, Price) live in dj-stripe's tables; `TenantSubscription` links a tenant 
 Public schema only (billing is a shared app, not a tenant app).
 """
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -13,6 +15,12 @@ from django.utils import timezone
 
 # django-stubs cannot type Tenant.plan's reverse manager: Tenant's base (django-tenants'
 # TenantMixin) is untyped.
+class PlanQuerySet(models.QuerySet["Plan"]):
+    def on_sale(self) -> PlanQuerySet:
+        """Plans a business may choose now (a retired plan keeps its subscribers only)."""
+        return self.filter(retired_at__isnull=True)
+
+
 class Plan(models.Model):  # type: ignore[django-manager-missing]
     """What a tenant pays the platform and what it may do; sets the fee on booking payments."""
 
@@ -37,6 +45,12 @@ class Plan(models.Model):  # type: ignore[django-manager-missing]
     memberships = models.BooleanField(default=False)
     is_default = models.BooleanField(default=False)
     display_order = models.PositiveIntegerField(default=0)
+    # Retired: no longer offered (plan choice, limits' upgrade hints, operators' moves); the
+    # businesses on it keep it, and its Stripe Prices are archived, which leaves their
+    # subscriptions renewing. None: on sale.
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_order", "monthly_price_minor"]

@@ -95,8 +95,17 @@ def seats_sync(*, tenant: Tenant, client: stripe.StripeClient | None = None) -> 
             "billing.seat_price_missing", extra={"tenant": tenant.schema_name, "plan": plan.code}
         )
         return current
+    elif item is not None and same_price:  # Stripe takes no archived Price again: leave it be
+        items = [{"id": item["id"], "quantity": wanted}]
     elif item is not None:
         items = [{"id": item["id"], "price": seat_price.id, "quantity": wanted}]
+    elif not seat_price.active:
+        # A retired plan's seat Price is archived and Stripe refuses it for a new item: the
+        # business keeps its seats until it moves to a plan on sale (docs/billing.md).
+        logger.warning(
+            "billing.seat_price_retired", extra={"tenant": tenant.schema_name, "plan": plan.code}
+        )
+        return current
     else:
         items = [{"price": seat_price.id, "quantity": wanted}]
     updated = client.v1.subscriptions.update(

@@ -79,7 +79,7 @@ def _page(
     context = {
         "overview": overview,
         "prices": prices,
-        "plans": Plan.objects.order_by("display_order", "monthly_price_minor"),
+        "plans": Plan.objects.on_sale().order_by("display_order", "monthly_price_minor"),
         "plan_form": plan_form or PlanChoiceForm(),
         "details_form": details_form,
         "pending": pending,

@@ -33,7 +33,7 @@ from ..operator import (
 def billing_panel(tenant: Tenant) -> dict[str, Any]:
     """What the console's tenant page shows: the row, next invoice (Stripe's preview), invoices."""
     row = TenantSubscription.objects.select_related("plan").filter(tenant=tenant).first()
-    panel: dict[str, Any] = {"row": row, "plans": Plan.objects.all(), "preview": None,
+    panel: dict[str, Any] = {"row": row, "plans": Plan.objects.on_sale(), "preview": None,
                              "invoices": [], "error": ""}  # fmt: skip
     if row is None or not row.stripe_customer_id:
         return panel
@@ -78,9 +78,9 @@ def billing_action(request: SignedInRequest, slug: str, action: str) -> HttpResp
             cancellation_undo(**common)
             done = "cancellation undone: the subscription goes on"
         elif action == "plan":
-            plan = Plan.objects.filter(code=request.POST.get("plan", "")).first()
+            plan = Plan.objects.on_sale().filter(code=request.POST.get("plan", "")).first()
             if plan is None:
-                raise OperatorActionError("Choose a plan.")
+                raise OperatorActionError("Choose a plan on sale.")
             plan_change(plan=plan, interval=request.POST.get("interval", "month"), **common)
             done = f"moved to the {plan.name} plan"
         elif action == "cancel":

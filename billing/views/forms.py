@@ -11,7 +11,7 @@ from ..models import BillingInterval, Plan
 
 class PlanChoiceForm(forms.Form):
     plan = forms.ModelChoiceField(
-        queryset=Plan.objects.order_by("display_order", "monthly_price_minor"),
+        queryset=Plan.objects.on_sale().order_by("display_order", "monthly_price_minor"),
         to_field_name="code",
         empty_label=None,
         error_messages={"invalid_choice": "Choose one of the plans."},

@@ -5,6 +5,11 @@ a Stripe call inside a transaction): a changed amount makes a new Price that tak
 key, the old Price stays, so subscribers keep theirs until they are moved (decision: Stripe
 prices never change). The edit is audited with the operator's reason and what changed. If Stripe
 cannot be reached the row is saved and the page says to run `billing_sync_plans` (or save again).
+
+A new plan is created the same way (its Product and Prices made at once). Retiring a plan takes
+it off sale: businesses can no longer choose it, its Prices are archived in Stripe, and the
+businesses already on it keep it (Stripe renews subscriptions on archived Prices). The default
+plan, which every signup gets, cannot be retired.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ import stripe
 from django import forms
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from tenants.access import operator_required
 from tenants.http import SignedInRequest
@@ -56,9 +64,100 @@ class PlanForm(forms.ModelForm):
         return cleaned
 
 
+class PlanCreateForm(PlanForm):
+    class Meta(PlanForm.Meta):
+        fields = ["code", "currency", *EDITABLE]
+        labels = {**PlanForm.Meta.labels, "code": "Code (letters, digits, hyphens; never changes)"}
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].lower()
+        if code == "new":
+            raise forms.ValidationError("“new” is taken by this page's address: choose another.")
+        if Plan.objects.filter(code=code).exists():
+            raise forms.ValidationError("A plan with this code exists.")
+        return code
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise forms.ValidationError("A three-letter ISO currency code, e.g. EUR.")
+        return currency
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
 @operator_required
 def plan_list(request: SignedInRequest) -> HttpResponse:
-    return render(request, "console/plans.html", {"plans": Plan.objects.all()})
+    plans = Plan.objects.annotate(businesses=Count("tenants"))
+    return render(request, "console/plans.html", {"plans": plans, "reason_form": ReasonForm()})
+
+
+def _sync_and_say(request: SignedInRequest, plan: Plan, done: str) -> None:
+    try:
+        synced = plan_sync_to_stripe(plan=plan)
+    except stripe.StripeError as error:
+        messages.error(request, f"{plan.name} {done}, but Stripe did not take it "
+                       f"({error.user_message or error}): save again or run "
+                       "`manage.py billing_sync_plans`.")  # fmt: skip
+    else:
+        detail = "; ".join(synced) if synced else "no Stripe change needed"
+        messages.success(request, f"{plan.name} {done}. Stripe: {detail}.")
+
+
+@operator_required
+def plan_create(request: SignedInRequest) -> HttpResponse:
+    form = PlanCreateForm(request.POST or None, initial={"currency": "EUR"})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            plan = form.save()
+            audit_record(
+                actor=request.user,
+                action="billing.plan_created",
+                reason=form.cleaned_data["reason"],
+                data={"plan": plan.code, "fields": {n: form.cleaned_data[n] for n in EDITABLE}},
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
+        _sync_and_say(request, plan, "created")
+        return redirect("console:plans")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "console/plan_edit.html", {"plan": None, "form": form}, status=status)
+
+
+@require_POST
+@operator_required
+def plan_sale(request: SignedInRequest, code: str, action: str) -> HttpResponse:
+    """Retire a plan (`action` "retire") or put a retired one back on sale ("restore")."""
+    plan = get_object_or_404(Plan, code=code)
+    form = ReasonForm(request.POST)
+    if action not in ("retire", "restore"):
+        return HttpResponse("Unknown action.", status=404)
+    if not form.is_valid():
+        messages.error(request, f"Say why you {action} {plan.name} (for the audit log).")
+        return redirect("console:plans")
+    if action == "retire" and plan.is_default:
+        messages.error(request, f"{plan.name} is the plan every signup gets: it cannot be "
+                       "retired.")  # fmt: skip
+        return redirect("console:plans")
+    if (plan.retired_at is None) == (action == "restore"):
+        messages.info(
+            request,
+            f"{plan.name} is already {'on sale' if plan.retired_at is None else 'retired'}.",
+        )
+        return redirect("console:plans")
+    with transaction.atomic():
+        plan.retired_at = timezone.now() if action == "retire" else None
+        plan.save(update_fields=["retired_at"])
+        audit_record(
+            actor=request.user,
+            action=f"billing.plan_{'retired' if action == 'retire' else 'restored'}",
+            reason=form.cleaned_data["reason"],
+            data={"plan": plan.code, "businesses_on_it": plan.tenants.count()},
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+    _sync_and_say(request, plan, "retired" if action == "retire" else "back on sale")
+    return redirect("console:plans")
 
 
 @operator_required
@@ -81,15 +180,7 @@ def plan_edit(request: SignedInRequest, code: str) -> HttpResponse:
                 data={"plan": plan.code, "changed": changed},
                 ip_address=request.META.get("REMOTE_ADDR"),
             )
-        try:
-            synced = plan_sync_to_stripe(plan=saved)
-        except stripe.StripeError as error:
-            messages.error(request, f"{saved.name} saved, but Stripe did not take it "
-                           f"({error.user_message or error}): save again or run "
-                           "`manage.py billing_sync_plans`.")  # fmt: skip
-        else:
-            detail = "; ".join(synced) if synced else "no Stripe change needed"
-            messages.success(request, f"{saved.name} saved. Stripe: {detail}.")
+        _sync_and_say(request, saved, "saved")
         return redirect("console:plans")
     status = 400 if request.method == "POST" else 200
     return render(request, "console/plan_edit.html", {"plan": plan, "form": form}, status=status)

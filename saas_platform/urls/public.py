@@ -20,7 +20,9 @@ console_patterns = (
         path("revenue/", console.revenue, name="revenue"),
         path("platform/", console.platform, name="platform"),
         path("plans/", plans.plan_list, name="plans"),
+        path("plans/new/", plans.plan_create, name="plan_create"),
         path("plans/<slug:code>/", plans.plan_edit, name="plan_edit"),
+        path("plans/<slug:code>/<str:action>/", plans.plan_sale, name="plan_sale"),
         path("tenants/<slug:slug>/", console.tenant_detail, name="tenant_detail"),
         path("tenants/<slug:slug>/suspend/", console.tenant_suspend, name="tenant_suspend"),
         path(

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import html
 import re
-import time
 
 import pytest
 import requests
-from django.core.management import call_command
 from django_tenants.utils import tenant_context
 
-from billing.mirror import mirror
-from billing.models import Plan, SubscriptionStatus, TenantSubscription
-from billing.subscriptions import subscription_refresh, trial_start
+from billing.models import Plan
+from billing.subscriptions import subscription_refresh
 from common.money import Money, format_money
 from scheduling.models import StaffMember
-from tests.factories import member_client
+from tests.billing.conftest import advance
 
 pytestmark = pytest.mark.django_db
 DAY = 86_400
@@ -37,56 +34,11 @@ def _amount_shown(body: str) -> str:
     return html.unescape(match.group(1)).split(" at ")[0]
 
 
-@pytest.fixture
-def clock(stripe_client):
-    return stripe_client.v1.test_helpers.test_clocks.create({"frozen_time": int(time.time())})
-
-
-@pytest.fixture
-def subscribed(stripe_client, clock, tenant_alpha, owner_alpha):
-    """Alpha on the Studio plan, monthly, paid by card, its customer on a test clock."""
-    call_command("billing_sync_plans")
-    customer = stripe_client.v1.customers.create(
-        {
-            "name": tenant_alpha.name,
-            "test_clock": clock.id,
-            "payment_method": "pm_card_visa",
-            "invoice_settings": {"default_payment_method": "pm_card_visa"},
-        }
-    )
-    mirror("Customer", customer)  # as customer_ensure does
-    TenantSubscription.objects.update_or_create(
-        tenant=tenant_alpha, defaults={"stripe_customer_id": customer.id}
-    )
-    trial_start(tenant=tenant_alpha)
-    client = member_client(tenant_alpha, owner_alpha, verified=True)
-    row = TenantSubscription.objects.get(tenant=tenant_alpha)
-    sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
-    studio = stripe_client.v1.prices.list({"lookup_keys": ["creneau_studio_monthly"]}).data[0]
-    stripe_client.v1.subscriptions.update(
-        sub.id,
-        {
-            "items": [{"id": sub["items"].data[0].id, "price": studio.id}],
-            "trial_end": "now",
-            "proration_behavior": "none",
-        },
-    )
-    subscription_refresh(tenant=tenant_alpha)
-    row.refresh_from_db()
-    assert row.status == SubscriptionStatus.ACTIVE and row.plan.code == "studio"
-    return client, row
-
-
-def _advance(stripe_client, clock, seconds: int) -> None:
-    current = stripe_client.v1.test_helpers.test_clocks.retrieve(clock.id).frozen_time
-    stripe_client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": current + seconds})
-
-
 def test_upgrade_charges_now_exactly_the_previewed_proration(
     subscribed, stripe_client, clock, tenant_alpha
 ):
     client, row = subscribed
-    _advance(stripe_client, clock, 10 * DAY)  # a third of the month used
+    advance(stripe_client, clock, 10 * DAY)  # a third of the month used
     page = client.post("/billing/change/", {"plan": "pro", "interval": "month"})
     assert page.status_code == 200
     body = page.content.decode()
@@ -125,11 +77,11 @@ def test_downgrade_waits_for_the_period_end(subscribed, stripe_client, clock, te
     sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
     schedule = stripe_client.v1.subscription_schedules.retrieve(sub.schedule)
     assert schedule.end_behavior == "release" and len(schedule.phases) == 2
-    _advance(stripe_client, clock, 25 * DAY)
+    advance(stripe_client, clock, 25 * DAY)
     subscription_refresh(tenant=tenant_alpha)  # what the customer.subscription.* handler runs
     row.refresh_from_db()
     assert row.plan.code == "studio"
-    _advance(stripe_client, clock, 6 * DAY)  # past the period end
+    advance(stripe_client, clock, 6 * DAY)  # past the period end
     subscription_refresh(tenant=tenant_alpha)
     sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
     renewal = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
@@ -160,7 +112,7 @@ def test_keeping_the_plan_releases_the_schedule(subscribed, stripe_client, clock
     assert client.post("/billing/change/cancel/").status_code == 302
     sub = stripe_client.v1.subscriptions.retrieve(row.stripe_subscription_id)
     assert sub.schedule is None
-    _advance(stripe_client, clock, 31 * DAY)
+    advance(stripe_client, clock, 31 * DAY)
     subscription_refresh(tenant=tenant_alpha)
     row.refresh_from_db()
     assert row.plan.code == "studio"
