@@ -75,9 +75,44 @@ def connect_counters() -> None:
     post_save.connect(_payment_event_saved, sender=PaymentEvent, dispatch_uid="metrics.payments")
 
 
+# The scrape-time gauges: name, help, labels.
+GAUGES = {
+    "queue": (
+        "creneau_celery_queue_length", "Messages waiting in a Celery queue", ["queue"]
+    ),
+    "unacked": (
+        "creneau_celery_unacked",
+        "Messages taken by a worker and not acknowledged yet (running, or a dead worker's)",
+        [],
+    ),
+    "backlog": ("creneau_backlog", "Work accepted and not done yet, by kind", ["kind"]),
+    "lag": (
+        "creneau_webhook_lag_seconds",
+        "Age of the oldest Stripe event received and not processed (0: none waiting)",
+        [],
+    ),
+    "heartbeat": (
+        "creneau_heartbeat_age_seconds",
+        "Seconds since the worker ran, or beat published, the heartbeat",
+        ["process"],
+    ),
+}  # fmt: skip
+
+
+def _gauge(key: str) -> GaugeMetricFamily:
+    name, documentation, labels = GAUGES[key]
+    return GaugeMetricFamily(name, documentation, labels=labels)
+
+
 class ScrapeTimeCollector(Collector):
     """Gauges read when Prometheus scrapes; a source that is down is left out (its absence is
     what alerts on `absent()` see), the rest is still reported."""
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The gauges' names for the registry, so that registering (at start-up, from
+        `AppConfig.ready`) does not run `collect` and its database queries."""
+        for key in GAUGES:
+            yield _gauge(key)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from self._celery()
@@ -87,13 +122,7 @@ class ScrapeTimeCollector(Collector):
     def _celery(self) -> Iterator[GaugeMetricFamily]:
         if not settings.REDIS_URL:
             return
-        depth = GaugeMetricFamily(
-            "creneau_celery_queue_length", "Messages waiting in a Celery queue", labels=["queue"]
-        )
-        unacked = GaugeMetricFamily(
-            "creneau_celery_unacked",
-            "Messages taken by a worker and not acknowledged yet (running, or a dead worker's)",
-        )
+        depth, unacked = _gauge("queue"), _gauge("unacked")
         try:
             client = redis_client()
             for queue in CELERY_QUEUES:
@@ -118,30 +147,21 @@ class ScrapeTimeCollector(Collector):
                 )
         except DatabaseError:
             return
-        counts = GaugeMetricFamily(
-            "creneau_backlog", "Work accepted and not done yet, by kind", labels=["kind"]
-        )
+        counts = _gauge("backlog")
         for kind, value in backlog.items():
             if value is not None:
                 counts.add_metric([kind], value)
         for kind in ("open", "given_up"):
             counts.add_metric([f"outbox_{kind}"], outbox[kind])
         yield counts
-        lag = GaugeMetricFamily(
-            "creneau_webhook_lag_seconds",
-            "Age of the oldest Stripe event received and not processed (0: none waiting)",
-        )
+        lag = _gauge("lag")
         lag.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
         yield lag
 
     def _heartbeats(self) -> Iterator[GaugeMetricFamily]:
         if not settings.REDIS_URL:
             return
-        age = GaugeMetricFamily(
-            "creneau_heartbeat_age_seconds",
-            "Seconds since the worker ran, or beat published, the heartbeat",
-            labels=["process"],
-        )
+        age = _gauge("heartbeat")
         try:
             client = redis_client()
             for process, key in (("worker", WORKER_KEY), ("beat", BEAT_KEY)):
