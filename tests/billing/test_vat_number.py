@@ -6,12 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.billing import test_change_plan as plan_tests
-from tests.billing.test_change_plan import _advance
-
-# Alpha on Studio monthly, paid by card, its customer on a test clock (test_change_plan's).
-clock = plan_tests.clock
-subscribed = plan_tests.subscribed
+from tests.billing.conftest import advance
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +43,7 @@ def test_the_vat_number_goes_on_the_customer_and_on_the_next_invoice(
         first
     ]
 
-    _advance(stripe_client, clock, 32 * 86_400)  # the renewal invoice
+    advance(stripe_client, clock, 32 * 86_400)  # the renewal invoice
 
     renewal = stripe_client.v1.invoices.list({"customer": row.stripe_customer_id, "limit": 1}).data[
         0
