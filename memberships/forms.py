@@ -136,8 +136,9 @@ class MembershipOfferForm(forms.Form):
         help_text="A cancellation takes effect at the end of the commitment (0: none)",
     )  # fmt: skip
     member_discount_percent = forms.IntegerField(
-        required=False, min_value=1, max_value=100, label="Member discount (%)",
-        help_text="On services the membership does not cover (empty: none)",
+        required=False, min_value=1, max_value=99, label="Member discount (%)",
+        help_text="A percentage off the price of the services the membership does not cover, for "
+        "active members signed in to their account (empty: none)",
     )  # fmt: skip
 
     def __init__(self, *args, currency: str, **kwargs) -> None:
