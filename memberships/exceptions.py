@@ -1,8 +1,8 @@
 """Memberships' domain errors; messages are safe to show to a customer or a team member."""
 
-from scheduling.exceptions import BookingError, CreditUnavailable
+from scheduling.exceptions import BookingError, CreditUnavailable, InvalidTransition
 
-__all__ = ["CreditRefused", "CreditUnavailable", "PassNotAvailable"]
+__all__ = ["CreditCapReached", "CreditRefused", "CreditUnavailable", "PassNotAvailable"]
 
 
 class CreditRefused(BookingError):
@@ -19,3 +19,12 @@ class PassNotAvailable(BookingError):
     code = "pass_not_available"
     http_status = 409
     default_message = "This pass cannot be bought."
+
+
+class CreditCapReached(InvalidTransition):
+    """A credit booking moved into a day or week its grant's cap already fills (the move is
+    refused and rolled back; the booking stays where it was)."""
+
+    code = "credit_cap_reached"
+    http_status = 409
+    default_message = "Your credits allow no more bookings on that day or week."

@@ -61,32 +61,50 @@ def cap_allows(grant: CreditGrant, *, starts_at: datetime) -> bool:
     """The grant's daily and weekly caps leave room for one more booking starting then (days
     and weeks of the business's time zone, weeks from Monday). Call under the grant's row lock
     when the answer decides a hold."""
+    return not cap_refusal(grant, starts_at=starts_at)
+
+
+def cap_refusal(grant: CreditGrant, *, starts_at: datetime,
+                exclude_booking_id: int | None = None) -> str:  # fmt: skip
+    """Why one more booking of the grant starting then is over its daily or weekly cap ("" when
+    it is not). `exclude_booking_id`: a booking being moved there, which does not count twice."""
     if grant.cap_per_day is None and grant.cap_per_week is None:
-        return True
+        return ""
     zone = ZoneInfo(tenant_time_zone())
     local = starts_at.astimezone(zone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     checks = []
     if grant.cap_per_day is not None:
-        checks.append((day_start, day_start + timedelta(days=1), grant.cap_per_day))
+        checks.append((day_start, day_start + timedelta(days=1), grant.cap_per_day, "day"))
     if grant.cap_per_week is not None:
         week_start = day_start - timedelta(days=local.weekday())
-        checks.append((week_start, week_start + timedelta(days=7), grant.cap_per_week))
-    for start, end, cap in checks:
-        if _credits_in_use(grant, start=start, end=end) >= cap:
-            return False
-    return True
+        checks.append((week_start, week_start + timedelta(days=7), grant.cap_per_week, "week"))
+    for start, end, cap, period in checks:
+        in_use = _credits_in_use(grant, start=start, end=end, exclude_booking_id=exclude_booking_id)
+        if in_use >= cap:
+            return CAP_REACHED[period].format(cap=cap)
+    return ""
 
 
-def _credits_in_use(grant: CreditGrant, *, start: datetime, end: datetime) -> int:
+CAP_REACHED = {
+    "day": "Your credits allow {cap} booking(s) a day, and that day already has them.",
+    "week": "Your credits allow {cap} booking(s) a week, and that week already has them.",
+}
+
+
+def _credits_in_use(grant: CreditGrant, *, start: datetime, end: datetime,
+                    exclude_booking_id: int | None = None) -> int:  # fmt: skip
     """Bookings of the grant starting in [start, end) whose credit was not given back: a hold
     is -1 and its return +1, so minus their sum (one join, no anti-join per entry)."""
-    total = CreditEntry.objects.filter(
+    entries = CreditEntry.objects.filter(
         grant=grant,
         kind__in=(CreditEntryKind.HELD, CreditEntryKind.RETURNED),
         booking__starts_at__gte=start,
         booking__starts_at__lt=end,
-    ).aggregate(total=Sum("delta"))["total"]
+    )
+    if exclude_booking_id is not None:
+        entries = entries.exclude(booking_id=exclude_booking_id)
+    total = entries.aggregate(total=Sum("delta"))["total"]
     return -(total or 0)
 
 
