@@ -1,5 +1,5 @@
 """Reads of memberships: the customer's account-page section (`scheduling.ports.AccountSection`,
-registered in `MembershipsConfig.ready()`)."""
+registered in `MembershipsConfig.ready()`), and what the booking page links to."""
 
 from __future__ import annotations
 
@@ -32,3 +32,16 @@ def memberships_account_section(customer: Customer) -> AccountSection | None:
         context={"memberships": memberships, "on_sale": on_sale},
         order=30,
     )
+
+
+def offers_on_sale() -> dict[str, bool]:
+    """Whether the business sells passes and memberships right now (the booking page links to
+    `/my/passes/` and `/my/memberships/` only then)."""
+    from ..models.passes import PassOffer, PassOfferStatus
+
+    return {
+        "passes": PassOffer.objects.filter(status=PassOfferStatus.ON_SALE).exists(),
+        "memberships": MembershipOffer.objects.filter(
+            status=MembershipOfferStatus.ON_SALE
+        ).exists(),
+    }
