@@ -3,6 +3,8 @@ credits with their expiry dates, and the passes bought with their receipts."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from scheduling.models import Customer
 from scheduling.ports import AccountSection
 
@@ -19,7 +21,7 @@ def credits_account_section(customer: Customer) -> AccountSection | None:
     )
     return AccountSection(
         key="credits",
-        title="Your credits and passes",
+        title=_("Your credits and passes"),
         template="memberships/account_credits.html",
         context={"balances": balances, "purchases": purchases},
         order=20,

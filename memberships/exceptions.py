@@ -1,5 +1,7 @@
 """Memberships' domain errors; messages are safe to show to a customer or a team member."""
 
+from django.utils.translation import gettext_lazy as _
+
 from scheduling.exceptions import BookingError, CreditUnavailable, InvalidTransition
 
 __all__ = ["CreditCapReached", "CreditRefused", "CreditUnavailable", "PassNotAvailable"]
@@ -10,7 +12,7 @@ class CreditRefused(BookingError):
 
     code = "credit_refused"
     http_status = 400
-    default_message = "This change to the credits is not possible."
+    default_message = _("This change to the credits is not possible.")
 
 
 class PassNotAvailable(BookingError):
@@ -18,7 +20,7 @@ class PassNotAvailable(BookingError):
 
     code = "pass_not_available"
     http_status = 409
-    default_message = "This pass cannot be bought."
+    default_message = _("This pass cannot be bought.")
 
 
 class CreditCapReached(InvalidTransition):
@@ -27,4 +29,4 @@ class CreditCapReached(InvalidTransition):
 
     code = "credit_cap_reached"
     http_status = 409
-    default_message = "Your credits allow no more bookings on that day or week."
+    default_message = _("Your credits allow no more bookings on that day or week.")

@@ -11,7 +11,8 @@ from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from notifications.emails import business_sender
 from outbox.durable import DURABLE_TASK
@@ -86,9 +87,14 @@ def send_credits_expiry_reminder(grant_id: int) -> str:
         "book_url": tenant_url(tenant, reverse("book")),
         "account_url": tenant_url(tenant, reverse("customer_account")),
     }
+    with translation.override(ports.business_language()):
+        subject = gettext("Your %(count)s credit(s) at %(business)s expire soon") % {
+            "count": grant.remaining, "business": tenant.name,
+        }  # fmt: skip
+        body = render_to_string("emails/credits_expiry_reminder.txt", context)
     EmailMultiAlternatives(
-        subject=f"Your {grant.remaining} credit(s) at {tenant.name} expire soon",
-        body=render_to_string("emails/credits_expiry_reminder.txt", context),
+        subject=subject,
+        body=body,
         from_email=sender.from_email,
         to=[grant.customer.email],
         reply_to=sender.reply_to,

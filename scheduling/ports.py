@@ -370,3 +370,23 @@ def register_pricing(implementation: Pricing) -> None:
 
 def pricing() -> Pricing:
     return _pricing
+
+
+# The language of the business's emails to customers that no request chose (sign-in links,
+# credit reminders, failed membership payments): widgets registers the branding's default
+# language; without it, the project's default.
+BusinessLanguageProvider = Callable[[], str]
+_business_language: BusinessLanguageProvider | None = None
+
+
+def register_business_language(provider: BusinessLanguageProvider) -> None:
+    global _business_language
+    _business_language = provider
+
+
+def business_language() -> str:
+    if _business_language is None:
+        from django.conf import settings
+
+        return str(settings.LANGUAGE_CODE)
+    return _business_language()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from scheduling.models import Customer, Service
 from scheduling.selectors.availability import tenant_time_zone
@@ -82,14 +83,20 @@ def cap_refusal(grant: CreditGrant, *, starts_at: datetime,
     for start, end, cap, period in checks:
         in_use = _credits_in_use(grant, start=start, end=end, exclude_booking_id=exclude_booking_id)
         if in_use >= cap:
-            return CAP_REACHED[period].format(cap=cap)
+            return _cap_reached(period, cap)
     return ""
 
 
-CAP_REACHED = {
-    "day": "Your credits allow {cap} booking(s) a day, and that day already has them.",
-    "week": "Your credits allow {cap} booking(s) a week, and that week already has them.",
-}
+def _cap_reached(period: str, cap: int) -> str:
+    if period == "day":
+        text = gettext(
+            "Your credits allow %(cap)d booking(s) a day, and that day already has them."
+        )
+    else:
+        text = gettext(
+            "Your credits allow %(cap)d booking(s) a week, and that week already has them."
+        )
+    return text % {"cap": cap}
 
 
 def _credits_in_use(grant: CreditGrant, *, start: datetime, end: datetime,

@@ -3,6 +3,8 @@ registered in `MembershipsConfig.ready()`), and what the booking page links to."
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from scheduling.models import Customer
 from scheduling.ports import AccountSection
 
@@ -27,7 +29,7 @@ def memberships_account_section(customer: Customer) -> AccountSection | None:
         return None
     return AccountSection(
         key="memberships",
-        title="Your memberships",
+        title=_("Your memberships"),
         template="memberships/account_memberships.html",
         context={"memberships": memberships, "on_sale": on_sale},
         order=30,
