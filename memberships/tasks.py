@@ -78,16 +78,18 @@ def send_credits_expiry_reminder(grant_id: int) -> str:
     contact = ports.branding().contact()
     sender = business_sender(business_name=tenant.name, contact_email=contact.contact_email)
     purchase = getattr(grant, "pass_purchase", None)
-    context = {
-        "business": tenant.name,
-        "customer": grant.customer,
-        "remaining": grant.remaining,
-        "name": purchase.name if purchase is not None else grant.get_source_kind_display(),
-        "expires_at": grant.expires_at.astimezone(ZoneInfo(tenant_time_zone())),
-        "book_url": tenant_url(tenant, reverse("book")),
-        "account_url": tenant_url(tenant, reverse("customer_account")),
-    }
-    with translation.override(ports.business_language()):
+    zone = ZoneInfo(tenant_time_zone())
+    # The business's language and time zone (the `date` filter shows the active zone's time).
+    with translation.override(ports.business_language()), timezone.override(zone):
+        context = {
+            "business": tenant.name,
+            "customer": grant.customer,
+            "remaining": grant.remaining,
+            "name": purchase.name if purchase is not None else grant.get_source_kind_display(),
+            "expires_at": grant.expires_at.astimezone(zone),
+            "book_url": tenant_url(tenant, reverse("book")),
+            "account_url": tenant_url(tenant, reverse("customer_account")),
+        }
         subject = gettext("Your %(count)s credit(s) at %(business)s expire soon") % {
             "count": grant.remaining, "business": tenant.name,
         }  # fmt: skip
