@@ -3,11 +3,10 @@ credits with their expiry dates, and the passes bought with their receipts."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
 from scheduling.models import Customer
 from scheduling.ports import AccountSection
 
+from .exceptions import lazy_text as _
 from .models import PassPurchase, PassPurchaseStatus
 from .selectors.credits import credit_balances_of
 

@@ -1,8 +1,16 @@
 """Memberships' domain errors; messages are safe to show to a customer or a team member."""
 
-from django.utils.translation import gettext_lazy as _
+from collections.abc import Callable
+from typing import cast
+
+from django.utils.translation import gettext_lazy
 
 from scheduling.exceptions import BookingError, CreditUnavailable, InvalidTransition
+
+# `gettext_lazy` typed as giving a `str` (the exceptions and ports take `str`): a message is
+# translated when it is shown (`str(error)`), in the language of the page that shows it.
+lazy_text = cast(Callable[[str], str], gettext_lazy)
+_ = lazy_text
 
 __all__ = ["CreditCapReached", "CreditRefused", "CreditUnavailable", "PassNotAvailable"]
 

@@ -3,11 +3,10 @@ registered in `MembershipsConfig.ready()`), and what the booking page links to."
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
 from scheduling.models import Customer
 from scheduling.ports import AccountSection
 
+from ..exceptions import lazy_text as _
 from ..models.memberships import (
     Membership,
     MembershipOffer,

@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from scheduling import slots
 from scheduling.actors import Actor
 from scheduling.exceptions import InvalidTransition
 from scheduling.models import Booking, BookingSource, Customer, Occurrence, Service
 from scheduling.services.bookings import booking_confirm, booking_hold, booking_take_seat
+
+from ..exceptions import lazy_text as _
 
 
 def booking_with_credit(

@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from scheduling.actors import SYSTEM, Actor
 from scheduling.models import Booking, Customer
 
 from ..exceptions import CreditRefused, CreditUnavailable
+from ..exceptions import lazy_text as _
 from ..models import CreditEntry, CreditEntryKind, CreditGrant, CreditSourceKind
 from ..selectors.credits import cap_allows, credit_of_booking, usable_grants
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import stripe
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_lazy as _
 
 from billing.selectors import fee_rate_of
 from connect_payments import gateway
@@ -28,6 +27,7 @@ from scheduling.exceptions import BookingError
 from scheduling.models import Customer
 from tenants.context import current_tenant
 
+from ..exceptions import lazy_text as _
 from ..models.memberships import (
     LIVE_MEMBERSHIP_STATUSES,
     Membership,

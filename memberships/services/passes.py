@@ -20,7 +20,6 @@ import stripe
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from billing.selectors import fee_rate_of
 from connect_payments import gateway
@@ -33,6 +32,7 @@ from scheduling.models import Booking, BookingStatus, Customer
 from tenants.context import current_tenant
 
 from ..exceptions import PassNotAvailable
+from ..exceptions import lazy_text as _
 from ..models import (
     CreditGrant,
     CreditSourceKind,
