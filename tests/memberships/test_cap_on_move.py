@@ -124,3 +124,25 @@ def test_back_office_move_page_refuses_the_move_with_the_cap_message(tenant_alph
     assert response.status_code == 200
     assert "1 booking(s) a day" in response.content.decode()
     _unchanged(tenant_alpha, booking)
+
+
+def test_moving_a_class_seat_into_a_week_at_its_cap_is_refused(alpha_schema, customer):
+    from scheduling.models import Occurrence
+    from scheduling.services.bookings import booking_move_seat, booking_take_seat
+
+    catalogue = build_catalogue(capacity=3)
+    service = catalogue["service"]
+    sessions = {
+        day: Occurrence.objects.create(service=service, staff=catalogue["ada"],
+                                       starts_at=paris(2030, 6, day, 18),
+                                       ends_at=paris(2030, 6, day, 19), capacity=3)
+        for day in (4, 5, 11)
+    }  # fmt: skip
+    unlimited(customer, cap_per_week=1)
+    booking_take_seat(occurrence=sessions[4], customer=customer, now=NOW, use_credit=True)
+    next_week = booking_take_seat(occurrence=sessions[11], customer=customer, now=NOW,
+                                  use_credit=True)  # fmt: skip
+    with pytest.raises(CreditCapReached, match="1 booking\\(s\\) a week"):
+        booking_move_seat(booking=next_week, occurrence=sessions[5], actor=DESK, now=NOW)
+    next_week.refresh_from_db()
+    assert next_week.occurrence_id == sessions[11].pk

@@ -143,3 +143,17 @@ def test_a_member_of_one_business_is_unknown_to_another(member, customer, tenant
         held = hold_through_the_api(client, tenant_beta, service, start=new_york_ten_am)
         assert held["price_minor"] == MASSAGE_PRICE
         assert not BookingEvent.objects.filter(data__has_key="member_price").exists()
+
+
+def test_the_team_booking_an_active_member_gives_the_member_price(member, catalogue, tenant_alpha):
+    from tests.factories import make_member, member_client
+
+    desk = member_client(tenant_alpha, make_member(tenant_alpha, "front_desk"))
+    response = desk.post("/bookings/new/", {
+        "service": catalogue["service"].pk, "staff": catalogue["ada"].pk, "date": "2030-06-04",
+        "slot": "10:00", "time": "", "name": "Chloé Client", "email": "chloe@example.test",
+        "phone": "", "notes": "", "book": "1",
+    })  # fmt: skip
+    in_schema(tenant_alpha)
+    assert response.status_code == 302
+    assert Booking.objects.get(customer=member.customer).price_minor == MEMBER_PRICE
