@@ -5,8 +5,10 @@ was lost inside `blocktranslate`, which cannot read `tenant.name`)."""
 
 from __future__ import annotations
 
+import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from memberships.models import CreditSourceKind
@@ -20,6 +22,14 @@ from widgets.models import Branding
 
 from .conftest import grant_credits
 from .test_passes import make_offer
+
+
+@pytest.fixture(autouse=True)
+def back_to_english():
+    """LocaleMiddleware leaves the last request's language active on the test's thread (a
+    French back-office request would turn later tests' emails French)."""
+    yield
+    translation.activate("en")
 
 
 def test_sign_in_pages_name_the_business_in_english_and_french(tenant_alpha):

@@ -49,6 +49,16 @@ def serious_accessibility_problems(page: Any, site: str, paths: list[str]) -> di
     return problems
 
 
+def to_summary(page: Any) -> None:
+    """From the times step: the first free time, Yves's details, on to the summary."""
+    page.locator(".cr-day-open").first.click()
+    page.locator(".cr-time").first.click()
+    page.fill("#cr-name", "Yves Yogi")
+    page.fill("#cr-email", "yves@example.test")
+    page.check("#cr-consent")
+    page.click("button[type=submit]")
+
+
 SECRET_KEY = "sk_test_CreneauPassesBrowser000000001"
 PUBLISHABLE_KEY = "pk_test_CreneauPassesBrowser000000001"
 
@@ -134,12 +144,7 @@ def test_customer_buys_a_ten_class_pass_and_books_a_class_with_a_credit(
     # Book the class: the summary offers the credit instead of paying.
     page.click("#cr-book-with-credit")
     page.goto(f"{site}/book/{class_pass['yoga'].pk}/")
-    page.locator(".cr-day-open").first.click()
-    page.locator(".cr-time").first.click()
-    page.fill("#cr-name", "Yves Yogi")
-    page.fill("#cr-email", "yves@example.test")
-    page.check("#cr-consent")
-    page.click("button[type=submit]")
+    to_summary(page)
     page.wait_for_selector("#cr-use-credit")
     assert "10-class pass (10 left" in page.inner_text("#cr-credit-offer")
     screenshot(page, "pass-credit-offered")
@@ -188,12 +193,7 @@ def test_signed_in_member_sees_and_pays_the_member_price(
         page.wait_for_url(f"{site}/my/")
         page.goto(f"{site}/book/{alpha_catalogue['massage'].pk}/")
         page.click("[data-staff='anyone']")  # two people give massages
-        page.locator(".cr-day-open").first.click()
-        page.locator(".cr-time").first.click()
-        page.fill("#cr-name", "Yves Yogi")
-        page.fill("#cr-email", "yves@example.test")
-        page.check("#cr-consent")
-        page.click("button[type=submit]")
+        to_summary(page)
         page.wait_for_selector("#cr-member-price")
         offer = page.inner_text("#cr-member-price")
         assert "Member price (Gold):" in offer and "36.00" in offer
