@@ -6,6 +6,7 @@ from __future__ import annotations
 from scheduling.models import Customer
 from scheduling.ports import AccountSection
 
+from .exceptions import lazy_text as _
 from .models import PassPurchase, PassPurchaseStatus
 from .selectors.credits import credit_balances_of
 
@@ -19,7 +20,7 @@ def credits_account_section(customer: Customer) -> AccountSection | None:
     )
     return AccountSection(
         key="credits",
-        title="Your credits and passes",
+        title=_("Your credits and passes"),
         template="memberships/account_credits.html",
         context={"balances": balances, "purchases": purchases},
         order=20,

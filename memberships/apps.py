@@ -11,6 +11,7 @@ class MembershipsConfig(AppConfig):
         from . import tasks  # noqa: F401  (registers the tasks the outbox queues by name)
         from .account_section import credits_account_section
         from .booking_port import MembershipCredits, credit_on_booking_transition
+        from .pricing import MembershipPricing
         from .selectors.memberships import memberships_account_section
         from .webhooks import memberships as membership_webhooks
         from .webhooks import passes as pass_webhooks
@@ -18,6 +19,7 @@ class MembershipsConfig(AppConfig):
         # Scheduling asks for credits through its port and tells us every booking transition;
         # the customer's account page shows our section; pass payments' Stripe events.
         ports.register_credits(MembershipCredits())
+        ports.register_pricing(MembershipPricing())  # member prices on services not covered
         ports.register_booking_transition(credit_on_booking_transition)
         ports.register_account_section(credits_account_section)
         ports.register_account_section(memberships_account_section)

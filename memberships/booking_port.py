@@ -12,7 +12,8 @@ the hold taking it). `credit_on_booking_transition` is registered with
 |                                    | cancelled by the business), else kept (forfeited)     |
 | confirmed → no_show                | kept (forfeited)                                      |
 | confirmed → completed              | stays spent                                           |
-| rescheduled (same status)          | stays; refused past the credit's expiry date          |
+| rescheduled (same status)          | stays; refused past the credit's expiry date, or into |
+|                                    | a day / week already at the grant's cap               |
 
 A credit is indivisible: a policy tier refunding 50 % of money keeps the credit.
 """
@@ -25,8 +26,9 @@ from scheduling.exceptions import InvalidTransition
 from scheduling.models import Booking, BookingEvent, BookingStatus, Customer, Service
 from scheduling.ports import BookingTransition, CreditOffer
 
+from .exceptions import CreditCapReached
 from .models import CreditGrant
-from .selectors.credits import credit_of_booking, usable_grant_for
+from .selectors.credits import cap_refusal, credit_of_booking, usable_grant_for
 from .services.credits import credit_forfeit, credit_hold, credit_return, credit_spend
 
 
@@ -79,6 +81,11 @@ def credit_on_booking_transition(transition: BookingTransition) -> None:
             raise InvalidTransition(
                 "The credit this booking was paid with expires before the new time."
             )
+        # The grant's row lock serialises this with holds counting the same day or week.
+        grant = CreditGrant.objects.select_for_update().get(pk=held.grant_id)
+        refusal = cap_refusal(grant, starts_at=booking.starts_at, exclude_booking_id=booking.pk)
+        if refusal:
+            raise CreditCapReached(refusal)
         return
     to, origin = transition.to_status, transition.from_status
     if to in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):

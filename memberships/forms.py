@@ -4,6 +4,7 @@ customer with a credit."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from common.money import MoneyError, parse_major_units
 from scheduling.models import Occurrence, Service
@@ -12,19 +13,26 @@ from .models import PassOffer, PassRefundMode, ValidityStart
 
 
 class PassOfferForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    credits = forms.IntegerField(min_value=1, max_value=500, help_text="One credit = one booking")
-    validity_days = forms.IntegerField(min_value=1, max_value=3660, label="Valid for (days)")
-    validity_starts = forms.ChoiceField(choices=ValidityStart.choices, label="Counted")
+    name = forms.CharField(max_length=120, label=_("Name"))
+    description = forms.CharField(
+        required=False, label=_("Description"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    credits = forms.IntegerField(
+        min_value=1, max_value=500, label=_("Credits"), help_text=_("One credit = one booking")
+    )
+    validity_days = forms.IntegerField(min_value=1, max_value=3660, label=_("Valid for (days)"))
+    validity_starts = forms.ChoiceField(choices=ValidityStart.choices, label=_("Counted"))
     services = forms.ModelMultipleChoiceField(
-        queryset=Service.objects.none(), help_text="The services and classes the pass pays for"
+        queryset=Service.objects.none(),
+        label=_("Services"),
+        help_text=_("The services and classes the pass pays for"),
     )
-    price = forms.CharField(max_length=20, help_text="For example 120.00")
-    new_customers_only = forms.BooleanField(required=False)
+    price = forms.CharField(max_length=20, label=_("Price"), help_text=_("For example 120.00"))
+    new_customers_only = forms.BooleanField(required=False, label=_("New customers only"))
     per_customer_limit = forms.IntegerField(
-        required=False, min_value=1, max_value=1000, help_text="Empty: no limit"
-    )
+        required=False, min_value=1, max_value=1000, label=_("Limit per customer"),
+        help_text=_("Empty: no limit"),
+    )  # fmt: skip
 
     def __init__(self, *args, currency: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -53,32 +61,33 @@ class PassOfferForm(forms.Form):
         except MoneyError as error:
             raise forms.ValidationError(str(error)) from error
         if amount <= 0:
-            raise forms.ValidationError("The price must be greater than zero.")
+            raise forms.ValidationError(_("The price must be greater than zero."))
         return amount
 
 
 class PassSettingsForm(forms.Form):
     refund_mode = forms.ChoiceField(
-        choices=PassRefundMode.choices, widget=forms.RadioSelect, label="Refund of a pass"
+        choices=PassRefundMode.choices, widget=forms.RadioSelect, label=_("Refund of a pass")
     )
 
 
 class CreditAdjustForm(forms.Form):
     delta = forms.IntegerField(
-        min_value=-500, max_value=500, label="Credits", help_text="Positive adds, negative removes"
-    )
-    reason = forms.CharField(max_length=300)
+        min_value=-500, max_value=500, label=_("Credits"),
+        help_text=_("Positive adds, negative removes"),
+    )  # fmt: skip
+    reason = forms.CharField(max_length=300, label=_("Reason"))
 
 
 class CreditBookingForm(forms.Form):
     """A time (appointments) or a session (classes), in the business's time zone."""
 
-    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    service = forms.ModelChoiceField(queryset=Service.objects.none(), label=_("Service"))
     starts_at = forms.DateTimeField(
-        required=False, label="Time", help_text="For appointments: YYYY-MM-DD HH:MM"
+        required=False, label=_("Time"), help_text=_("For appointments: YYYY-MM-DD HH:MM")
     )
     occurrence = forms.ModelChoiceField(
-        queryset=Occurrence.objects.none(), required=False, label="Session (classes)"
+        queryset=Occurrence.objects.none(), required=False, label=_("Session (classes)")
     )
 
     def __init__(self, *args, sessions, **kwargs) -> None:
@@ -96,48 +105,59 @@ class CreditBookingForm(forms.Form):
         if service is None:
             return data
         if service.capacity > 1 and data.get("occurrence") is None:
-            self.add_error("occurrence", "Choose one of the class's sessions.")
+            self.add_error("occurrence", _("Choose one of the class's sessions."))
         if service.capacity == 1 and data.get("starts_at") is None:
-            self.add_error("starts_at", "Give the time of the appointment.")
+            self.add_error("starts_at", _("Give the time of the appointment."))
         return data
 
 
 class MembershipOfferForm(forms.Form):
     """A recurring membership offer (memberships/views/memberships.py)."""
 
-    name = forms.CharField(max_length=120)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    price = forms.CharField(max_length=20, help_text="Per period, for example 59.00")
+    name = forms.CharField(max_length=120, label=_("Name"))
+    description = forms.CharField(
+        required=False, label=_("Description"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    price = forms.CharField(
+        max_length=20, label=_("Price"), help_text=_("Per period, for example 59.00")
+    )
     interval = forms.ChoiceField(
-        choices=[("week", "Weekly"), ("month", "Monthly"), ("year", "Yearly")], label="Billed"
+        choices=[("week", _("Weekly")), ("month", _("Monthly")), ("year", _("Yearly"))],
+        label=_("Billed"),
     )
     credits_per_period = forms.IntegerField(
-        required=False, min_value=1, max_value=1000, label="Credits per period",
-        help_text="Empty: unlimited",
+        required=False, min_value=1, max_value=1000, label=_("Credits per period"),
+        help_text=_("Empty: unlimited"),
     )  # fmt: skip
     cap_per_day = forms.IntegerField(
-        required=False, min_value=1, max_value=50, help_text="Unlimited only: bookings per day"
-    )
+        required=False, min_value=1, max_value=50, label=_("Cap per day"),
+        help_text=_("Unlimited only: bookings per day"),
+    )  # fmt: skip
     cap_per_week = forms.IntegerField(
-        required=False, min_value=1, max_value=100, help_text="Unlimited only: bookings per week"
-    )
+        required=False, min_value=1, max_value=100, label=_("Cap per week"),
+        help_text=_("Unlimited only: bookings per week"),
+    )  # fmt: skip
     rollover_max = forms.IntegerField(
-        min_value=0, max_value=1000, initial=0, label="Roll over up to",
-        help_text="Unused credits carried to the next period (0: none)",
+        min_value=0, max_value=1000, initial=0, label=_("Roll over up to"),
+        help_text=_("Unused credits carried to the next period (0: none)"),
     )  # fmt: skip
     services = forms.ModelMultipleChoiceField(
-        queryset=Service.objects.none(), help_text="The services the credits pay for"
+        queryset=Service.objects.none(),
+        label=_("Services"),
+        help_text=_("The services the credits pay for"),
     )
     joining_fee = forms.CharField(
-        max_length=20, required=False, help_text="Billed once with the first period (empty: none)"
-    )
+        max_length=20, required=False, label=_("Joining fee"),
+        help_text=_("Billed once with the first period (empty: none)"),
+    )  # fmt: skip
     minimum_periods = forms.IntegerField(
-        min_value=0, max_value=36, initial=0, label="Minimum commitment (periods)",
-        help_text="A cancellation takes effect at the end of the commitment (0: none)",
+        min_value=0, max_value=36, initial=0, label=_("Minimum commitment (periods)"),
+        help_text=_("A cancellation takes effect at the end of the commitment (0: none)"),
     )  # fmt: skip
     member_discount_percent = forms.IntegerField(
-        required=False, min_value=1, max_value=100, label="Member discount (%)",
-        help_text="On services the membership does not cover (empty: none)",
+        required=False, min_value=1, max_value=99, label=_("Member discount (%)"),
+        help_text=_("A percentage off the price of the services the membership does not cover, "
+                    "for active members signed in to their account (empty: none)"),
     )  # fmt: skip
 
     def __init__(self, *args, currency: str, **kwargs) -> None:
@@ -156,7 +176,7 @@ class MembershipOfferForm(forms.Form):
         except MoneyError as error:
             raise forms.ValidationError(str(error)) from error
         if amount < 0 or (required and amount == 0):
-            raise forms.ValidationError("The amount must be greater than zero.")
+            raise forms.ValidationError(_("The amount must be greater than zero."))
         return amount
 
     def clean_price(self) -> int:
@@ -168,7 +188,7 @@ class MembershipOfferForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean() or {}
         if data.get("credits_per_period") and (data.get("cap_per_day") or data.get("cap_per_week")):
-            self.add_error("cap_per_day", "Caps apply to unlimited memberships only.")
+            self.add_error("cap_per_day", _("Caps apply to unlimited memberships only."))
         if not data.get("credits_per_period") and data.get("rollover_max"):
-            self.add_error("rollover_max", "An unlimited membership has nothing to roll over.")
+            self.add_error("rollover_max", _("An unlimited membership has nothing to roll over."))
         return data

@@ -10,9 +10,12 @@ import logging
 from celery import shared_task
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 
 from outbox.durable import DURABLE_TASK
 from outbox.periodic import OncePerPeriodTask
+from scheduling import ports
 from tenants.context import current_tenant
 from tenants.iteration import each_tenant
 from tenants.services import tenant_url
@@ -37,9 +40,14 @@ def membership_payment_failed_email(membership_id: int) -> str:
         "business_name": tenant.name,
         "card_url": tenant_url(tenant, ACCOUNT_CARD_PATH.format(pk=membership.pk)),
     }
+    with translation.override(ports.business_language()):
+        subject = gettext("%(business)s: your membership payment failed") % {
+            "business": tenant.name
+        }
+        body = render_to_string("emails/membership_payment_failed.txt", context)
     send_mail(
-        subject=f"{tenant.name}: your membership payment failed",
-        message=render_to_string("emails/membership_payment_failed.txt", context),
+        subject=subject,
+        message=body,
         from_email=None,
         recipient_list=[membership.customer.email],
     )

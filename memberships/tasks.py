@@ -11,7 +11,8 @@ from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from notifications.emails import business_sender
 from outbox.durable import DURABLE_TASK
@@ -77,18 +78,25 @@ def send_credits_expiry_reminder(grant_id: int) -> str:
     contact = ports.branding().contact()
     sender = business_sender(business_name=tenant.name, contact_email=contact.contact_email)
     purchase = getattr(grant, "pass_purchase", None)
-    context = {
-        "business": tenant.name,
-        "customer": grant.customer,
-        "remaining": grant.remaining,
-        "name": purchase.name if purchase is not None else grant.get_source_kind_display(),
-        "expires_at": grant.expires_at.astimezone(ZoneInfo(tenant_time_zone())),
-        "book_url": tenant_url(tenant, reverse("book")),
-        "account_url": tenant_url(tenant, reverse("customer_account")),
-    }
+    zone = ZoneInfo(tenant_time_zone())
+    # The business's language and time zone (the `date` filter shows the active zone's time).
+    with translation.override(ports.business_language()), timezone.override(zone):
+        context = {
+            "business": tenant.name,
+            "customer": grant.customer,
+            "remaining": grant.remaining,
+            "name": purchase.name if purchase is not None else grant.get_source_kind_display(),
+            "expires_at": grant.expires_at.astimezone(zone),
+            "book_url": tenant_url(tenant, reverse("book")),
+            "account_url": tenant_url(tenant, reverse("customer_account")),
+        }
+        subject = gettext("Your %(count)s credit(s) at %(business)s expire soon") % {
+            "count": grant.remaining, "business": tenant.name,
+        }  # fmt: skip
+        body = render_to_string("emails/credits_expiry_reminder.txt", context)
     EmailMultiAlternatives(
-        subject=f"Your {grant.remaining} credit(s) at {tenant.name} expire soon",
-        body=render_to_string("emails/credits_expiry_reminder.txt", context),
+        subject=subject,
+        body=body,
         from_email=sender.from_email,
         to=[grant.customer.email],
         reply_to=sender.reply_to,

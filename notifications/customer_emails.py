@@ -12,7 +12,8 @@ from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from outbox.durable import DURABLE_TASK
 from scheduling import ports
@@ -45,9 +46,12 @@ def send_customer_sign_in_link(link_id: int) -> str:
         "url": tenant_url(tenant, path),
         "minutes": SIGN_IN_LINK_MINUTES,
     }
+    with translation.override(ports.business_language()):
+        subject = gettext("Your sign-in link for %(business)s") % {"business": tenant.name}
+        body = render_to_string("emails/customer_sign_in.txt", context)
     message = EmailMultiAlternatives(
-        subject=f"Your sign-in link for {tenant.name}",
-        body=render_to_string("emails/customer_sign_in.txt", context),
+        subject=subject,
+        body=body,
         from_email=sender.from_email,
         to=[link.customer.email],
         reply_to=sender.reply_to,

@@ -327,3 +327,66 @@ def payments() -> Payments:
 
 def branding() -> Branding:
     return _branding
+
+
+# ---------------------------------------------------------------------------
+# Member prices (memberships/pricing.py registers the answer)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MemberPrice:
+    """What a member pays for a service their membership does not cover."""
+
+    price_minor: int  # the member price, in the booking's currency
+    normal_minor: int  # the service's price, shown struck through
+    percent_off: int
+    label: str  # the membership's name, "Gold membership"
+
+
+class Pricing(Protocol):
+    """Member prices of memberships.
+
+    Asked only for a customer identified by a signed-in customer account session (the /my/
+    one-time link) or chosen by the team; never for an email typed into a booking form.
+    """
+
+    def member_price_for(self, *, customer: Customer, service: Service) -> MemberPrice | None:
+        """The member price of `service` for `customer` now, or None (the normal price)."""
+
+
+class NoPricing:
+    """Without a memberships app everyone pays the service's price."""
+
+    def member_price_for(self, *, customer: Customer, service: Service) -> MemberPrice | None:
+        return None
+
+
+_pricing: Pricing = NoPricing()
+
+
+def register_pricing(implementation: Pricing) -> None:
+    global _pricing
+    _pricing = implementation
+
+
+def pricing() -> Pricing:
+    return _pricing
+
+
+# The language of the business's emails to customers that no request chose (sign-in links,
+# credit reminders, failed membership payments): widgets registers the branding's default
+# language; without it, the project's default.
+BusinessLanguageProvider = Callable[[], str]
+_business_language: BusinessLanguageProvider | None = None
+
+
+def register_business_language(provider: BusinessLanguageProvider) -> None:
+    global _business_language
+    _business_language = provider
+
+
+def business_language() -> str:
+    if _business_language is None:
+        from django.conf import settings
+
+        return str(settings.LANGUAGE_CODE)
+    return _business_language()

@@ -9,5 +9,7 @@ class WidgetsConfig(AppConfig):
         from scheduling import ports
 
         from .branding_port import WidgetBranding
+        from .selectors import branding_get
 
         ports.register_branding(WidgetBranding())
+        ports.register_business_language(lambda: str(branding_get().default_language))

@@ -15,14 +15,15 @@ weekly caps can be counted.
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from scheduling.models import Booking, Customer, Service
 
 
 class CreditSourceKind(models.TextChoices):
-    PASS = "pass", "Pass"
-    MEMBERSHIP = "membership", "Membership"
-    ADJUSTMENT = "adjustment", "Adjustment by the team"
+    PASS = "pass", _("Pass")
+    MEMBERSHIP = "membership", _("Membership")
+    ADJUSTMENT = "adjustment", _("Adjustment by the team")
 
 
 class CreditGrant(models.Model):
@@ -85,12 +86,12 @@ class CreditGrant(models.Model):
 
 
 class CreditEntryKind(models.TextChoices):
-    GRANTED = "granted", "Granted"
-    HELD = "held", "Taken by a hold"
-    SPENT = "spent", "Spent"
-    RETURNED = "returned", "Returned"
-    EXPIRED = "expired", "Expired"
-    ADJUSTED = "adjusted", "Adjusted by the team"
+    GRANTED = "granted", _("Granted")
+    HELD = "held", _("Taken by a hold")
+    SPENT = "spent", _("Spent")
+    RETURNED = "returned", _("Returned")
+    EXPIRED = "expired", _("Expired")
+    ADJUSTED = "adjusted", _("Adjusted by the team")
 
 
 # Kinds that happen at most once per booking (the DB refuses a second one): a booking takes one

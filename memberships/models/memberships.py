@@ -11,20 +11,21 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from scheduling.models import Customer, Service
 
 
 class MembershipOfferStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ON_SALE = "on_sale", "On sale"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", _("Draft")
+    ON_SALE = "on_sale", _("On sale")
+    RETIRED = "retired", _("Retired")
 
 
 class BillingInterval(models.TextChoices):
-    WEEK = "week", "Weekly"
-    MONTH = "month", "Monthly"
-    YEAR = "year", "Yearly"
+    WEEK = "week", _("Weekly")
+    MONTH = "month", _("Monthly")
+    YEAR = "year", _("Yearly")
 
 
 class MembershipOffer(models.Model):
@@ -85,10 +86,10 @@ class MembershipOffer(models.Model):
 
 
 class MembershipStatus(models.TextChoices):
-    INCOMPLETE = "incomplete", "Awaiting first payment"
-    ACTIVE = "active", "Active"
-    PAST_DUE = "past_due", "Payment failed"
-    ENDED = "ended", "Ended"
+    INCOMPLETE = "incomplete", _("Awaiting first payment")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Payment failed")
+    ENDED = "ended", _("Ended")
 
 
 LIVE_MEMBERSHIP_STATUSES = (

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from scheduling.models import Customer, Service
 
@@ -16,14 +17,14 @@ from .credits import CreditGrant
 
 
 class PassOfferStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ON_SALE = "on_sale", "On sale"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", _("Draft")
+    ON_SALE = "on_sale", _("On sale")
+    RETIRED = "retired", _("Retired")
 
 
 class ValidityStart(models.TextChoices):
-    PURCHASE = "purchase", "From the purchase"
-    FIRST_USE = "first_use", "From the first booking"
+    PURCHASE = "purchase", _("From the purchase")
+    FIRST_USE = "first_use", _("From the first booking")
 
 
 class PassOffer(models.Model):
@@ -57,10 +58,10 @@ class PassOffer(models.Model):
 
 
 class PassPurchaseStatus(models.TextChoices):
-    PENDING = "pending", "Awaiting payment"
-    PAID = "paid", "Paid"
-    REFUNDED = "refunded", "Refunded"
-    CANCELED = "canceled", "Canceled"
+    PENDING = "pending", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+    CANCELED = "canceled", _("Canceled")
 
 
 class PassPurchase(models.Model):
@@ -106,9 +107,9 @@ class PassPurchase(models.Model):
 
 
 class PassRefundStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Refunded"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed")
 
 
 class PassRefund(models.Model):
@@ -135,8 +136,8 @@ class PassRefund(models.Model):
 
 
 class PassRefundMode(models.TextChoices):
-    FULL = "full", "Refund the full price"
-    PRO_RATA = "pro_rata", "Refund pro rata to the unused credits"
+    FULL = "full", _("Refund the full price")
+    PRO_RATA = "pro_rata", _("Refund pro rata to the unused credits")
 
 
 class PassSettings(models.Model):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from scheduling.models import Customer, Service
 from scheduling.selectors.availability import tenant_time_zone
@@ -61,32 +62,56 @@ def cap_allows(grant: CreditGrant, *, starts_at: datetime) -> bool:
     """The grant's daily and weekly caps leave room for one more booking starting then (days
     and weeks of the business's time zone, weeks from Monday). Call under the grant's row lock
     when the answer decides a hold."""
+    return not cap_refusal(grant, starts_at=starts_at)
+
+
+def cap_refusal(grant: CreditGrant, *, starts_at: datetime,
+                exclude_booking_id: int | None = None) -> str:  # fmt: skip
+    """Why one more booking of the grant starting then is over its daily or weekly cap ("" when
+    it is not). `exclude_booking_id`: a booking being moved there, which does not count twice."""
     if grant.cap_per_day is None and grant.cap_per_week is None:
-        return True
+        return ""
     zone = ZoneInfo(tenant_time_zone())
     local = starts_at.astimezone(zone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     checks = []
     if grant.cap_per_day is not None:
-        checks.append((day_start, day_start + timedelta(days=1), grant.cap_per_day))
+        checks.append((day_start, day_start + timedelta(days=1), grant.cap_per_day, "day"))
     if grant.cap_per_week is not None:
         week_start = day_start - timedelta(days=local.weekday())
-        checks.append((week_start, week_start + timedelta(days=7), grant.cap_per_week))
-    for start, end, cap in checks:
-        if _credits_in_use(grant, start=start, end=end) >= cap:
-            return False
-    return True
+        checks.append((week_start, week_start + timedelta(days=7), grant.cap_per_week, "week"))
+    for start, end, cap, period in checks:
+        in_use = _credits_in_use(grant, start=start, end=end, exclude_booking_id=exclude_booking_id)
+        if in_use >= cap:
+            return _cap_reached(period, cap)
+    return ""
 
 
-def _credits_in_use(grant: CreditGrant, *, start: datetime, end: datetime) -> int:
+def _cap_reached(period: str, cap: int) -> str:
+    if period == "day":
+        text = gettext(
+            "Your credits allow %(cap)d booking(s) a day, and that day already has them."
+        )
+    else:
+        text = gettext(
+            "Your credits allow %(cap)d booking(s) a week, and that week already has them."
+        )
+    return text % {"cap": cap}
+
+
+def _credits_in_use(grant: CreditGrant, *, start: datetime, end: datetime,
+                    exclude_booking_id: int | None = None) -> int:  # fmt: skip
     """Bookings of the grant starting in [start, end) whose credit was not given back: a hold
     is -1 and its return +1, so minus their sum (one join, no anti-join per entry)."""
-    total = CreditEntry.objects.filter(
+    entries = CreditEntry.objects.filter(
         grant=grant,
         kind__in=(CreditEntryKind.HELD, CreditEntryKind.RETURNED),
         booking__starts_at__gte=start,
         booking__starts_at__lt=end,
-    ).aggregate(total=Sum("delta"))["total"]
+    )
+    if exclude_booking_id is not None:
+        entries = entries.exclude(booking_id=exclude_booking_id)
+    total = entries.aggregate(total=Sum("delta"))["total"]
     return -(total or 0)
 
 

@@ -17,6 +17,8 @@ from scheduling.exceptions import InvalidTransition
 from scheduling.models import Booking, BookingSource, Customer, Occurrence, Service
 from scheduling.services.bookings import booking_confirm, booking_hold, booking_take_seat
 
+from ..exceptions import lazy_text as _
+
 
 def booking_with_credit(
     *,
@@ -37,14 +39,14 @@ def booking_with_credit(
     now = now or timezone.now()
     if occurrence is not None:
         if occurrence.service_id != service.pk:
-            raise InvalidTransition("This session is not one of this class.")
+            raise InvalidTransition(_("This session is not one of this class."))
         if occurrence.starts_at <= now:
             raise slots.SlotInPast("This session has already started.")
         booking = booking_take_seat(occurrence=occurrence, customer=customer, source=source,
                                     now=now, actor=actor, use_credit=True)  # fmt: skip
     else:
         if starts_at is None:
-            raise InvalidTransition("Choose a time.")
+            raise InvalidTransition(_("Choose a time."))
         booking = booking_hold(service=service, starts_at=starts_at, customer=customer,
                                staff_id=staff_id, source=source, now=now, actor=actor,
                                team_booking=team_booking, use_credit=True)  # fmt: skip

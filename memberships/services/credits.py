@@ -24,6 +24,7 @@ from scheduling.actors import SYSTEM, Actor
 from scheduling.models import Booking, Customer
 
 from ..exceptions import CreditRefused, CreditUnavailable
+from ..exceptions import lazy_text as _
 from ..models import CreditEntry, CreditEntryKind, CreditGrant, CreditSourceKind
 from ..selectors.credits import cap_allows, credit_of_booking, usable_grants
 
@@ -69,7 +70,7 @@ def credit_grant(
     if source_kind not in CreditSourceKind.values:
         raise CreditRefused(f"Unknown source of credits: {source_kind!r}.")
     if credits is not None and credits < 0:
-        raise CreditRefused("A grant cannot have a negative number of credits.")
+        raise CreditRefused(_("A grant cannot have a negative number of credits."))
     existing = CreditGrant.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
@@ -195,12 +196,12 @@ def credit_adjust(*, customer: Customer, grant: CreditGrant | None, delta: int, 
     the database."""
     reason = reason.strip()
     if not reason:
-        raise CreditRefused("Say why the credits change.")
+        raise CreditRefused(_("Say why the credits change."))
     if delta == 0:
-        raise CreditRefused("The change must add or remove at least one credit.")
+        raise CreditRefused(_("The change must add or remove at least one credit."))
     if grant is None:
         if delta < 0:
-            raise CreditRefused("Choose the credits to remove.")
+            raise CreditRefused(_("Choose the credits to remove."))
         created = credit_grant(
             customer=customer, source_kind=CreditSourceKind.ADJUSTMENT,
             source_id=f"customer-{customer.pk}", credits=0, expires_at=None, service_ids=[],
@@ -209,11 +210,11 @@ def credit_adjust(*, customer: Customer, grant: CreditGrant | None, delta: int, 
         )  # fmt: skip
         grant = created
     if grant.customer_id != customer.pk:
-        raise CreditRefused("These credits belong to another customer.")
+        raise CreditRefused(_("These credits belong to another customer."))
     with transaction.atomic():
         locked = CreditGrant.objects.select_for_update().get(pk=grant.pk)
         if locked.remaining is None:
-            raise CreditRefused("Unlimited credits cannot be adjusted.")
+            raise CreditRefused(_("Unlimited credits cannot be adjusted."))
         updated = CreditGrant.objects.filter(Q(pk=locked.pk) & Q(remaining__gte=-delta)).update(
             remaining=F("remaining") + delta
         )

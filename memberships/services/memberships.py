@@ -27,6 +27,7 @@ from scheduling.exceptions import BookingError
 from scheduling.models import Customer
 from tenants.context import current_tenant
 
+from ..exceptions import lazy_text as _
 from ..models.memberships import (
     LIVE_MEMBERSHIP_STATUSES,
     Membership,
@@ -89,24 +90,26 @@ class OfferTerms:
 
 def _check_terms(terms: OfferTerms) -> None:
     if terms.price_minor <= 0:
-        raise MembershipChangeRefused("The price must be more than zero.")
+        raise MembershipChangeRefused(_("The price must be more than zero."))
     if terms.interval not in ("week", "month", "year"):
-        raise MembershipChangeRefused("The billing interval must be weekly, monthly or yearly.")
+        raise MembershipChangeRefused(_("The billing interval must be weekly, monthly or yearly."))
     if terms.credits_per_period is not None and (terms.cap_per_day or terms.cap_per_week):
-        raise MembershipChangeRefused("Daily and weekly caps apply to unlimited memberships only.")
+        raise MembershipChangeRefused(
+            _("Daily and weekly caps apply to unlimited memberships only.")
+        )
     if terms.credits_per_period is None and terms.rollover_max:
-        raise MembershipChangeRefused("Unlimited memberships have nothing to roll over.")
+        raise MembershipChangeRefused(_("Unlimited memberships have nothing to roll over."))
     if terms.credits_per_period is not None and terms.credits_per_period < 1:
-        raise MembershipChangeRefused("A membership gives at least one credit per period.")
+        raise MembershipChangeRefused(_("A membership gives at least one credit per period."))
     if terms.joining_fee_minor < 0 or terms.rollover_max < 0 or terms.minimum_periods < 0:
-        raise MembershipChangeRefused("Amounts and counts cannot be negative.")
+        raise MembershipChangeRefused(_("Amounts and counts cannot be negative."))
 
 
 def membership_offer_create(*, terms: OfferTerms, service_ids: list[int]) -> MembershipOffer:
     """A draft offer (not sold until published)."""
     _check_terms(terms)
     if not service_ids:
-        raise MembershipChangeRefused("Choose the services the membership covers.")
+        raise MembershipChangeRefused(_("Choose the services the membership covers."))
     with transaction.atomic():
         offer = MembershipOffer.objects.create(
             name=terms.name,
@@ -141,7 +144,7 @@ def membership_offer_update(
         return offer
     _check_terms(terms)
     if not service_ids:
-        raise MembershipChangeRefused("Choose the services the membership covers.")
+        raise MembershipChangeRefused(_("Choose the services the membership covers."))
     with transaction.atomic():
         updated = MembershipOffer.objects.filter(
             pk=offer.pk, status=MembershipOfferStatus.DRAFT
@@ -160,7 +163,7 @@ def membership_offer_update(
             member_discount_percent=terms.member_discount_percent,
         )
         if not updated:
-            raise MembershipChangeRefused("The offer was published meanwhile.")
+            raise MembershipChangeRefused(_("The offer was published meanwhile."))
         offer.refresh_from_db()
         offer.services.set(service_ids)
     return offer
@@ -172,7 +175,7 @@ def membership_offer_publish(*, offer: MembershipOffer) -> MembershipOffer:
     if offer.status == MembershipOfferStatus.ON_SALE:
         return offer
     if offer.status != MembershipOfferStatus.DRAFT:
-        raise MembershipChangeRefused("A retired offer cannot be sold again; copy it instead.")
+        raise MembershipChangeRefused(_("A retired offer cannot be sold again; copy it instead."))
     schema = current_tenant().schema_name
     client = gateway.stripe_client()
     product_id = offer.stripe_product_id
@@ -243,7 +246,7 @@ def membership_join(
     """
     tenant = current_tenant()
     if offer.status != MembershipOfferStatus.ON_SALE or not offer.stripe_price_id:
-        raise MembershipNotAvailable("This membership is not on sale.")
+        raise MembershipNotAvailable(_("This membership is not on sale."))
     account = connected_account_of(tenant)
     if account is None or not account.charges_enabled:
         raise PaymentsUnavailable()
@@ -256,7 +259,7 @@ def membership_join(
         if live.status == MembershipStatus.ENDED:
             live = None
     if live is not None and live.status != MembershipStatus.INCOMPLETE:
-        raise MembershipNotAvailable("You are already a member.")
+        raise MembershipNotAvailable(_("You are already a member."))
     membership = live or _membership_reserve(offer, customer, account.account_id)
     if membership.client_secret:
         return membership
@@ -389,7 +392,7 @@ def membership_cancel_at_period_end(
     """Cancel at the end of the paid period (or of the minimum commitment, if later), or undo
     it. Nothing is refunded. The customer from the account page, staff from the members list."""
     if membership.status not in (MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE):
-        raise MembershipChangeRefused("Only a running membership can be cancelled.")
+        raise MembershipChangeRefused(_("Only a running membership can be cancelled."))
     nonce = f"{membership.synced_at.timestamp() if membership.synced_at else 0}"
     key = gateway.idempotency_key("membership.cancel", membership.pk, cancel, nonce)
     committed_until = membership.commitment_ends_at
@@ -436,7 +439,7 @@ def membership_end_now(*, membership: Membership, actor: Actor = SYSTEM) -> Memb
 def membership_card_setup(*, membership: Membership) -> str:
     """A SetupIntent for a new card (the account page's Payment Element); its client secret."""
     if not membership.stripe_customer_id or membership.status == MembershipStatus.ENDED:
-        raise MembershipChangeRefused("This membership has no card to update.")
+        raise MembershipChangeRefused(_("This membership has no card to update."))
     intent = _provider_call(
         gateway.stripe_client().v1.setup_intents.create,
         params={
@@ -466,7 +469,7 @@ def membership_card_update(*, membership: Membership, setup_intent_id: str) -> M
         or intent["customer"] != membership.stripe_customer_id
         or not intent["payment_method"]
     ):
-        raise MembershipChangeRefused("The card could not be saved. Please try again.")
+        raise MembershipChangeRefused(_("The card could not be saved. Please try again."))
     payment_method = str(intent["payment_method"])
     membership = _update_subscription(
         membership,
@@ -506,7 +509,7 @@ def membership_period_refund(
     if period.refund_id and not period.refund_id.startswith("pending:"):
         return period
     if not period.payment_intent_id or period.amount_paid_minor <= 0:
-        raise MembershipChangeRefused("This period was not paid by card.")
+        raise MembershipChangeRefused(_("This period was not paid by card."))
     key = gateway.idempotency_key("membership.period_refund", period.invoice_id)
     with transaction.atomic():
         claimed = MembershipPeriod.objects.filter(

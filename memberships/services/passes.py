@@ -32,6 +32,7 @@ from scheduling.models import Booking, BookingStatus, Customer
 from tenants.context import current_tenant
 
 from ..exceptions import PassNotAvailable
+from ..exceptions import lazy_text as _
 from ..models import (
     CreditGrant,
     CreditSourceKind,
@@ -71,7 +72,7 @@ def pass_offer_save(*, offer: PassOffer | None, fields: dict[str, Any],
     credits, validity and price they were bought with."""
     service_ids = list(service_ids)
     if not service_ids:
-        raise PassNotAvailable("Choose the services the pass can be used for.")
+        raise PassNotAvailable(_("Choose the services the pass can be used for."))
     with transaction.atomic():
         if offer is None:
             offer = PassOffer(currency=current_tenant().currency or "EUR")
@@ -88,7 +89,7 @@ def pass_offer_set_status(*, offer: PassOffer, status: str) -> PassOffer:
     (final). Retiring stops sales; credits already bought stay usable until they expire."""
     sources = OFFER_TRANSITIONS.get(status)
     if sources is None:
-        raise PassNotAvailable("Unknown status.")
+        raise PassNotAvailable(_("Unknown status."))
     with transaction.atomic():
         current = PassOffer.objects.select_for_update().get(pk=offer.pk)
         if current.status == status:
@@ -97,7 +98,7 @@ def pass_offer_set_status(*, offer: PassOffer, status: str) -> PassOffer:
             raise PassNotAvailable(f"A {current.get_status_display().lower()} pass cannot "
                                    f"become {PassOfferStatus(status).label.lower()}.")  # fmt: skip
         if status == PassOfferStatus.DRAFT and current.purchases.exists():
-            raise PassNotAvailable("Customers bought this pass: retire it instead.")
+            raise PassNotAvailable(_("Customers bought this pass: retire it instead."))
         PassOffer.objects.filter(pk=current.pk).update(status=status)
     offer.refresh_from_db()
     return offer
@@ -109,21 +110,21 @@ def pass_offer_set_status(*, offer: PassOffer, status: str) -> PassOffer:
 def pass_purchase_check(*, offer: PassOffer, customer: Customer) -> None:
     """Refuse what the offer does not allow this customer (PassNotAvailable)."""
     if offer.status != PassOfferStatus.ON_SALE:
-        raise PassNotAvailable("This pass is not on sale.")
+        raise PassNotAvailable(_("This pass is not on sale."))
     bought = PassPurchase.objects.filter(
         customer=customer, status__in=(PassPurchaseStatus.PAID, PassPurchaseStatus.REFUNDED)
     )
     if offer.per_customer_limit is not None and (
         bought.filter(offer=offer).count() >= offer.per_customer_limit
     ):
-        raise PassNotAvailable("You already bought this pass as many times as it allows.")
+        raise PassNotAvailable(_("You already bought this pass as many times as it allows."))
     if offer.new_customers_only:
         visited = Booking.objects.filter(
             customer=customer,
             status__in=(BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW),
         ).exists()
         if visited or bought.exists():
-            raise PassNotAvailable("This pass is for new customers.")
+            raise PassNotAvailable(_("This pass is for new customers."))
 
 
 def pass_purchase_start(*, offer: PassOffer, customer: Customer) -> PassPurchase:
@@ -288,15 +289,15 @@ def pass_refund(*, purchase: PassPurchase, actor: Actor, reason: str = "") -> Pa
     with transaction.atomic():
         locked = PassPurchase.objects.select_for_update().get(pk=purchase.pk)
         if locked.status != PassPurchaseStatus.PAID:
-            raise RefundRefused("Only a paid pass can be refunded.")
+            raise RefundRefused(_("Only a paid pass can be refunded."))
         if locked.refunds.filter(status=PassRefundStatus.PENDING).exists():
-            raise RefundRefused("A refund of this pass is already under way.")
+            raise RefundRefused(_("A refund of this pass is already under way."))
         if locked.grant_id is not None:
             CreditGrant.objects.select_for_update().get(pk=locked.grant_id)
         locked.refresh_from_db()
         amount, credits = pass_refund_quote(purchase=locked)
         if amount <= 0:
-            raise RefundRefused("Nothing is left to refund on this pass.")
+            raise RefundRefused(_("Nothing is left to refund on this pass."))
         sequence = locked.refunds.count() + 1
         refund = PassRefund.objects.create(
             purchase=locked,

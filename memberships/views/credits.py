@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
@@ -98,7 +99,11 @@ def customer_credit_booking(request: MemberRequest, pk: int) -> HttpResponse:
     except (BookingError, slots.SlotError) as error:
         messages.error(request, str(error))
         return redirect("customer_credits", pk=pk)
-    messages.success(request, f"Booking {booking.reference} confirmed, paid with a credit.")
+    messages.success(
+        request,
+        _("Booking %(reference)s confirmed, paid with a credit.")
+        % {"reference": booking.reference},
+    )
     return redirect("customer_credits", pk=pk)
 
 
@@ -114,7 +119,7 @@ def customer_credit_adjust(request: MemberRequest, pk: int) -> HttpResponse:
         else None
     )
     if not form.is_valid():
-        messages.error(request, "Give a number of credits and a reason.")
+        messages.error(request, _("Give a number of credits and a reason."))
         return redirect("customer_credits", pk=pk)
     try:
         credit_adjust(customer=customer, grant=grant, delta=form.cleaned_data["delta"],
@@ -122,7 +127,7 @@ def customer_credit_adjust(request: MemberRequest, pk: int) -> HttpResponse:
     except BookingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Credits adjusted.")
+        messages.success(request, _("Credits adjusted."))
     return redirect("customer_credits", pk=pk)
 
 
@@ -159,5 +164,9 @@ def pass_sale_refund(request: MemberRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         amount = format_money(Money(refund.amount_minor, purchase.currency))
-        messages.success(request, f"Refund of {amount}: {refund.get_status_display().lower()}.")
+        messages.success(
+            request,
+            _("Refund of %(amount)s: %(status)s.")
+            % {"amount": amount, "status": refund.get_status_display().lower()},
+        )
     return redirect("pass_sales")

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.money import Money
@@ -96,7 +97,8 @@ def membership_offer_list(request: MemberRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(
-                request, f"“{offer.name}” saved as a draft: put it on sale when ready."
+                request,
+                _("“%(name)s” saved as a draft: put it on sale when ready.") % {"name": offer.name},
             )
             return redirect("membership_offers")
     offers = MembershipOffer.objects.prefetch_related("services").annotate(
@@ -124,7 +126,9 @@ def membership_offer_edit(request: MemberRequest, pk: int) -> HttpResponse:
             except MembershipChangeRefused as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, "Saved. Existing members keep the terms they joined on.")
+                messages.success(
+                    request, _("Saved. Existing members keep the terms they joined on.")
+                )
                 return redirect("membership_offers")
     else:
         form = MembershipOfferForm(initial=_initial_of(offer), currency=offer.currency)
@@ -144,13 +148,15 @@ def membership_offer_status(request: MemberRequest, pk: int) -> HttpResponse:
         elif wanted == MembershipOfferStatus.RETIRED:
             membership_offer_retire(offer=offer)
         else:
-            messages.error(request, "Unknown status.")
+            messages.error(request, _("Unknown status."))
             return redirect("membership_offers")
     except (MembershipChangeRefused, PaymentProviderUnavailable) as error:
-        messages.error(request, str(error) or "Stripe is unreachable: try again in a minute.")
+        messages.error(request, str(error) or _("Stripe is unreachable: try again in a minute."))
     else:
         label = MembershipOfferStatus(wanted).label.lower()
-        messages.success(request, f"“{offer.name}” is now {label}.")
+        messages.success(
+            request, _("“%(name)s” is now %(status)s.") % {"name": offer.name, "status": label}
+        )
     return redirect("membership_offers")
 
 
@@ -213,18 +219,18 @@ def membership_member_cancel(request: MemberRequest, pk: int) -> HttpResponse:
     try:
         if action == "cancel_at_period_end":
             membership_cancel_at_period_end(membership=membership, actor=_actor(request))
-            messages.success(request, "The membership ends at the end of its paid period.")
+            messages.success(request, _("The membership ends at the end of its paid period."))
         elif action == "resume":
             membership_cancel_at_period_end(membership=membership, cancel=False,
                                             actor=_actor(request))  # fmt: skip
-            messages.success(request, "The membership renews again.")
+            messages.success(request, _("The membership renews again."))
         elif action == "end_now":
             membership_end_now(membership=membership, actor=_actor(request))
-            messages.success(request, "The membership has ended. Nothing was refunded.")
+            messages.success(request, _("The membership has ended. Nothing was refunded."))
         else:
-            messages.error(request, "Unknown action.")
+            messages.error(request, _("Unknown action."))
     except (MembershipChangeRefused, PaymentProviderUnavailable) as error:
-        messages.error(request, str(error) or "Stripe is unreachable: try again in a minute.")
+        messages.error(request, str(error) or _("Stripe is unreachable: try again in a minute."))
     return redirect("membership_member", pk=membership.pk)
 
 
@@ -235,7 +241,9 @@ def membership_period_refund_view(request: MemberRequest, pk: int, period_pk: in
     try:
         membership_period_refund(period=period, actor=_actor(request))
     except (MembershipChangeRefused, PaymentProviderUnavailable) as error:
-        messages.error(request, str(error) or "Stripe is unreachable: try again in a minute.")
+        messages.error(request, str(error) or _("Stripe is unreachable: try again in a minute."))
     else:
-        messages.success(request, "The period was refunded (platform fee and transfer reversed).")
+        messages.success(
+            request, _("The period was refunded (platform fee and transfer reversed).")
+        )
     return redirect("membership_member", pk=pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
@@ -41,7 +42,8 @@ def offer_list(request: MemberRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(
-                request, f"“{offer.name}” saved as a draft: put it on sale when ready."
+                request,
+                _("“%(name)s” saved as a draft: put it on sale when ready.") % {"name": offer.name},
             )
             return redirect("pass_offers")
     offers = PassOffer.objects.prefetch_related("services").order_by("status", "name")
@@ -77,7 +79,7 @@ def offer_edit(request: MemberRequest, pk: int) -> HttpResponse:
                 form.add_error(None, str(error))
             else:
                 messages.success(
-                    request, "Saved. Passes already bought keep what they were sold with."
+                    request, _("Saved. Passes already bought keep what they were sold with.")
                 )
                 return redirect("pass_offers")
     else:
@@ -93,14 +95,18 @@ def offer_status(request: MemberRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(PassOffer, pk=pk)
     status = request.POST.get("status", "")
     if status not in PassOfferStatus.values:
-        messages.error(request, "Unknown status.")
+        messages.error(request, _("Unknown status."))
         return redirect("pass_offers")
     try:
         pass_offer_set_status(offer=offer, status=status)
     except PassNotAvailable as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"“{offer.name}” is now {PassOfferStatus(status).label.lower()}.")
+        messages.success(
+            request,
+            _("“%(name)s” is now %(status)s.")
+            % {"name": offer.name, "status": PassOfferStatus(status).label.lower()},
+        )
     return redirect("pass_offers")
 
 
@@ -112,7 +118,9 @@ def pass_settings_save(request: MemberRequest) -> HttpResponse:
         row = pass_settings()
         row.refund_mode = form.cleaned_data["refund_mode"]
         row.save(update_fields=["refund_mode"])
-        messages.success(request, f"Pass refunds: {row.get_refund_mode_display().lower()}.")
+        messages.success(
+            request, _("Pass refunds: %(mode)s.") % {"mode": row.get_refund_mode_display().lower()}
+        )
     else:
-        messages.error(request, "Choose how passes are refunded.")
+        messages.error(request, _("Choose how passes are refunded."))
     return redirect("pass_offers")

@@ -41,7 +41,7 @@ from scheduling.api.serializers import (
 )
 from scheduling.api.throttling import THROTTLED_MESSAGE, PublicApiThrottle, RateLimited
 from scheduling.exceptions import BookingError
-from scheduling.models import Booking, Occurrence, Service, StaffMember
+from scheduling.models import Booking, Customer, Occurrence, Service, StaffMember
 from scheduling.selectors.availability import available_slots, bookable_sessions, tenant_time_zone
 from scheduling.services.bookings import (
     booking_cancel_with_refund,
@@ -50,6 +50,7 @@ from scheduling.services.bookings import (
     booking_reschedule,
     booking_take_seat,
 )
+from scheduling.services.customer_sign_in import signed_in_customer
 from scheduling.services.customers import customer_upsert
 from scheduling.tokens import booking_by_token
 
@@ -417,8 +418,11 @@ class BookingCreateView(PublicApiView):
             promo_code=promo_code,
             customer_email=data["customer"]["email"],
         )
+        # A member price needs the customer's signed-in account session (the /my/ one-time
+        # link): the typed email must be that account's, never merely a member's address.
+        signed_in = signed_in_customer(request._request)
         if service.capacity > 1:
-            booking = _hold_session_seat(service=service, data=data)
+            booking = _hold_session_seat(service=service, data=data, signed_in=signed_in)
         else:
             if "occurrence" in data:
                 raise ApiError(code="invalid", field="occurrence", message=(
@@ -436,10 +440,11 @@ class BookingCreateView(PublicApiView):
                     phone=data["customer"]["phone"],
                 )
                 source, embedded_on = _source_of(data)
+                member = _is_signed_in(signed_in, customer)
                 booking = booking_hold(service=service, starts_at=data["start"],
                                        customer=customer, staff_id=staff_id, source=source,
                                        embedded_on=embedded_on, notes=data["notes"],
-                                       actor=CUSTOMER)  # fmt: skip
+                                       actor=CUSTOMER, member_pricing=member)  # fmt: skip
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
         body = BookingCreatedSerializer(booking).data
         # After the hold's transaction: the PaymentIntent is created outside it (null when
@@ -476,7 +481,11 @@ def session_of(service: Service, data: dict, *, missing: str) -> Occurrence:
     return occurrence
 
 
-def _hold_session_seat(*, service: Service, data: dict) -> Booking:
+def _is_signed_in(signed_in: Customer | None, customer: Customer) -> bool:
+    return signed_in is not None and signed_in.pk == customer.pk
+
+
+def _hold_session_seat(*, service: Service, data: dict, signed_in: Customer | None) -> Booking:
     """A seat in one session of a group service; the seat count is checked under a row lock."""
     occurrence = session_of(service, data, missing=(
         "This is a group service: choose one of its sessions (`occurrence_id` from availability)."
@@ -503,7 +512,8 @@ def _hold_session_seat(*, service: Service, data: dict) -> Booking:
         source, embedded_on = _source_of(data)
         return booking_take_seat(occurrence=occurrence, customer=customer, source=source,
                                  embedded_on=embedded_on, notes=data["notes"], now=now,
-                                 actor=CUSTOMER)  # fmt: skip
+                                 actor=CUSTOMER,
+                                 member_pricing=_is_signed_in(signed_in, customer))  # fmt: skip
 
 
 class BookingDetailView(PublicApiView):

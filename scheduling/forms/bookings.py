@@ -157,8 +157,11 @@ class BookingCreateForm(_WhenMixin):
     notes = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # Offered by the page when the customer has a credit for the service (ports.credits()).
+    use_credit = forms.BooleanField(required=False, label="Use a credit of the customer")
 
-    field_order = ["service", "staff", "date", "slot", "time", "name", "email", "phone", "notes"]
+    field_order = ["service", "staff", "date", "slot", "time", "name", "email", "phone", "notes",
+                   "use_credit"]  # fmt: skip
 
     def __init__(self, *args, zone: tzinfo, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -156,6 +156,7 @@ def booking_hold(
     actor: Actor = CUSTOMER,
     team_booking: bool = False,
     use_credit: bool = False,
+    member_pricing: bool = False,
 ) -> Booking:
     """Reserve a slot while the customer pays (or confirm at once for staff bookings).
 
@@ -163,7 +164,9 @@ def booking_hold(
     notice and maximum advance, which exist to protect the team from customers; never the past.
     `use_credit`: pay with a credit of a pass or membership (the credits port takes it inside
     this transaction; without one, CreditUnavailable and nothing is held). Only for a signed-in
-    customer or the team: the caller decides that.
+    customer or the team: the caller decides that. `member_pricing`: the customer is identified
+    by their signed-in account session (or chosen by the team), so a member price applies
+    (`ports.pricing()`); never for an email typed into a form.
     """
     now = now or timezone.now()
     if service.capacity > 1:
@@ -191,6 +194,7 @@ def booking_hold(
     occupied = DateTimeTZRange(occupied_start, occupied_end, "[)")
     resource = service.resource
     hold_minutes = scheduling_settings().hold_minutes
+    price_minor, price_data = _price_of(service, customer, member_pricing and not use_credit)
     overlap = Q(occupied__overlap=occupied) & (
         Q(staff_id=assigned) | (Q(resource=resource) if resource else Q(pk__in=[]))
     )
@@ -214,7 +218,7 @@ def booking_hold(
                 occupied=occupied,
                 status=BookingStatus.HELD,
                 hold_expires_at=now + timedelta(minutes=hold_minutes),
-                price_minor=service.price_minor,
+                price_minor=price_minor,
                 currency=_tenant_currency(),
                 payment_mode=PAID_WITH_CREDIT if use_credit else service.payment_mode,
                 policy_snapshot=service.cancellation_policy,
@@ -223,7 +227,7 @@ def booking_hold(
                 notes=notes,
             )
             _record(booking, actor=actor, action="creneau.booking.held", from_status="",
-                    to_status=BookingStatus.HELD)  # fmt: skip
+                    to_status=BookingStatus.HELD, data=price_data)  # fmt: skip
             if use_credit:
                 ports.credits().take_for_hold(booking=booking, now=now)
     except IntegrityError as error:
@@ -232,6 +236,19 @@ def booking_hold(
         raise
     logger.info("booking.held", extra={"reference": booking.reference})
     return booking
+
+
+def _price_of(service: Service, customer: Customer, member_pricing: bool) -> tuple[int, dict]:
+    """The booking's price and what the held event records: the service's price, or the member
+    price the pricing port gives an identified member."""
+    if member_pricing:
+        member = ports.pricing().member_price_for(customer=customer, service=service)
+        if member is not None and 0 < member.price_minor < service.price_minor:
+            return member.price_minor, {"member_price": {
+                "price_minor": member.price_minor, "normal_minor": service.price_minor,
+                "percent_off": member.percent_off, "membership": member.label,
+            }}  # fmt: skip
+    return service.price_minor, {}
 
 
 def _tenant_currency() -> str:
@@ -287,11 +304,13 @@ def booking_take_seat(
     now: datetime | None = None,
     actor: Actor = CUSTOMER,
     use_credit: bool = False,
+    member_pricing: bool = False,
 ) -> Booking:
     """A seat in a group session: the occurrence row is locked while seats are counted.
-    `use_credit` as for `booking_hold`."""
+    `use_credit` and `member_pricing` as for `booking_hold`."""
     now = now or timezone.now()
     service = occurrence.service
+    price_minor, price_data = _price_of(service, customer, member_pricing and not use_credit)
     if occurrence.starts_at < now + timedelta(minutes=service.minimum_notice_minutes):
         raise slots.SlotTooSoon()
     with transaction.atomic():
@@ -307,7 +326,7 @@ def booking_take_seat(
             occupied=DateTimeTZRange(locked.starts_at, locked.ends_at, "[)"),
             status=BookingStatus.HELD,
             hold_expires_at=now + timedelta(minutes=scheduling_settings().hold_minutes),
-            price_minor=service.price_minor,
+            price_minor=price_minor,
             currency=_tenant_currency(),
             payment_mode=PAID_WITH_CREDIT if use_credit else service.payment_mode,
             policy_snapshot=service.cancellation_policy,
@@ -316,7 +335,8 @@ def booking_take_seat(
             notes=notes,
         )
         _record(booking, actor=actor, action="creneau.booking.held", from_status="",
-                to_status=BookingStatus.HELD, data={"occurrence": locked.pk})  # fmt: skip
+                to_status=BookingStatus.HELD,
+                data={"occurrence": locked.pk, **price_data})  # fmt: skip
         if use_credit:
             ports.credits().take_for_hold(booking=booking, now=now)
     return booking

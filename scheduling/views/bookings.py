@@ -7,7 +7,7 @@ are shown in the business's zone (`tenant.time_zone`), whatever the browser's.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -23,7 +23,13 @@ from scheduling.calendar_layout import (
     day_bounds,
 )
 from scheduling.cancellation_policy import InvalidPolicy
-from scheduling.exceptions import BookingError, InvalidCustomer, InvalidTransition, SlotTaken
+from scheduling.exceptions import (
+    BookingError,
+    CreditUnavailable,
+    InvalidCustomer,
+    InvalidTransition,
+    SlotTaken,
+)
 from scheduling.forms.bookings import (
     OTHER_TIME,
     BookingCancelForm,
@@ -31,7 +37,14 @@ from scheduling.forms.bookings import (
     BookingFilterForm,
     BookingMoveForm,
 )
-from scheduling.models import Booking, BookingSource, BookingStatus, Occurrence, StaffMember
+from scheduling.models import (
+    Booking,
+    BookingSource,
+    BookingStatus,
+    Customer,
+    Occurrence,
+    StaffMember,
+)
 from scheduling.selectors.availability import available_slots, sessions_to_move_to
 from scheduling.selectors.backoffice import (
     available_slots_for_move,
@@ -59,6 +72,10 @@ logger = logging.getLogger(__name__)
 LIST_DEFAULT_STATUSES = [s for s in BookingStatus if s != BookingStatus.EXPIRED]
 BOOKINGS_PER_PAGE = 25
 TIME_TAKEN = "That time was just taken. Please pick another time."
+NO_CREDIT = (
+    "This customer has no credit covering this service at this time: book without a credit, or "
+    "see their credits under Passes and credits → Customer credits."
+)
 
 
 # ---------------------------------------------------------------------------
@@ -427,13 +444,30 @@ def booking_new(request: MemberRequest) -> HttpResponse:
             for slot in found
         ]
     _keep_unlisted_time(form, times)
+    credit = _credit_offer(form, service=service, day=day, zone=zone)
     return base.render_page(
         request,
         "booking_new.html",
-        {"form": form, "zone": zone, "times": times, "day": day, "any_staff": staff is None},
+        {"form": form, "zone": zone, "times": times, "day": day, "any_staff": staff is None,
+         "credit": credit},
         tab="new",
         status=status,
-    )
+    )  # fmt: skip
+
+
+def _credit_offer(form: BookingCreateForm, *, service, day, zone) -> ports.CreditOffer | None:
+    """The credit the typed customer (an existing customer, by email) could book this service
+    with, at the chosen time (noon of the day until one is chosen): the page offers it."""
+    email = str(form.data.get("email") or form.initial.get("email") or "").strip()
+    if service is None or day is None or "@" not in email:
+        return None
+    customer = Customer.objects.filter(email__iexact=email).first()
+    if customer is None:
+        return None
+    starts_at = form.cleaned_data.get("starts_at") if hasattr(form, "cleaned_data") else None
+    if starts_at is None:
+        starts_at = datetime.combine(day, time(12), zone)
+    return ports.credits().offer_for(customer=customer, service=service, starts_at=starts_at)
 
 
 def _keep_unlisted_time(form: BookingCreateForm, times: list[dict]) -> None:
@@ -460,11 +494,13 @@ def _create_confirmed_booking(request: MemberRequest, form: BookingCreateForm) -
                 service=data["service"], starts_at=data["starts_at"], customer=customer,
                 staff_id=data["staff"].pk if data["staff"] else None,
                 source=BookingSource.STAFF, notes=data["notes"], actor=actor, now=base.now(),
-                team_booking=True,
+                team_booking=True, use_credit=data["use_credit"], member_pricing=True,
             )  # fmt: skip
             return booking_confirm(booking=booking, actor=actor, reason="Booked by the team.")
     except InvalidCustomer as error:
         form.add_error("phone" if "phone" in str(error) else None, str(error))
+    except CreditUnavailable:
+        form.add_error("use_credit", NO_CREDIT)
     except (slots.SlotError, BookingError) as error:
         form.add_error(None, _refusal(error, data["service"]))
     return None

@@ -84,12 +84,20 @@
   function acceptsPromo(service) {
     return needsPayment(service) && service.price_minor > 0 && !onlineUnavailable(service);
   }
-  function depositOf(service) {
+  function depositOf(service, price) {
     if (service.payment_mode !== "online_deposit") return null;
+    if (price === undefined) price = service.price_minor;
     if (service.deposit_fixed_minor !== null && service.deposit_fixed_minor !== undefined) {
-      return Math.min(service.deposit_fixed_minor, service.price_minor);
+      return Math.min(service.deposit_fixed_minor, price);
     }
-    return C.percentOf(service.price_minor, service.deposit_percent || 0);
+    return C.percentOf(price, service.deposit_percent || 0);
+  }
+  /* The price the server charges: the held booking's, else a signed-in member's price
+     (credits.js, from the server), else the service's. */
+  function priceOf(service) {
+    if (state.booking && state.booking.price_minor !== undefined) return state.booking.price_minor;
+    if (state.memberPrice && state.memberPrice.service === service.id) return state.memberPrice.price_minor;
+    return service.price_minor;
   }
   function priceNote(service) {
     switch (service.payment_mode) {
@@ -145,6 +153,7 @@
 
   function chooseService(service) {
     state.service = service;
+    state.memberPrice = null;
     state.slot = null;
     state.staffId = service.staff.length === 1 ? service.staff[0].id : null;
     state.lockedStaff = preselectedStaff(service);
@@ -289,7 +298,7 @@
 
   /* ---- step 5: summary ------------------------------------------------------------------ */
   function amounts(service, payment) {
-    var total = service.price_minor, currency = service.currency;
+    var total = priceOf(service), currency = service.currency;
     if (payment && payment.required) {
       return {total: total, now: payment.amount_minor, later: payment.balance_due_minor,
         discount: payment.discount_minor || 0, code: payment.promo_code || "",
@@ -297,7 +306,7 @@
     }
     if (service.payment_mode === "online_full") return {total: total, now: total, later: 0, currency: currency};
     if (service.payment_mode === "online_deposit") {
-      var deposit = depositOf(service);
+      var deposit = depositOf(service, total);
       return {total: total, now: deposit, later: total - deposit, currency: currency};
     }
     return {total: total, now: 0, later: total, currency: currency};
@@ -352,7 +361,7 @@
   }
 
   function renderSummary(box) {
-    box.appendChild(C.definitionList(summaryRows()));
+    var list = box.appendChild(C.definitionList(summaryRows()));
     box.appendChild(el("h3", {text: t("policy")}));
     box.appendChild(el("p", {class: "cr-policy",
       text: config.policies[String(state.service.id)] || t("policy_unknown")}));
@@ -373,7 +382,13 @@
     /* A signed-in customer's credit instead of paying (static/widgets/credits.js). */
     if (window.CreneauCredits) window.CreneauCredits.offer({form: form, service: state.service,
       slot: state.slot, staffId: state.staffId, source: config.embed.mode ? "widget" : "page",
-      done: finish});
+      done: finish, priced: function (price) {
+        state.memberPrice = {service: state.service.id, price_minor: price.price_minor};
+        var fresh = C.definitionList(summaryRows());
+        list.parentNode.replaceChild(fresh, list);
+        list = fresh;
+        C.reportHeight();
+      }});
   }
 
   function placeBooking(submit) {

@@ -10,14 +10,16 @@
       has_credit: "You can use a credit: {label}{left}.",
       left: " ({n} left)", until: ", valid until {date}",
       use: "Book with a credit", booking: "Booking…",
-      sign_in: "Have a pass? Sign in to use your credits", failed: "The booking could not be made."
+      sign_in: "Have a pass? Sign in to use your credits", failed: "The booking could not be made.",
+      member_price: "Member price ({label}):", instead_of: "instead of"
     },
     fr: {
       has_credit: "Vous pouvez utiliser un crédit : {label}{left}.",
       left: " ({n} restants)", until: ", valable jusqu’au {date}",
       use: "Réserver avec un crédit", booking: "Réservation…",
       sign_in: "Vous avez une carte ? Connectez-vous pour utiliser vos crédits",
-      failed: "La réservation n’a pas pu être faite."
+      failed: "La réservation n’a pas pu être faite.",
+      member_price: "Prix membre ({label}) :", instead_of: "au lieu de"
     }
   };
   var lang = (document.documentElement.lang || "en").slice(0, 2);
@@ -46,8 +48,24 @@
         context.form.parentNode.insertBefore(node("p", {class: "cr-muted"}), context.form).appendChild(link);
         return;
       }
+      if (data.member_price) showMemberPrice(context, data.member_price);
       if (data.offer) showOffer(context, data);
     }, function () { /* offline: the customer can still pay */ });
+  }
+
+  /* The member price the server will charge at the hold (memberships/pricing.py), with the
+     normal price struck through; book.js redraws its totals with it (context.priced). */
+  function showMemberPrice(context, price) {
+    var money = window.Creneau.money, currency = context.service.currency;
+    var box = node("p", {class: "cr-member-price", id: "cr-member-price"});
+    box.appendChild(document.createTextNode(t("member_price", {label: price.label}) + " "));
+    box.appendChild(node("strong", {}, money(price.price_minor, currency)));
+    box.appendChild(document.createTextNode(" "));
+    var normal = node("s", {"aria-label": t("instead_of") + " " + money(price.normal_minor, currency)},
+      money(price.normal_minor, currency));
+    box.appendChild(normal);
+    context.form.parentNode.insertBefore(box, context.form);
+    if (context.priced) context.priced(price);
   }
 
   function showOffer(context, data) {

@@ -49,6 +49,16 @@ def serious_accessibility_problems(page: Any, site: str, paths: list[str]) -> di
     return problems
 
 
+def to_summary(page: Any) -> None:
+    """From the times step: the first free time, Yves's details, on to the summary."""
+    page.locator(".cr-day-open").first.click()
+    page.locator(".cr-time").first.click()
+    page.fill("#cr-name", "Yves Yogi")
+    page.fill("#cr-email", "yves@example.test")
+    page.check("#cr-consent")
+    page.click("button[type=submit]")
+
+
 SECRET_KEY = "sk_test_CreneauPassesBrowser000000001"
 PUBLISHABLE_KEY = "pk_test_CreneauPassesBrowser000000001"
 
@@ -134,12 +144,7 @@ def test_customer_buys_a_ten_class_pass_and_books_a_class_with_a_credit(
     # Book the class: the summary offers the credit instead of paying.
     page.click("#cr-book-with-credit")
     page.goto(f"{site}/book/{class_pass['yoga'].pk}/")
-    page.locator(".cr-day-open").first.click()
-    page.locator(".cr-time").first.click()
-    page.fill("#cr-name", "Yves Yogi")
-    page.fill("#cr-email", "yves@example.test")
-    page.check("#cr-consent")
-    page.click("button[type=submit]")
+    to_summary(page)
     page.wait_for_selector("#cr-use-credit")
     assert "10-class pass (10 left" in page.inner_text("#cr-credit-offer")
     screenshot(page, "pass-credit-offered")
@@ -159,3 +164,57 @@ def test_customer_buys_a_ten_class_pass_and_books_a_class_with_a_credit(
     assert serious_accessibility_problems(page, site, ["/my/", "/my/passes/"]) == {}
     screenshot(page, "pass-account")
     page.close()
+
+
+def test_signed_in_member_sees_and_pays_the_member_price(
+    browser: Any, live_site: dict, alpha_catalogue: dict, class_pass: dict, django_db_blocker
+) -> None:
+    """An active member (Gold covers the yoga class, 20 % off other services) signed in on the
+    booking page: the massage's summary shows the member price with the normal price struck
+    through, and the payment asks for the member price (the PaymentIntent's amount)."""
+    from connect_payments.models import BookingPayment
+    from memberships.services.memberships import membership_join_returned
+    from tests.memberships.membership_helpers import join_and_pay, new_clock, offer_on_sale
+
+    tenant = alpha_catalogue["tenant"]
+    site = live_site["alpha"]
+    sdk = class_pass["sdk"]
+    with django_db_blocker.unblock(), tenant_context(tenant):
+        gold = offer_on_sale([class_pass["yoga"]], name="Gold", member_discount_percent=20)
+        membership = join_and_pay(sdk, gold, class_pass["customer"], clock=new_clock(sdk))
+        assert membership_join_returned(membership=membership).status == "active"
+        token = sign_in_token_of(customer_sign_in_request(email="yves@example.test"))
+    connection.set_schema_to_public()
+    try:
+        page = browser.new_page(locale="en-US", timezone_id="Europe/Paris")
+        watch_csp(page)
+        page.goto(f"{site}/my/sign-in/{token}/")
+        page.click("#cr-sign-in")
+        page.wait_for_url(f"{site}/my/")
+        page.goto(f"{site}/book/{alpha_catalogue['massage'].pk}/")
+        page.click("[data-staff='anyone']")  # two people give massages
+        to_summary(page)
+        page.wait_for_selector("#cr-member-price")
+        offer = page.inner_text("#cr-member-price")
+        assert "Member price (Gold):" in offer and "36.00" in offer
+        assert "45.00" in page.inner_text("#cr-member-price s")  # struck through
+        assert "36.00" in page.inner_text(".cr-total")  # the summary's total follows
+        screenshot(page, "member-price")
+        page.click("#cr-submit")
+        page.wait_for_selector("#cr-pay")
+        assert "36.00" in page.inner_text("#cr-pay")
+        with django_db_blocker.unblock(), tenant_context(tenant):
+            payment = BookingPayment.objects.get(booking__service=alpha_catalogue["massage"])
+            assert payment.booking.price_minor == payment.amount_minor == 3600
+            intent = sdk.v1.payment_intents.retrieve(payment.payment_intent_id)
+            assert intent.amount == 3600
+        connection.set_schema_to_public()
+        assert csp_violations(page) == []
+    finally:
+        with django_db_blocker.unblock(), tenant_context(tenant):
+            with connection.cursor() as cursor:  # memberships PROTECT the customer
+                cursor.execute(
+                    "TRUNCATE memberships_membershipperiod, memberships_membership, "
+                    "memberships_membershipoffer_services, memberships_membershipoffer CASCADE"
+                )
+        connection.set_schema_to_public()

@@ -157,6 +157,7 @@ class CreditOfferView(PublicApiView):
             starts_at = occurrence.starts_at if occurrence else None
         if service is None or starts_at is None:
             raise ApiError(code="invalid", message="Name a service and a start time.")
+        body["member_price"] = _member_price(customer, service)
         offer = ports.credits().offer_for(customer=customer, service=service, starts_at=starts_at)
         if offer is not None:
             body["offer"] = {
@@ -166,6 +167,20 @@ class CreditOfferView(PublicApiView):
             }
             body["booking_token"] = credit_booking_token(request._request)
         return Response(body)
+
+
+def _member_price(customer, service: Service) -> dict | None:
+    """The member price the hold will charge this signed-in customer (the server decides it
+    again at the hold; this only shows it)."""
+    price = ports.pricing().member_price_for(customer=customer, service=service)
+    if price is None:
+        return None
+    return {
+        "price_minor": price.price_minor,
+        "normal_minor": price.normal_minor,
+        "percent_off": price.percent_off,
+        "label": price.label,
+    }
 
 
 class CreditBookingView(PublicApiView):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import stripe
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from connect_payments.exceptions import PaymentsUnavailable
@@ -111,7 +112,7 @@ def membership_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
         membership_cancel_at_period_end(membership=membership, cancel=cancel, actor=CUSTOMER)
     except (MembershipChangeRefused, PaymentProviderUnavailable) as error:
         context = {"membership": membership, "paying": False, "payment": None,
-                   "error": str(error) or "Please try again in a minute."}  # fmt: skip
+                   "error": str(error) or gettext("Please try again in a minute.")}  # fmt: skip
         return _page(request, "widgets/account/membership.html", context, status=409)
     return HttpResponseRedirect(reverse("customer_membership", args=[membership.pk]))
 
@@ -130,7 +131,7 @@ def membership_card_page(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             membership_card_update(membership=membership, setup_intent_id=setup_intent)
         except (MembershipChangeRefused, PaymentProviderUnavailable) as failure:
-            error = str(failure) or "Please try again in a minute."
+            error = str(failure) or gettext("Please try again in a minute.")
         else:
             return HttpResponseRedirect(reverse("customer_membership", args=[membership.pk]))
     try:

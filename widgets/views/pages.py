@@ -7,6 +7,7 @@ from django.utils import translation
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from memberships.selectors.memberships import offers_on_sale
 from scheduling.api.public import ServiceListView
 from scheduling.models import Service
 from scheduling.tokens import booking_by_token
@@ -62,6 +63,8 @@ def book_page(request: HttpRequest, service_id: int | None = None) -> HttpRespon
                 **card_page_config(services, language),
             }
         )
+        # Passes and memberships on sale: links to their pages on the account (memberships).
+        context["offers_on_sale"] = offers_on_sale()
         return render_customer_page(request, "widgets/book.html", context)
 
 
