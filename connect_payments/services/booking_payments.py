@@ -69,6 +69,10 @@ def booking_payment_reserve(
     service = booking.service
     discount = promo_discount_minor(promo=promo, price_minor=booking.price_minor) if promo else 0
     price = booking.price_minor - discount
+    if promo is not None and price <= 0:
+        # Checked before the hold against the service's price; a lower price (a member's)
+        # can leave nothing to pay, and a booking paid online must pay something.
+        raise PromoCodeInvalid("This promo code cannot be used for this service.")
     if booking.payment_mode == PaymentMode.ONLINE_DEPOSIT:
         kind = PaymentKind.DEPOSIT
         amount = deposit_minor(

@@ -157,3 +157,31 @@ def test_the_team_booking_an_active_member_gives_the_member_price(member, catalo
     in_schema(tenant_alpha)
     assert response.status_code == 302
     assert Booking.objects.get(customer=member.customer).price_minor == MEMBER_PRICE
+
+
+def test_a_fixed_promo_worth_the_member_price_is_refused_and_the_hold_released(
+    member, catalogue, customer, tenant_alpha, sdk
+):
+    """A €40 code is fine on the €45 massage (checked before the hold) but would leave the
+    member's €36 at nothing to pay: 400 promo_code_invalid, the hold released, no payment."""
+    from connect_payments.models import BookingPayment, PromoCode
+
+    PromoCode.objects.create(code="FORTY", kind="fixed", amount_minor=4000)
+    client = signed_in_client(tenant_alpha, customer)
+    response = client.post("/api/v1/bookings/", json.dumps({
+        "service": catalogue["service"].pk, "start": TEN_AM.isoformat(), "promo_code": "FORTY",
+        "customer": {"name": "Chloé Client", "email": "chloe@example.test", "phone": ""},
+    }), content_type="application/json")  # fmt: skip
+    in_schema(tenant_alpha)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "promo_code_invalid"
+    assert not BookingPayment.objects.exists()
+    assert not Booking.objects.filter(status="held").exists()
+    anonymous = Client(HTTP_HOST=host_of(tenant_alpha))  # the normal price still takes it
+    response = anonymous.post("/api/v1/bookings/", json.dumps({
+        "service": catalogue["service"].pk, "start": TEN_AM.isoformat(), "promo_code": "FORTY",
+        "customer": {"name": "Chloé Client", "email": "chloe@example.test", "phone": ""},
+    }), content_type="application/json")  # fmt: skip
+    in_schema(tenant_alpha)
+    assert response.status_code == 201, response.content
+    assert response.json()["payment"]["amount_minor"] == MASSAGE_PRICE - 4000
