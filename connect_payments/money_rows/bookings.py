@@ -1,0 +1,212 @@
+"""Our sources of the payments list: booking payments and the no-show / late-cancellation fees
+charged to cards on file, in the common shape of `money_rows` (registered in
+`ConnectPaymentsConfig.ready()`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from scheduling.models import BookingStatus
+
+from ..models import (
+    NO_REFUND_ACTION,
+    BookingPayment,
+    FeeCharge,
+    FeeStatus,
+    PaymentEvent,
+    PaymentKind,
+    PaymentStatus,
+)
+from . import COLUMNS, MoneyStatus, Presented, RowFilters, apply_common_filters
+
+BOOKING_TIME_FORMAT = "D j M Y, H:i"
+
+
+def mapped(field: str, mapping: dict[str, Any], *, default: Any = "") -> Case:
+    """`CASE field WHEN value THEN label …` for a status column (labels translated now)."""
+    return Case(
+        *[When(**{field: value}, then=Value(str(label))) for value, label in mapping.items()],
+        default=Value(str(default)),
+        output_field=CharField(),
+    )
+
+
+# Typed NULLs: UNION resolves column types pair by pair, and two untyped NULLs become text.
+def no_datetime() -> Cast:
+    return Cast(Value(None), DateTimeField())
+
+
+def no_id() -> Cast:
+    return Cast(Value(None), BigIntegerField())
+
+
+def _booking_label(row: dict[str, Any]) -> str:
+    when = date_format(timezone.localtime(row["row_when"]), BOOKING_TIME_FORMAT)
+    label = f"{row['row_reference']} · {row['row_title']}, {when}"
+    if row["row_subkind"] == PaymentKind.DEPOSIT:
+        label += " " + gettext("(deposit)")
+    return label
+
+
+class BookingPaymentRows:
+    kinds = (("booking", _("Booking payments")),)
+
+    def rows(self, filters: RowFilters) -> QuerySet | None:
+        if filters.kind not in ("", "booking"):
+            return None
+        after = [BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.EXPIRED]
+        payments = BookingPayment.objects.order_by().annotate(
+            row_kind=Value("booking"),
+            row_id=F("pk"),
+            row_moved_at=Coalesce("paid_at", "created_at"),
+            row_customer_id=F("booking__customer_id"),
+            row_customer_name=F("booking__customer__name"),
+            row_customer_email=F("booking__customer__email"),
+            row_title=F("booking__service__name"),
+            row_reference=F("booking__reference"),
+            row_when=F("booking__starts_at"),
+            row_until=no_datetime(),
+            row_subkind=F("kind"),
+            row_currency=F("currency"),
+            row_gross=F("paid_minor"),
+            row_refunded=F("refunded_minor"),
+            row_fee=Case(
+                When(paid_minor=0, then=Value(0)),
+                default=F("fee_minor"),
+                output_field=BigIntegerField(),
+            ),
+            row_fee_refunded=F("fee_refunded_minor"),
+            row_status=mapped(
+                "status",
+                {
+                    PaymentStatus.PENDING: MoneyStatus.AWAITING.value,
+                    PaymentStatus.AWAITING_PAYMENT: MoneyStatus.AWAITING.value,
+                    PaymentStatus.PAID: MoneyStatus.PAID.value,
+                    PaymentStatus.PARTIALLY_REFUNDED: MoneyStatus.PARTIALLY_REFUNDED.value,
+                    PaymentStatus.REFUNDED: MoneyStatus.REFUNDED.value,
+                },
+                default=MoneyStatus.NOT_PAID.value,
+            ),  # fmt: skip
+            row_status_label=mapped("status", dict(PaymentStatus.choices)),
+            # What became of the booking, beside the money ("Paid · cancelled, no refund under
+            # policy" rather than a bare "Paid").
+            row_note=Case(
+                When(
+                    Q(booking__status=BookingStatus.CANCELLED, paid_minor__gt=0, refunded_minor=0)
+                    & Exists(
+                        PaymentEvent.objects.filter(payment=OuterRef("pk"), action=NO_REFUND_ACTION)
+                    ),
+                    then=Value(gettext("cancelled, no refund under policy")),
+                ),  # fmt: skip
+                When(booking__status=BookingStatus.CANCELLED, then=Value(gettext("cancelled"))),
+                *[
+                    When(booking__status=status, then=Value(status.label.lower()))
+                    for status in after
+                ],
+                default=Value(""),
+                output_field=CharField(),
+            ),
+            row_parent_id=no_id(),
+            row_intent=Coalesce("payment_intent_id", Value("")),
+            row_charge=F("charge_id"),
+        )
+        payments = apply_common_filters(payments, filters, search_fields=(
+            "booking__reference", "booking__customer__name", "booking__customer__email",
+            "payment_intent_id", "charge_id",
+        ))  # fmt: skip
+        return payments.values(*COLUMNS)
+
+    def present(self, row: dict[str, Any]) -> Presented:
+        return Presented(_booking_label(row), reverse("payment_detail", args=[row["row_id"]]))
+
+
+class FeeChargeRows:
+    kinds = (("fee", _("No-show and late-cancellation fees")),)
+
+    def rows(self, filters: RowFilters) -> QuerySet | None:
+        if filters.kind not in ("", "fee"):
+            return None
+        charged = [FeeStatus.PAID, FeeStatus.REFUNDED]
+        fees = FeeCharge.objects.order_by().annotate(
+            row_kind=Value("fee"),
+            row_id=F("pk"),
+            row_moved_at=Coalesce("paid_at", "created_at"),
+            row_customer_id=F("booking__customer_id"),
+            row_customer_name=F("booking__customer__name"),
+            row_customer_email=F("booking__customer__email"),
+            row_title=F("booking__service__name"),
+            row_reference=F("booking__reference"),
+            row_when=F("booking__starts_at"),
+            row_until=no_datetime(),
+            row_subkind=F("kind"),
+            row_currency=F("currency"),
+            row_gross=Case(
+                When(status__in=charged, then=F("amount_minor")),
+                default=Value(0),
+                output_field=BigIntegerField(),
+            ),
+            row_refunded=Case(
+                When(status=FeeStatus.REFUNDED, then=F("amount_minor")),
+                default=Value(0),
+                output_field=BigIntegerField(),
+            ),
+            row_fee=Case(
+                When(status__in=charged, then=F("application_fee_minor")),
+                default=Value(0),
+                output_field=BigIntegerField(),
+            ),
+            # A fee is refunded in full with `refund_application_fee`: the platform fee too.
+            row_fee_refunded=Case(
+                When(status=FeeStatus.REFUNDED, then=F("application_fee_minor")),
+                default=Value(0),
+                output_field=BigIntegerField(),
+            ),
+            row_status=mapped(
+                "status",
+                {
+                    FeeStatus.PENDING: MoneyStatus.AWAITING.value,
+                    FeeStatus.AWAITING_CUSTOMER: MoneyStatus.AWAITING.value,
+                    FeeStatus.PAID: MoneyStatus.PAID.value,
+                    FeeStatus.REFUNDED: MoneyStatus.REFUNDED.value,
+                },
+                default=MoneyStatus.NOT_PAID.value,
+            ),  # fmt: skip
+            row_status_label=mapped("status", dict(FeeStatus.choices)),
+            row_note=Value(""),
+            row_parent_id=no_id(),
+            row_intent=Coalesce("payment_intent_id", Value("")),
+            row_charge=F("charge_id"),
+        )
+        fees = apply_common_filters(fees, filters, search_fields=(
+            "booking__reference", "booking__customer__name", "booking__customer__email",
+            "payment_intent_id", "charge_id",
+        ))  # fmt: skip
+        return fees.values(*COLUMNS)
+
+    def present(self, row: dict[str, Any]) -> Presented:
+        kind = dict(FeeCharge._meta.get_field("kind").choices or [])[row["row_subkind"]]
+        label = gettext("%(fee)s for booking %(booking)s") % {
+            "fee": kind,
+            "booking": _booking_label({**row, "row_subkind": ""}),
+        }
+        return Presented(label, reverse("fee_detail", args=[row["row_id"]]))
