@@ -88,8 +88,10 @@ def charged_fee(service, customer: Customer, *, status: str = FeeStatus.PAID,
 def sold_pass(customer: Customer, *, paid_minor: int = 9000, fee_minor: int = 250,
               refunded: int = 0, paid_at=None) -> PassPurchase:  # fmt: skip
     n = _n()
-    offer = PassOffer.objects.create(name=f"10 classes #{n}", credits=10, validity_days=90,
-                                     price_minor=paid_minor, currency="EUR", status="on_sale")  # fmt: skip
+    offer = PassOffer.objects.create(
+        name=f"10 classes #{n}", credits=10, validity_days=90, price_minor=paid_minor,
+        currency="EUR", status="on_sale",
+    )  # fmt: skip
     return PassPurchase.objects.create(
         offer=offer, customer=customer, status=PassPurchaseStatus.PAID, name=offer.name,
         credits=10, validity_days=90, validity_starts="purchase", price_minor=paid_minor,

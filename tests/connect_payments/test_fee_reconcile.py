@@ -46,7 +46,8 @@ def awaiting_fee(alpha_account, catalogue, sdk, stripe_base_url, tenant_alpha,
 def paid_fee(alpha_account, catalogue, sdk, stripe_base_url, tenant_alpha,
              django_capture_on_commit_callbacks):  # fmt: skip
     fee = _no_show_fee(tenant_alpha, catalogue, sdk, stripe_base_url,
-                       django_capture_on_commit_callbacks, payment_method="pm_card_visa")  # fmt: skip
+                       django_capture_on_commit_callbacks,
+                       payment_method="pm_card_visa")  # fmt: skip
     assert fee.status == FeeStatus.PAID
     return fee
 
