@@ -11,7 +11,8 @@ class ConnectPaymentsConfig(AppConfig):
         from . import tasks  # noqa: F401  (registers the tasks the inbox queues by name)
         from .account_section import saved_cards_account_section
         from .booking_port import ConnectPayments
-        from .money_rows import register_payment_rows
+        from .customer_section import saved_cards_customer_section
+        from .money_rows import register_payment_rows, spent_by_customer
         from .money_rows.bookings import BookingPaymentRows, FeeChargeRows
         from .services.card_fees import fee_on_booking_transition
         from .webhooks.handlers import register_handlers
@@ -26,3 +27,6 @@ class ConnectPaymentsConfig(AppConfig):
         # The payments list: booking payments and fees (memberships adds passes and invoices).
         register_payment_rows(BookingPaymentRows())
         register_payment_rows(FeeChargeRows())
+        # The back office's customers: what each spent (those rows, summed), their saved card.
+        ports.register_customer_spent(spent_by_customer)
+        ports.register_customer_section(saved_cards_customer_section)

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 
 def register_back_office() -> None:
+    from scheduling import ports
+
     from . import payment_rows
+    from .customer_page import credits_customer_section, memberships_customer_section
 
     payment_rows.register()
+    ports.register_customer_section(credits_customer_section)
+    ports.register_customer_section(memberships_customer_section)
