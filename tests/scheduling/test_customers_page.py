@@ -73,8 +73,7 @@ def people(catalogue, customer):
             "service": service}  # fmt: skip
 
 
-def test_the_list_shows_each_customer_with_their_figures_newest_visit_first(people,
-                                                                            tenant_alpha):  # fmt: skip
+def test_the_list_shows_each_customer_with_their_figures_newest_visit_first(people, tenant_alpha):
     client = _client(tenant_alpha, Role.FRONT_DESK)
     chloe, dan, eve = people["chloe"], people["dan"], people["eve"]
 
@@ -112,8 +111,7 @@ def test_other_sorts_and_a_bad_sort_falls_back_to_last_visit(people, tenant_alph
     assert rows_of(client, {"sort": "'; drop"}) == rows_of(client)
 
 
-def test_money_roles_with_their_second_factor_see_what_each_customer_spent(people,
-                                                                           tenant_alpha):  # fmt: skip
+def test_money_roles_with_their_second_factor_see_what_each_customer_spent(people, tenant_alpha):
     paid_booking(people["service"], people["chloe"])  # 45.00
     sold_pass(people["chloe"], paid_minor=9000, refunded=3000)  # 90.00 − 30.00
     membership_invoice(people["eve"], amount_minor=6000)
