@@ -12,7 +12,7 @@ query (plus one count), whatever the number of rows or sources.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -82,7 +82,9 @@ class Presented:
 class PaymentRowSource(Protocol):
     """A kind (or kinds) of payment for the payments list."""
 
-    kinds: tuple[tuple[str, Any], ...]  # (value, label) of each kind this source answers
+    @property
+    def kinds(self) -> Sequence[tuple[str, Any]]:
+        """(value, label) of each kind this source answers."""
 
     def rows(self, filters: RowFilters) -> QuerySet | None:
         """The matching records as `.values(*COLUMNS)`, None when `filters.kind` is not ours.

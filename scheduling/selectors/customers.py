@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 from scheduling.models import Booking, BookingStatus, Customer
 
@@ -19,7 +20,7 @@ COUNTED = (
     BookingStatus.NO_SHOW,
     BookingStatus.CANCELLED,
 )
-SORTS = {
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "last_visit": (F("last_visit").desc(nulls_last=True), "name", "pk"),
     "next_booking": (F("next_booking").asc(nulls_last=True), "name", "pk"),
     "bookings": ("-booking_count", "name", "pk"),
