@@ -12,7 +12,7 @@ query (plus one count), whatever the number of rows or sources.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -135,13 +135,35 @@ def apply_common_filters(queryset: QuerySet, filters: RowFilters, *, search_fiel
     return queryset
 
 
-def payment_rows(filters: RowFilters) -> QuerySet | None:
+class CombinedRows:
+    """Every source's matching rows as one list, newest money first, for a `Paginator`: a slice
+    is one `UNION ALL` query; the count is each source's own count (no join, no label: counting
+    the union would build every row twice)."""
+
+    ordered = True  # read by Paginator
+
+    def __init__(self, parts: list[QuerySet]) -> None:
+        self.parts = parts
+        combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        self.union = combined.order_by("-row_moved_at", "-row_kind", "-row_id")
+
+    def count(self) -> int:
+        return sum(part.count() for part in self.parts)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]:
+        return list(self.union[index])
+
+    def iterator(self, chunk_size: int) -> Iterator[dict[str, Any]]:
+        return self.union.iterator(chunk_size=chunk_size)
+
+
+def payment_rows(filters: RowFilters) -> CombinedRows | None:
     """Every matching payment of every source, newest money first (None: no source matches)."""
     parts = [part for source in _sources if (part := source.rows(filters)) is not None]
-    if not parts:
-        return None
-    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return combined.order_by("-row_moved_at", "-row_kind", "-row_id")
+    return CombinedRows(parts) if parts else None
 
 
 @dataclass(frozen=True)
@@ -221,7 +243,7 @@ def spent_by_customer(customer_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     rows = payment_rows(RowFilters(customer_ids=ids))
     if rows is None:
         return {}
-    sql, params = rows.order_by().query.sql_with_params()
+    sql, params = rows.union.order_by().query.sql_with_params()
     totals: dict[int, dict[str, int]] = defaultdict(dict)
     # `sql` is Django's own compiled query (its values are in `params`), not user text.
     spent = "SUM(row_gross - row_refunded)"

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -122,9 +122,10 @@ def payment_list(request: MemberRequest) -> HttpResponse:
     filters = _filters(request)
     zone = business_zone(request)
     rows = money_rows.payment_rows(_row_filters(filters, zone))
-    page: Page = Paginator(rows if rows is not None else [], PAYMENTS_PER_PAGE).get_page(  # type: ignore[arg-type]
-        request.GET.get("page")
-    )
+    listed: money_rows.CombinedRows | list[dict] = rows if rows is not None else []
+    # CombinedRows has what a Paginator asks of a list: count() and slices.
+    paginator: Paginator = Paginator(listed, PAYMENTS_PER_PAGE)  # type: ignore[arg-type]
+    page = paginator.get_page(request.GET.get("page"))
     with timezone.override(zone):  # labels name booking times in the business's zone
         presented = money_rows.present_rows(page.object_list)
     query = request.GET.copy()
