@@ -112,6 +112,7 @@ def test_the_list_shows_every_kind_of_payment_with_its_amounts_and_page(money, m
         f"/payments/{money['booking'].pk}/", f"/payments/fees/{money['fee'].pk}/",
         f"/credits/{money['pass'].customer_id}/",
         f"/memberships/members/{money['membership'].membership_id}/",
+        f"/customers/{money['pass'].customer_id}/",  # the customer's page, from every row
     }  # fmt: skip
     for link in links:
         assert f'href="{link}"' in page, link
