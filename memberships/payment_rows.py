@@ -114,10 +114,11 @@ class PassPurchaseRows:
         ))  # fmt: skip
         return purchases.values(*COLUMNS)
 
-    def present(self, row: dict[str, Any]) -> Presented:
+    def present(self, row: dict[str, Any], *, link: bool = True) -> Presented:
         label = gettext("Pass: %(name)s") % {"name": row["row_title"]}
         # The purchase's credits and refunds are on the customer's credits page.
-        return Presented(label, reverse("customer_credits", args=[row["row_parent_id"]]))
+        url = reverse("customer_credits", args=[row["row_parent_id"]]) if link else ""
+        return Presented(label, url)
 
 
 class MembershipInvoiceRows:
@@ -173,13 +174,14 @@ class MembershipInvoiceRows:
         ))  # fmt: skip
         return periods.values(*COLUMNS)
 
-    def present(self, row: dict[str, Any]) -> Presented:
+    def present(self, row: dict[str, Any], *, link: bool = True) -> Presented:
         start, end = (date_format(timezone.localtime(row[key]), PERIOD_DATE_FORMAT)
                       for key in ("row_when", "row_until"))  # fmt: skip
         label = gettext("Membership %(name)s, %(start)s – %(end)s") % {
             "name": row["row_title"], "start": start, "end": end,
         }  # fmt: skip
-        return Presented(label, reverse("membership_member", args=[row["row_parent_id"]]))
+        url = reverse("membership_member", args=[row["row_parent_id"]]) if link else ""
+        return Presented(label, url)
 
 
 def register() -> None:
