@@ -28,12 +28,9 @@ SORTS: dict[str, tuple[str | OrderBy, ...]] = {
 }
 
 
-def back_office_customers(
-    *, now: datetime, search: str = "", sort: str = "last_visit", staff_id: int | None = None
-) -> QuerySet[Customer]:
-    """Customers with their number of bookings, last visit, next booking and no-shows, one query
-    for a page; `staff_id`: only customers of that staff member's bookings, counted on them."""
-    mine = Q() if staff_id is None else Q(bookings__staff_id=staff_id)
+def customers_in_scope(*, search: str = "", staff_id: int | None = None) -> QuerySet[Customer]:
+    """The customers a list shows, without figures: what its pages count (counting the
+    annotated list would join and group every booking once more)."""
     customers = Customer.objects.all()
     if staff_id is not None:
         customers = customers.filter(
@@ -44,7 +41,16 @@ def back_office_customers(
         customers = customers.filter(
             Q(name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search)
         )
-    customers = customers.annotate(
+    return customers
+
+
+def back_office_customers(
+    *, now: datetime, search: str = "", sort: str = "last_visit", staff_id: int | None = None
+) -> QuerySet[Customer]:
+    """Customers with their number of bookings, last visit, next booking and no-shows, one query
+    for a page; `staff_id`: only customers of that staff member's bookings, counted on them."""
+    mine = Q() if staff_id is None else Q(bookings__staff_id=staff_id)
+    customers = customers_in_scope(search=search, staff_id=staff_id).annotate(
         booking_count=Count("bookings", filter=mine & Q(bookings__status__in=COUNTED)),
         no_shows=Count("bookings", filter=mine & Q(bookings__status=BookingStatus.NO_SHOW)),
         last_visit=Max(

@@ -21,6 +21,7 @@ from scheduling.selectors.customers import (
     back_office_customer,
     back_office_customers,
     customer_bookings,
+    customers_in_scope,
 )
 from scheduling.views import base
 from tenants.access import member_required
@@ -55,10 +56,12 @@ def customer_list(request: MemberRequest) -> HttpResponse:
     sort = request.GET.get("sort", "last_visit")
     if sort not in SORTS:
         sort = "last_visit"
-    customers = back_office_customers(
-        now=base.now(), search=search, sort=sort, staff_id=_staff_scope(request)
-    )
-    page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    staff_id = _staff_scope(request)
+    customers = back_office_customers(now=base.now(), search=search, sort=sort, staff_id=staff_id)
+    paginator = Paginator(customers, CUSTOMERS_PER_PAGE)
+    # Counted without the figures (Paginator.count is a cached property: set it first).
+    paginator.count = customers_in_scope(search=search, staff_id=staff_id).count()
+    page = paginator.get_page(request.GET.get("page"))
     with_money = _with_money(request)
     spent = ports.customer_spent([c.pk for c in page.object_list]) if with_money else {}
     rows = [

@@ -231,3 +231,22 @@ def test_the_number_of_queries_does_not_grow_with_customers_or_bookings(catalogu
     many = (_queries(owner, "/customers/"), _queries(owner, f"/customers/{first.pk}/"))
     assert len(rows_of(owner)) == 13
     assert many == few
+
+
+def test_the_list_is_paginated_and_counts_the_customers_of_the_search(people, tenant_alpha,
+                                                                      monkeypatch):  # fmt: skip
+    from scheduling.views import customers as views
+
+    monkeypatch.setattr(views, "CUSTOMERS_PER_PAGE", 2)
+    client = _client(tenant_alpha, Role.OWNER)
+    first, second = rows_of(client), rows_of(client, {"page": 2})
+    assert (len(first), len(second)) == (2, 1)
+    assert first + second == [str(people[name].pk) for name in ("chloe", "dan", "eve")]
+    assert "Page 1 of 2 (3 customers)" in client.get("/customers/").content.decode()
+    # A staff member's list holds their own customers, sorted on their own bookings: Ben saw Dan
+    # 5 weeks ago and has only Chloé's booking ahead (and her cancelled one), no visit of hers.
+    user = make_member(tenant_alpha, Role.STAFF)
+    StaffMember.objects.filter(pk=people["ben"].pk).update(user=user)
+    assert rows_of(_client(tenant_alpha, Role.STAFF, user=user)) == [
+        str(people["dan"].pk), str(people["chloe"].pk)
+    ]  # fmt: skip
