@@ -47,12 +47,14 @@ def booking_for(service, customer: Customer, *, weeks_ahead: int | None = None) 
 
 
 def paid_booking(service, customer: Customer, *, paid_at=None, refunded: int = 0,
-                 fee_refunded: int = 0) -> BookingPayment:  # fmt: skip
+                 fee_refunded: int = 0, starts_at=None) -> BookingPayment:  # fmt: skip
     """A booking paid 45.00 online with a 1.38 platform fee."""
     n = _n()
     status = PaymentStatus.PARTIALLY_REFUNDED if refunded else PaymentStatus.PAID
+    booking = (hold_now(service, customer, starts_at=starts_at) if starts_at
+               else booking_for(service, customer, weeks_ahead=n))  # fmt: skip
     return BookingPayment.objects.create(
-        booking=booking_for(service, customer, weeks_ahead=n), kind="full", status=status,
+        booking=booking, kind="full", status=status,
         currency="EUR", price_minor=4500, amount_minor=4500, fee_minor=138, balance_due_minor=0,
         paid_minor=4500, refunded_minor=refunded, fee_refunded_minor=fee_refunded,
         destination_account_id=ACCOUNT, idempotency_key=f"test-payment-{n}",
