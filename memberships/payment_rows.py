@@ -38,7 +38,7 @@ from connect_payments.money_rows import (
     apply_common_filters,
     register_payment_rows,
 )
-from connect_payments.money_rows.bookings import mapped, no_datetime
+from connect_payments.money_rows.bookings import mapped, no_datetime, no_discount
 
 from .models import MembershipPeriod, PassPurchase, PassPurchaseStatus
 
@@ -108,6 +108,7 @@ class PassPurchaseRows:
             row_parent_id=F("customer_id"),
             row_intent=Coalesce("payment_intent_id", Value("")),
             row_charge=F("charge_id"),
+            **no_discount(price="price_minor"),
         )
         purchases = apply_common_filters(purchases, filters, search_fields=(
             "customer__name", "customer__email", "name", "payment_intent_id", "charge_id",
@@ -167,6 +168,7 @@ class MembershipInvoiceRows:
             row_parent_id=F("membership_id"),
             row_intent=F("payment_intent_id"),
             row_charge=F("charge_id"),
+            **no_discount(price="amount_paid_minor"),
         )
         periods = apply_common_filters(periods, filters, search_fields=(
             "membership__customer__name", "membership__customer__email", "membership__name",

@@ -46,6 +46,11 @@ COLUMNS = (
     "row_parent_id",  # the record the detail page is of (membership of a period…), or NULL
     "row_intent",  # Stripe's PaymentIntent id ("" if none)
     "row_charge",  # Stripe's charge id ("" if none)
+    "row_price",  # the price before a discount
+    "row_discount",  # a promo code's discount on it (0 if none)
+    "row_promo",  # the promo code ("" if none)
+    "row_amount",  # what was asked online (a deposit is less than the price)
+    "row_balance_due",  # left to pay at the venue (a deposit's balance; 0 otherwise)
 )
 
 
@@ -181,6 +186,11 @@ class MoneyRow:
     detail_url: str
     payment_intent: str
     charge: str
+    price_minor: int = 0
+    discount_minor: int = 0
+    promo_code: str = ""
+    amount_minor: int = 0
+    balance_due_minor: int = 0
 
     @property
     def platform_fee_minor(self) -> int:
@@ -224,6 +234,11 @@ def present_rows(rows: Iterable[dict[str, Any]], *, links: bool = True) -> list[
                 detail_url=told.detail_url,
                 payment_intent=row["row_intent"],
                 charge=row["row_charge"],
+                price_minor=int(row["row_price"]),
+                discount_minor=int(row["row_discount"]),
+                promo_code=row["row_promo"],
+                amount_minor=int(row["row_amount"]),
+                balance_due_minor=int(row["row_balance_due"]),
             )
         )
     return presented

@@ -76,6 +76,18 @@ def booking_time(moment: datetime) -> str:
     return f"{days[local.weekday()]} {local.day} {months[local.month]} {local.year}, {local:%H:%M}"
 
 
+def no_discount(*, price: str) -> dict[str, Any]:
+    """The price, discount, promo code, amount asked and balance of a kind without promo codes
+    or deposits: the price was asked in full."""
+    return {
+        "row_price": F(price),
+        "row_discount": Value(0, output_field=BigIntegerField()),
+        "row_promo": Value(""),
+        "row_amount": F(price),
+        "row_balance_due": Value(0, output_field=BigIntegerField()),
+    }
+
+
 def _booking_label(row: dict[str, Any]) -> str:
     when = booking_time(row["row_when"])
     label = f"{row['row_reference']} · {row['row_title']}, {when}"
@@ -145,6 +157,11 @@ class BookingPaymentRows:
             row_parent_id=no_id(),
             row_intent=Coalesce("payment_intent_id", Value("")),
             row_charge=F("charge_id"),
+            row_price=F("price_minor"),
+            row_discount=F("discount_minor"),
+            row_promo=Coalesce("promo_code__code", Value("")),
+            row_amount=F("amount_minor"),
+            row_balance_due=F("balance_due_minor"),
         )
         payments = apply_common_filters(payments, filters, search_fields=(
             "booking__reference", "booking__customer__name", "booking__customer__email",
@@ -213,6 +230,7 @@ class FeeChargeRows:
             row_parent_id=no_id(),
             row_intent=Coalesce("payment_intent_id", Value("")),
             row_charge=F("charge_id"),
+            **no_discount(price="amount_minor"),
         )
         fees = apply_common_filters(fees, filters, search_fields=(
             "booking__reference", "booking__customer__name", "booking__customer__email",

@@ -168,6 +168,11 @@ CSV_HEADER = [
     "net_minor",
     "payment_intent",
     "charge",
+    "price_minor",
+    "discount_minor",
+    "promo_code",
+    "amount_minor",
+    "balance_due_minor",
 ]
 CSV_BATCH = 500
 
@@ -199,6 +204,11 @@ def csv_line(row: money_rows.MoneyRow, zone: ZoneInfo) -> list[str]:
             row.net_minor,
             row.payment_intent,
             row.charge,
+            row.price_minor,
+            row.discount_minor,
+            row.promo_code,
+            row.amount_minor,
+            row.balance_due_minor,
         )
     ]
 
