@@ -76,6 +76,29 @@ def booking_time(moment: datetime) -> str:
     return f"{days[local.weekday()]} {local.day} {months[local.month]} {local.year}, {local:%H:%M}"
 
 
+def of_a_booking(kind: str) -> dict[str, Any]:
+    """The first columns of a record tied to one booking (its payment, its fee): who, what and
+    when come from the booking; the record has `paid_at`, `created_at`, `kind`, `currency`."""
+    return {
+        "row_kind": Value(kind),
+        "row_id": F("pk"),
+        "row_moved_at": Coalesce("paid_at", "created_at"),
+        "row_customer_id": F("booking__customer_id"),
+        "row_customer_name": F("booking__customer__name"),
+        "row_customer_email": F("booking__customer__email"),
+        "row_title": F("booking__service__name"),
+        "row_reference": F("booking__reference"),
+        "row_when": F("booking__starts_at"),
+        "row_until": no_datetime(),
+        "row_subkind": F("kind"),
+        "row_currency": F("currency"),
+    }
+
+
+BOOKING_SEARCH = ("booking__reference", "booking__customer__name", "booking__customer__email",
+                  "payment_intent_id", "charge_id")  # fmt: skip
+
+
 def no_discount(*, price: str) -> dict[str, Any]:
     """The price, discount, promo code, amount asked and balance of a kind without promo codes
     or deposits: the price was asked in full."""
@@ -104,18 +127,7 @@ class BookingPaymentRows:
             return None
         after = [BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.EXPIRED]
         payments = BookingPayment.objects.order_by().annotate(
-            row_kind=Value("booking"),
-            row_id=F("pk"),
-            row_moved_at=Coalesce("paid_at", "created_at"),
-            row_customer_id=F("booking__customer_id"),
-            row_customer_name=F("booking__customer__name"),
-            row_customer_email=F("booking__customer__email"),
-            row_title=F("booking__service__name"),
-            row_reference=F("booking__reference"),
-            row_when=F("booking__starts_at"),
-            row_until=no_datetime(),
-            row_subkind=F("kind"),
-            row_currency=F("currency"),
+            **of_a_booking("booking"),
             row_gross=F("paid_minor"),
             row_refunded=F("refunded_minor"),
             row_fee=Case(
@@ -163,10 +175,7 @@ class BookingPaymentRows:
             row_amount=F("amount_minor"),
             row_balance_due=F("balance_due_minor"),
         )
-        payments = apply_common_filters(payments, filters, search_fields=(
-            "booking__reference", "booking__customer__name", "booking__customer__email",
-            "payment_intent_id", "charge_id",
-        ))  # fmt: skip
+        payments = apply_common_filters(payments, filters, search_fields=BOOKING_SEARCH)
         return payments.values(*COLUMNS)
 
     def present(self, row: dict[str, Any], *, link: bool = True) -> Presented:
@@ -182,18 +191,7 @@ class FeeChargeRows:
             return None
         charged = [FeeStatus.PAID, FeeStatus.REFUNDED]
         fees = FeeCharge.objects.order_by().annotate(
-            row_kind=Value("fee"),
-            row_id=F("pk"),
-            row_moved_at=Coalesce("paid_at", "created_at"),
-            row_customer_id=F("booking__customer_id"),
-            row_customer_name=F("booking__customer__name"),
-            row_customer_email=F("booking__customer__email"),
-            row_title=F("booking__service__name"),
-            row_reference=F("booking__reference"),
-            row_when=F("booking__starts_at"),
-            row_until=no_datetime(),
-            row_subkind=F("kind"),
-            row_currency=F("currency"),
+            **of_a_booking("fee"),
             row_gross=Case(
                 When(status__in=charged, then=F("amount_minor")),
                 default=Value(0),
@@ -232,10 +230,7 @@ class FeeChargeRows:
             row_charge=F("charge_id"),
             **no_discount(price="amount_minor"),
         )
-        fees = apply_common_filters(fees, filters, search_fields=(
-            "booking__reference", "booking__customer__name", "booking__customer__email",
-            "payment_intent_id", "charge_id",
-        ))  # fmt: skip
+        fees = apply_common_filters(fees, filters, search_fields=BOOKING_SEARCH)
         return fees.values(*COLUMNS)
 
     def present(self, row: dict[str, Any], *, link: bool = True) -> Presented:
