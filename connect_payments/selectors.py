@@ -1,14 +1,11 @@
 """Reads of payments: whether a business can take payments, what the booking API shows a
-customer, the money pages' queries and the staff calendar's summary."""
+customer and the staff calendar's summary (the money pages' rows: `money_rows`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from common.money import Money, format_money
 from scheduling.models import Booking, PaymentMode, Service
@@ -16,13 +13,11 @@ from tenants.models import Tenant
 
 from . import gateway
 from .models import (
-    NO_REFUND_ACTION,
     BookingPayment,
     CardSetup,
     CardSetupStatus,
     ConnectedAccount,
     FeeCharge,
-    PaymentEvent,
     PaymentStatus,
 )
 
@@ -89,45 +84,6 @@ def payment_for_booking_status(payment: BookingPayment | None) -> dict[str, Any]
         "currency": payment.currency,
         "last_error": payment.last_error or None,
     }
-
-
-def payments_for_money_page(
-    *,
-    status: str = "",
-    search: str = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> QuerySet[BookingPayment]:
-    payments = BookingPayment.objects.select_related(
-        "booking__customer", "booking__service", "promo_code"
-    ).annotate(
-        # A cancellation the policy refunded nothing of: "Paid · cancelled, no refund under
-        # policy" rather than a bare "Paid".
-        no_refund_under_policy=Exists(
-            PaymentEvent.objects.filter(payment=OuterRef("pk"), action=NO_REFUND_ACTION)
-        )
-    )
-    if status:
-        payments = payments.filter(status=status)
-    if search:
-        payments = payments.filter(
-            Q(booking__reference__icontains=search)
-            | Q(booking__customer__name__icontains=search)
-            | Q(booking__customer__email__icontains=search)
-            | Q(payment_intent_id=search)
-            | Q(charge_id=search)
-        )
-    zone = timezone.get_current_timezone()
-    if date_from:
-        payments = payments.filter(created_at__gte=datetime.combine(date_from, time(0), zone))
-    if date_to:
-        payments = payments.filter(
-            created_at__lt=datetime.combine(date_to, time(0), zone) + timedelta(days=1)
-        )
-    return payments.order_by("-created_at", "-id")
-
-
-STATUS_CHOICES = PaymentStatus.choices
 
 
 def payment_summary_for_staff(booking: Booking) -> dict[str, Any]:

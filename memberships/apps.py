@@ -10,6 +10,7 @@ class MembershipsConfig(AppConfig):
 
         from . import tasks  # noqa: F401  (registers the tasks the outbox queues by name)
         from .account_section import credits_account_section
+        from .back_office import register_back_office
         from .booking_port import MembershipCredits, credit_on_booking_transition
         from .pricing import MembershipPricing
         from .selectors.memberships import memberships_account_section
@@ -26,3 +27,5 @@ class MembershipsConfig(AppConfig):
         pass_webhooks.register_handlers()
         # Members' subscriptions and invoices (the event types platform billing also handles).
         membership_webhooks.register_handlers()
+        # Passes and invoices on the payments list; credits and memberships on the customer page.
+        register_back_office()

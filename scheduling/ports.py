@@ -297,6 +297,58 @@ def account_sections(customer: Customer) -> list[AccountSection]:
     return sorted(sections, key=lambda section: (section.order, section.key))
 
 
+# The back office's customer pages (scheduling/views/customers.py): what a customer spent
+# (connect_payments sums the payments list's rows: bookings, fees, passes, memberships) and the
+# sections other apps add to a customer's page (credits and memberships, saved cards). Called in
+# the business's schema; never per row of the list (`spent` answers for a whole page at once).
+CustomerSpentProvider = Callable[[list[int]], "dict[int, dict[str, int]]"]
+_customer_spent: list[CustomerSpentProvider] = []
+
+
+def register_customer_spent(provider: CustomerSpentProvider) -> None:
+    if provider not in _customer_spent:
+        _customer_spent.append(provider)
+
+
+def customer_spent(customer_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{customer id: {currency: minor units paid, net of refunds}}; empty without payments."""
+    totals: dict[int, dict[str, int]] = {}
+    for provider in _customer_spent:
+        for customer_id, by_currency in provider(customer_ids).items():
+            mine = totals.setdefault(customer_id, {})
+            for currency, amount in by_currency.items():
+                mine[currency] = mine.get(currency, 0) + amount
+    return totals
+
+
+@dataclass(frozen=True)
+class CustomerSection:
+    """One section of a customer's back-office page: `template` rendered with `customer` and
+    `data` (= `context`), by `order` (credits 20, memberships 30, saved cards 40)."""
+
+    key: str
+    title: str
+    template: str
+    context: dict[str, Any]
+    order: int = 100
+
+
+# A provider gets the customer and the viewer's role (it shows amounts and links only where the
+# role allows them) and returns None when it has nothing to show.
+CustomerSectionProvider = Callable[["Customer", str], "CustomerSection | None"]
+_customer_sections: list[CustomerSectionProvider] = []
+
+
+def register_customer_section(provider: CustomerSectionProvider) -> None:
+    if provider not in _customer_sections:
+        _customer_sections.append(provider)
+
+
+def customer_sections(customer: Customer, role: str) -> list[CustomerSection]:
+    sections = [section for provider in _customer_sections if (section := provider(customer, role))]
+    return sorted(sections, key=lambda section: (section.order, section.key))
+
+
 _payments: Payments = NoPayments()
 _branding: Branding = NoBranding()
 _plan_limits: PlanLimits = NoPlanLimits()

@@ -41,6 +41,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
             NavItem("Waitlists", "/waitlists/", Permission.VIEW_ALL_BOOKINGS),
         ),
     ),
+    NavGroup("Customers", (NavItem("Customers", "/customers/", Permission.VIEW_OWN_CALENDAR),)),
     NavGroup(
         "Catalogue",
         (

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import logging
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,9 +24,10 @@ from tenants.access import member_required
 from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows
 
+from .. import money_rows
 from ..forms import PromoCodeForm
-from ..models import NO_REFUND_ACTION, BookingPayment, PaymentStatus, PromoCode
-from ..selectors import payments_for_money_page
+from ..models import NO_REFUND_ACTION, BookingPayment, PromoCode
+from ..money_rows import MoneyStatus, RowFilters
 from ..services.booking_payments import booking_payment_mark_balance_paid
 from ..services.promo_codes import REDEEMED_STATUSES, promo_code_create
 from ..services.promo_codes import promo_code_deactivate as promo_code_deactivate_service
@@ -42,16 +44,37 @@ def actor_of(request: MemberRequest) -> Actor:
 # ---------------------------------------------------------------------------
 # Money pages: owners and managers with a verified second factor
 # ---------------------------------------------------------------------------
+PAYMENTS_PER_PAGE = 50
+
+
 def _filters(request: HttpRequest) -> dict:
     status = request.GET.get("status", "")
-    if status not in PaymentStatus.values:
+    if status not in MoneyStatus.values:
         status = ""
+    kind = request.GET.get("kind", "")
+    if kind not in dict(money_rows.kinds()):
+        kind = ""
     return {
+        "kind": kind,
         "status": status,
         "search": request.GET.get("q", "").strip()[:100],
         "date_from": _date_or_none(request.GET.get("from")),
         "date_to": _date_or_none(request.GET.get("to")),
     }
+
+
+def _row_filters(filters: dict, zone: ZoneInfo) -> RowFilters:
+    """The page's filters as the rows' ("from" and "to" are the business's days, inclusive)."""
+    date_from, date_to = filters["date_from"], filters["date_to"]
+    return RowFilters(
+        kind=filters["kind"],
+        status=filters["status"],
+        search=filters["search"],
+        moved_from=datetime.combine(date_from, time(0), zone) if date_from else None,
+        moved_until=(
+            datetime.combine(date_to, time(0), zone) + timedelta(days=1) if date_to else None
+        ),
+    )
 
 
 def _date_or_none(value: str | None) -> date | None:
@@ -71,8 +94,9 @@ def _money(amount: int, currency: str) -> str:
 
 
 def booking_state_beside_money(payment: BookingPayment, *, no_refund_under_policy: bool) -> str:
-    """What became of the booking, for the money pages' status ("Paid · cancelled, no refund
-    under policy"): empty while it is simply held or confirmed."""
+    """What became of the booking, for the payment page's status ("Paid · cancelled, no refund
+    under policy"): empty while it is simply held or confirmed. (The list computes the same in
+    SQL: `money_rows.bookings`.)"""
     booking = payment.booking
     if booking.status == BookingStatus.CANCELLED:
         if no_refund_under_policy and payment.paid_minor and not payment.refunded_minor:
@@ -83,35 +107,40 @@ def booking_state_beside_money(payment: BookingPayment, *, no_refund_under_polic
     return ""
 
 
+def _amounts(row: money_rows.MoneyRow) -> dict[str, str]:
+    return {
+        "gross": _money(row.gross_minor, row.currency),
+        "refunded": _money(row.refunded_minor, row.currency),
+        "fee": _money(row.platform_fee_minor, row.currency),
+        "net": _money(row.net_minor, row.currency),
+    }
+
+
 @member_required(Permission.VIEW_MONEY)
 def payment_list(request: MemberRequest) -> HttpResponse:
+    """Every payment of the business: bookings, fees on cards on file, passes, memberships."""
     filters = _filters(request)
-    with timezone.override(business_zone(request)):  # "from" and "to" are the business's days
-        payments = list(payments_for_money_page(**filters)[:500])
-    rows = [
-        {
-            "payment": p,
-            "gross": _money(p.paid_minor, p.currency),
-            "fee": _money(p.fee_minor - p.fee_refunded_minor if p.paid_minor else 0, p.currency),
-            "net": _money(p.net_minor, p.currency),
-            "refunded": _money(p.refunded_minor, p.currency),
-            "booking_state": booking_state_beside_money(
-                # Annotated by payments_for_money_page.
-                p,
-                no_refund_under_policy=getattr(p, "no_refund_under_policy", False),
-            ),
-        }
-        for p in payments
-    ]
+    zone = business_zone(request)
+    rows = money_rows.payment_rows(_row_filters(filters, zone))
+    listed: money_rows.CombinedRows | list[dict] = rows if rows is not None else []
+    # CombinedRows has what a Paginator asks of a list: count() and slices.
+    paginator: Paginator = Paginator(listed, PAYMENTS_PER_PAGE)  # type: ignore[arg-type]
+    page = paginator.get_page(request.GET.get("page"))
+    with timezone.override(zone):  # labels name booking times in the business's zone
+        presented = money_rows.present_rows(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "connect_payments/payment_list.html",
         {
-            "rows": rows,
+            "rows": [{"row": row, **_amounts(row)} for row in presented],
+            "page": page,
             "filters": filters,
-            "statuses": PaymentStatus.choices,
-            "query": request.GET.urlencode(),
-            "zone": business_zone(request),
+            "statuses": MoneyStatus.choices,
+            "kinds": money_rows.kinds(),
+            "query": query.urlencode(),
+            "zone": zone,
         },
     )
 
@@ -121,77 +150,93 @@ class _Echo:
         return value
 
 
+# The same rows as the list (all its pages), in the common shape; amounts in minor units.
 CSV_HEADER = [
-    "booking",
-    "created_at",
+    "kind",
+    "id",
+    "date",
     "customer",
     "customer_email",
-    "service",
+    "for",
+    "booking",
     "status",
-    "kind",
     "currency",
-    "price_minor",
-    "amount_minor",
     "paid_minor",
+    "refunded_minor",
     "fee_minor",
     "fee_refunded_minor",
-    "refunded_minor",
     "net_minor",
-    "balance_due_minor",
-    "balance_paid_at",
     "payment_intent",
     "charge",
-    "promo_code",
+    "price_minor",
     "discount_minor",
+    "promo_code",
+    "amount_minor",
+    "balance_due_minor",
 ]
+CSV_BATCH = 500
 
 
 def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    if not isinstance(value, str):
+        return "" if value is None else str(value)  # numbers stay numbers (a net may be < 0)
     # Spreadsheet formula injection: a customer name like "=HYPERLINK(...)" must stay text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def csv_line(row: money_rows.MoneyRow, zone: ZoneInfo) -> list[str]:
+    return [
+        _csv_cell(v)
+        for v in (
+            row.kind,
+            row.id,
+            row.moved_at.astimezone(zone).isoformat(),
+            row.customer_name,
+            row.customer_email,
+            row.label,
+            row.reference,
+            row.status_label,
+            row.currency,
+            row.gross_minor,
+            row.refunded_minor,
+            row.fee_minor,
+            row.fee_refunded_minor,
+            row.net_minor,
+            row.payment_intent,
+            row.charge,
+            row.price_minor,
+            row.discount_minor,
+            row.promo_code,
+            row.amount_minor,
+            row.balance_due_minor,
+        )
+    ]
 
 
 @member_required(Permission.VIEW_MONEY)
 def payment_export(request: MemberRequest) -> StreamingHttpResponse:
-    with timezone.override(business_zone(request)):  # the filter's days, as on the list
-        payments = payments_for_money_page(**_filters(request))
+    zone = business_zone(request)
+    rows = money_rows.payment_rows(_row_filters(_filters(request), zone))
     writer = csv.writer(_Echo())
 
-    def rows():
+    def lines():
         yield writer.writerow(CSV_HEADER)
-        for p in payments.iterator():
-            booking = p.booking
-            yield writer.writerow(
-                [
-                    _csv_cell(v)
-                    for v in (
-                        booking.reference,
-                        p.created_at.isoformat(),
-                        booking.customer.name,
-                        booking.customer.email,
-                        booking.service.name,
-                        p.status,
-                        p.kind,
-                        p.currency,
-                        p.price_minor,
-                        p.amount_minor,
-                        p.paid_minor,
-                        p.fee_minor,
-                        p.fee_refunded_minor,
-                        p.refunded_minor,
-                        p.net_minor,
-                        p.balance_due_minor,
-                        p.balance_paid_at.isoformat() if p.balance_paid_at else "",
-                        p.payment_intent_id or "",
-                        p.charge_id,
-                        p.promo_code.code if p.promo_code_id else "",
-                        p.discount_minor,
-                    )
-                ]
-            )
+        if rows is None:
+            return
+        batch: list[dict] = []
+        for row in rows.iterator(chunk_size=CSV_BATCH):
+            batch.append(row)
+            if len(batch) == CSV_BATCH:
+                yield from _written(batch)
+                batch = []
+        yield from _written(batch)
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    def _written(batch: list[dict]):
+        with timezone.override(zone):
+            for row in money_rows.present_rows(batch, links=False):
+                yield writer.writerow(csv_line(row, zone))
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="payments.csv"'
     return response
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", home, name="dashboard"),
     path("", include("insights.urls")),
     path("", include("scheduling.urls.calendar")),
+    path("", include("scheduling.urls.customers")),
     path("", include("scheduling.urls.catalogue")),
     path("", include("scheduling.urls.integrations")),
     path("", include("connect_payments.urls.tenant")),

@@ -10,8 +10,8 @@ from tenants.models import Membership
 from tests.factories import client_for, host_of, make_member, member_client
 
 # Back-office pages an owner opens with GET (customer pages such as /book/ are public by design).
-TENANT_PAGES = ["/", "/calendar/", "/bookings/", "/payments/", "/branding/", "/payouts/",
-                "/billing/", "/team/", "/account/two_factor/"]  # fmt: skip
+TENANT_PAGES = ["/", "/calendar/", "/bookings/", "/customers/", "/payments/", "/branding/",
+                "/payouts/", "/billing/", "/team/", "/account/two_factor/"]  # fmt: skip
 SAMPLE_ARGUMENTS = {"int": "1", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 

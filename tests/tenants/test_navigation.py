@@ -32,9 +32,10 @@ def test_menu_shows_exactly_the_sections_of_the_role(tenant_alpha, role):
         assert client.get(url).status_code == 200, url
 
 
-def test_staff_see_only_their_calendar_pages():
+def test_staff_see_only_their_calendar_pages_and_their_customers():
+    # Customers: staff see the customers of their own bookings only (docs/roles.md).
     groups = navigation_for(role=Role.STAFF, path="/")
-    assert [group["label"] for group in groups] == ["Today", "Calendar"]
+    assert [group["label"] for group in groups] == ["Today", "Calendar", "Customers"]
 
 
 def test_the_current_section_is_marked_for_the_longest_matching_address(tenant_alpha, owner_alpha):

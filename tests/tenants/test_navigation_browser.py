@@ -109,8 +109,8 @@ def test_every_empty_state_links_to_a_page_that_opens(
     viewport,
 ):
     pages = {"/calendar/?view=day": "#empty-calendar", "/bookings/": "#empty-bookings",
-             "/payments/": "#empty-payments", "/payments/promo-codes/": "#empty-promo-codes",
-             "/team/": "#empty-team"}  # fmt: skip
+             "/customers/": "#empty-customers", "/payments/": "#empty-payments",
+             "/payments/promo-codes/": "#empty-promo-codes", "/team/": "#empty-team"}  # fmt: skip
     with django_db_blocker.unblock():
         with tenant_context(people["alpha"]):
             assert not StaffMember.objects.exists(), "alpha starts empty in this module"

@@ -10,7 +10,9 @@ PAGE_ACCESS = {
     "/": {"owner", "manager", "front_desk", "staff"},
     "/calendar/": {"owner", "manager", "front_desk", "staff"},
     "/bookings/": {"owner", "manager", "front_desk"},
+    "/customers/": {"owner", "manager", "front_desk", "staff"},  # staff: their bookings' only
     "/payments/": {"owner", "manager"},
+    "/payments/export.csv": {"owner", "manager"},
     "/branding/": {"owner", "manager"},
     "/team/": {"owner", "manager"},
     "/payouts/": {"owner"},

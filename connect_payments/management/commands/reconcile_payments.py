@@ -13,7 +13,7 @@ from tenants.models import Tenant
 
 
 class Command(BaseCommand):
-    help = "Compare recent booking payments and refunds with Stripe and repair the differences."
+    help = "Compare recent booking payments, fees and refunds with Stripe; repair what differs."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--tenant", help="Only this tenant (slug)")
