@@ -132,9 +132,13 @@ REBUILD = [
 
 
 def rebuild() -> None:
-    """Recompute the current tenant's aggregates from its bookings (one transaction)."""
+    """Recompute the current tenant's aggregates from its bookings and money (one transaction):
+    the customer tables above and the per-day tables (insights/daily/)."""
     from django.db import transaction
+
+    from .daily.triggers import REBUILD as REBUILD_DAYS
 
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in REBUILD:
             cursor.execute(statement)
+        cursor.execute(REBUILD_DAYS)
