@@ -1,5 +1,6 @@
-"""The dashboard's charts, each one SQL query grouped in the business's time zone, returned as a
-ChartTable (the accessible table, the CSV and the chart's data at once)."""
+"""The dashboard's charts, each one SQL query over the per-day aggregates (insights/daily/: local
+days of the business's time zone) or, for the hours of the popular slots, the 12 weeks'
+bookings; returned as a ChartTable (the accessible table, the CSV and the chart's data)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,15 @@ from .forecast import HOW_IT_IS_COMPUTED, linear_trend
 from .periods import BookingBasis, DashboardQuery, DayRange, MoneyBasis, week_start
 from .sql import (
     BOOKING,
-    BOOKING_DATE_COLUMN,
+    BOOKING_DAY,
     COUNTED,
+    MONEY_DAY,
     SERVICE,
     STAFF,
     base_params,
     booking_filters,
+    day_window,
     fetch_all,
-    local_day,
-    local_week,
-    money_moves,
 )
 from .tables import COUNT, DAY, MONEY, PERCENT, TEXT, ChartTable, day_label
 
@@ -87,15 +87,14 @@ def bookings_per_week(
 ) -> tuple[ChartTable, list[int]]:
     weeks = twelve_weeks(query, first_weekday=first_weekday)
     earlier = DayRange(weeks.first - A_YEAR_OF_WEEKS, weeks.last - A_YEAR_OF_WEEKS)
-    at = BOOKING_DATE_COLUMN[query.booking_basis]
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params["start"], params["end"] = weeks.instants(zone)
-    params["earlier_start"], params["earlier_end"] = earlier.instants(zone)
+    params["basis"] = query.booking_basis.value
+    these, before = day_window("weeks", weeks, params), day_window("earlier", earlier, params)
     sql = f"""
-        SELECT {local_week(at)} AS week, count(*) FROM {BOOKING} b
-         WHERE b.status IN {COUNTED} {booking_filters(query)}
-           AND (({at} >= %(start)s AND {at} < %(end)s)
-                OR ({at} >= %(earlier_start)s AND {at} < %(earlier_end)s))
+        SELECT d.day - ((EXTRACT(DOW FROM d.day)::int - %(first_weekday)s + 7) %% 7) AS week,
+               sum(d.bookings)::int
+          FROM {BOOKING_DAY} d
+         WHERE d.basis = %(basis)s {booking_filters(query, "d")} AND (({these}) OR ({before}))
          GROUP BY week
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     counts: dict[date, int] = dict(fetch_all(sql, params))
@@ -150,12 +149,13 @@ def revenue_per_day(
     query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int, currency: str
 ) -> ChartTable:
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params["start"], params["end"] = query.period.instants(zone)
+    params["basis"] = query.money_basis.value
     sql = f"""
-        SELECT {local_day("mv.at")} AS day, sum(mv.gross), sum(mv.refunds), sum(mv.fees)
-          FROM ({money_moves(query.money_basis)}) mv
-         WHERE mv.at >= %(start)s AND mv.at < %(end)s {booking_filters(query, "mv")}
-         GROUP BY day
+        SELECT d.day, sum(d.gross_minor), sum(d.refunds_minor), sum(d.fees_minor)
+          FROM {MONEY_DAY} d
+         WHERE d.basis = %(basis)s AND {day_window("period", query.period, params)}
+               {booking_filters(query, "d")}
+         GROUP BY d.day
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     by_day = {day: (int(g), int(r), int(f)) for day, g, r, f in fetch_all(sql, params)}
     rows: list[list[Any]] = []
@@ -220,15 +220,15 @@ def bookings_by(
     """Bookings (and their value, for those who see money) per service or per staff member."""
     table, column = {"service": (SERVICE, "service_id"), "staff": (STAFF, "staff_id")}[dimension]
     name = "name" if dimension == "service" else "display_name"
-    at = BOOKING_DATE_COLUMN[query.booking_basis]
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params["start"], params["end"] = query.period.instants(zone)
+    params["basis"] = query.booking_basis.value
     sql = f"""
-        SELECT t.{name}, count(*), sum(b.price_minor) FROM {BOOKING} b
-          JOIN {table} t ON t.id = b.{column}
-         WHERE b.status IN {COUNTED} AND {at} >= %(start)s AND {at} < %(end)s
-               {booking_filters(query)}
-         GROUP BY t.id, t.{name} ORDER BY count(*) DESC, t.{name}
+        SELECT t.{name}, sum(d.bookings)::int, sum(d.value_minor) FROM {BOOKING_DAY} d
+          JOIN {table} t ON t.id = d.{column}
+         WHERE d.basis = %(basis)s AND {day_window("period", query.period, params)}
+               {booking_filters(query, "d")}
+         GROUP BY t.id, t.{name} HAVING sum(d.bookings) > 0
+         ORDER BY sum(d.bookings) DESC, t.{name}
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     found = fetch_all(sql, params)
     heading = (

@@ -1,5 +1,6 @@
 """The figures at the top of the dashboard, each for the period and the one before it: one SQL
-query per family (bookings, customers, money, occupancy)."""
+query per family (bookings, customers, money, occupancy), over the aggregates kept with the
+writes (insights/aggregates.py, insights/daily/) rather than the bookings themselves."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from .periods import BookingBasis, DashboardQuery, DayRange, month_of, previous_
 from .sql import (
     BOOKING,
     BOOKING_DATE_COLUMN,
+    BOOKING_DAY,
     BOOKING_EVENT,
     CANCELLED,
     COUNTED,
+    MONEY_DAY,
     base_params,
     booking_filters,
+    day_window,
     fetch_one,
-    money_moves,
 )
 
 CUSTOMER_FIRST = CustomerFirstBooking._meta.db_table
@@ -50,41 +53,28 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 def booking_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> dict:
     """Bookings, no-shows, late cancellations and average booking value, by the query's booking
-    basis (appointment time or booked time)."""
+    basis (appointment time or booked time): sums of the per-day rows (insights/daily/), and the
+    period's cancelled bookings for which of them were late."""
     current, previous = query.period, query.period.previous()
-    cur_start, cur_end = current.instants(zone)
-    prev_start, _ = previous.instants(zone)
-    at = BOOKING_DATE_COLUMN[query.booking_basis]
+    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params["basis"] = query.booking_basis.value
+    windows = {"cur": day_window("cur", current, params),
+               "prev": day_window("prev", previous, params)}  # fmt: skip
 
-    def counts(prefix: str) -> str:
-        window = f"at >= %({prefix}_start)s AND at < %({prefix}_end)s"
-        return f"""
-            count(*) FILTER (WHERE {window} AND status IN {COUNTED}),
-            count(*) FILTER (WHERE {window} AND status = 'no_show'),
-            count(*) FILTER (WHERE {window} AND status IN ('completed', 'no_show')),
-            count(*) FILTER (WHERE {window} AND status = '{CANCELLED}'),
-            count(*) FILTER (WHERE {window} AND status = '{CANCELLED}' AND late),
-            COALESCE(sum(price_minor) FILTER (WHERE {window} AND status IN {COUNTED}), 0)
-        """
+    def sums(window: str) -> str:
+        return ", ".join(
+            f"COALESCE(sum(d.{column}) FILTER (WHERE {window}), 0)"
+            for column in ("bookings", "no_shows", "attended", "cancelled", "value_minor")
+        )
 
     sql = f"""
-        SELECT {counts("cur")}, {counts("prev")}
-          FROM (
-            SELECT {at} AS at, b.status, b.price_minor,
-                   COALESCE(c.cancelled_at > b.starts_at - make_interval(hours => %(late_hours)s),
-                            false) AS late
-              FROM {BOOKING} b
-              LEFT JOIN (
-                  SELECT e.booking_id, max(e.created_at) AS cancelled_at FROM {BOOKING_EVENT} e
-                   WHERE e.to_status = '{CANCELLED}' GROUP BY e.booking_id
-              ) c ON c.booking_id = b.id AND b.status = '{CANCELLED}'
-             WHERE {at} >= %(prev_start)s AND {at} < %(cur_end)s {booking_filters(query)}
-          ) counted
+        SELECT {sums(windows["cur"])}, {sums(windows["prev"])} FROM {BOOKING_DAY} d
+         WHERE d.basis = %(basis)s AND d.day BETWEEN %(prev_first)s AND %(cur_last)s
+               {booking_filters(query, "d")}
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
-    params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params.update(cur_start=cur_start, cur_end=cur_end, prev_start=prev_start, prev_end=cur_start)
     row = fetch_one(sql, params)
-    now, before = row[:6], row[6:]
+    late = late_cancellations(query, zone=zone, params=params)
+    now, before = (*row[:4], late[0], row[4]), (*row[5:9], late[1], row[9])
 
     def family(values: tuple) -> dict:
         booked, no_show, attended_or_not, cancelled, late, value = (int(v) for v in values)
@@ -98,6 +88,27 @@ def booking_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int
 
     a, b = family(now), family(before)
     return {key: Compared(a[key], b[key]) for key in a}
+
+
+def late_cancellations(query: DashboardQuery, *, zone: ZoneInfo, params: dict) -> tuple[int, int]:
+    """Cancellations less than 24 hours before the start, in the period and the one before:
+    read from the cancelled bookings of these days (their last cancellation event), a few rows."""
+    at = BOOKING_DATE_COLUMN[query.booking_basis]
+    cur_start, cur_end = query.period.instants(zone)
+    prev_start, _ = query.period.previous().instants(zone)
+    params = {**params, "cur_start": cur_start, "cur_end": cur_end, "prev_start": prev_start}
+    sql = f"""
+        SELECT count(*) FILTER (WHERE {at} >= %(cur_start)s),
+               count(*) FILTER (WHERE {at} < %(cur_start)s)
+          FROM {BOOKING} b
+         WHERE b.status = '{CANCELLED}' AND {at} >= %(prev_start)s AND {at} < %(cur_end)s
+               {booking_filters(query)}
+           AND (SELECT max(e.created_at) FROM {BOOKING_EVENT} e
+                 WHERE e.booking_id = b.id AND e.to_status = '{CANCELLED}')
+               > b.starts_at - make_interval(hours => %(late_hours)s)
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    late_now, late_before = fetch_one(sql, params)
+    return int(late_now), int(late_before)
 
 
 def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> dict:
@@ -160,24 +171,24 @@ def money_figures(
     query: DashboardQuery, *, today: date, zone: ZoneInfo, first_weekday: int
 ) -> dict[str, dict[str, Compared]]:
     """Gross, refunds, platform fees and net for today, this week and this month, by the query's
-    money basis, in one query."""
+    money basis, in one query over the per-day money rows (insights/daily/): booking payments
+    and balances, no-show and late-cancellation fees, passes and membership invoices, each
+    refund on its own day."""
     windows = money_windows(today, first_weekday=first_weekday)
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
+    params["basis"] = query.money_basis.value
     columns = []
     for name, pair in windows.items():
         for which, days in zip(("cur", "prev"), pair, strict=True):
-            start, end = days.instants(zone)
-            params[f"{name}_{which}_start"], params[f"{name}_{which}_end"] = start, end
-            window = f"at >= %({name}_{which}_start)s AND at < %({name}_{which}_end)s"
-            columns += [f"COALESCE(sum({part}) FILTER (WHERE {window}), 0)"
-                        for part in ("gross", "refunds", "fees")]  # fmt: skip
-    earliest = min(pair[1].instants(zone)[0] for pair in windows.values())
-    latest = max(pair[0].instants(zone)[1] for pair in windows.values())
-    params.update(earliest=earliest, latest=latest)
+            window = day_window(f"{name}_{which}", days, params)
+            columns += [f"COALESCE(sum(d.{part}) FILTER (WHERE {window}), 0)"
+                        for part in ("gross_minor", "refunds_minor", "fees_minor")]  # fmt: skip
+    params["earliest"] = min(pair[1].first for pair in windows.values())
+    params["latest"] = max(pair[0].last for pair in windows.values())
     sql = f"""
-        SELECT {", ".join(columns)}
-          FROM ({money_moves(query.money_basis)}) mv
-         WHERE mv.at >= %(earliest)s AND mv.at < %(latest)s {booking_filters(query, "mv")}
+        SELECT {", ".join(columns)} FROM {MONEY_DAY} d
+         WHERE d.basis = %(basis)s AND d.day BETWEEN %(earliest)s AND %(latest)s
+               {booking_filters(query, "d")}
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     row = [int(value) for value in fetch_one(sql, params)]
     result: dict[str, dict[str, Compared]] = {}

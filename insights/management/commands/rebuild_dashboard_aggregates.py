@@ -8,5 +8,6 @@ from insights.management.rebuild import rebuild_command
 
 Command = rebuild_command(
     "Recompute the dashboard's aggregates (first bookings, rebookings, bookings and money per "
-    "day) from the bookings and money tables.", rebuild
+    "day) from the bookings and money tables.",
+    rebuild,
 )
