@@ -33,6 +33,11 @@ class CompletedBookingRebooked(models.Model):
     booking_id = models.BigIntegerField(primary_key=True)
     customer_id = models.BigIntegerField(db_index=True)
     rebooked = models.BooleanField()
+    # The booking's appointment, service and staff member (since insights 0004), so the rebooking
+    # rate of a period reads these rows alone.
+    starts_at = models.DateTimeField(null=True, db_index=True)
+    service_id = models.BigIntegerField(null=True)
+    staff_id = models.BigIntegerField(null=True)
 
     class Meta:
         db_table = "insights_completedbookingrebooked"
@@ -146,3 +151,28 @@ class MembershipRefundMoment(models.Model):
 
     def __str__(self) -> str:
         return f"period {self.period_id} refunded {self.refunded_at:%Y-%m-%d}"
+
+
+class CustomerDay(models.Model):
+    """Counted bookings per local day, customer, service and staff member, once per date basis
+    (`appointment`, `booked`): the customers of a period are the distinct customers of its rows,
+    without reading the bookings. Kept with `insights_bookingday` by the same triggers."""
+
+    basis = models.CharField(max_length=12)
+    day = models.DateField()
+    customer_id = models.BigIntegerField()
+    service_id = models.BigIntegerField()
+    staff_id = models.BigIntegerField()
+    bookings = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "insights_customerday"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["basis", "day", "customer_id", "service_id", "staff_id"],
+                name="customerday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basis} {self.day}: customer {self.customer_id}"

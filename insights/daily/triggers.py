@@ -21,7 +21,7 @@ triggers run with the tenant's search path, the rebuild sets it to its target sc
 
 from __future__ import annotations
 
-from ..models import BookingDay, MoneyDay
+from ..models import BookingDay, CustomerDay, MoneyDay
 from .moves import (
     BOOKING,
     FEE,
@@ -42,6 +42,7 @@ from .moves import (
 )
 
 BOOKING_DAY = BookingDay._meta.db_table
+CUSTOMER_DAY = CustomerDay._meta.db_table
 MONEY_DAY = MoneyDay._meta.db_table
 COUNTED = "('confirmed', 'completed', 'no_show')"
 BOOKING_FIGURES = ("bookings", "no_shows", "attended", "completed", "cancelled", "value_minor",
@@ -50,7 +51,7 @@ MONEY_FIGURES = ("gross_minor", "refunds_minor", "fees_minor")
 KEY = "basis, day, service_id, staff_id"
 # A booking's columns its per-day rows depend on; and those its money's keys depend on.
 BOOKING_COLUMNS = ("status", "starts_at", "ends_at", "created_at", "service_id", "staff_id",
-                   "price_minor", "occurrence_id")  # fmt: skip
+                   "price_minor", "occurrence_id", "customer_id")  # fmt: skip
 MONEY_KEY_COLUMNS = ("starts_at", "service_id", "staff_id")
 
 ZONE = """zone := COALESCE((SELECT t.time_zone FROM public.tenants_tenant t
@@ -92,26 +93,54 @@ def _sums(figures: tuple[str, ...]) -> tuple[str, str, str]:
     return columns, sums, nonzero
 
 
-def upsert(table: str, figures: tuple[str, ...], body: str) -> str:
+def _key(key: str) -> tuple[str, str]:
+    names = [name.strip() for name in key.split(",")]
+    return ", ".join(f"c.{name}" for name in names), ", ".join(
+        str(n) for n in range(1, len(names) + 1)
+    )
+
+
+def upsert(table: str, figures: tuple[str, ...], body: str, key: str = KEY) -> str:
     """Add the summed contributions of `body` to `table`, key by key, in key order."""
     columns, sums, nonzero = _sums(figures)
     added = ", ".join(f"{figure} = a.{figure} + EXCLUDED.{figure}" for figure in figures)
+    keys, positions = _key(key)
     return f"""
-    INSERT INTO {table} AS a ({KEY}, {columns})
-    SELECT c.basis, c.day, c.service_id, c.staff_id, {sums}
-      FROM ({body}) AS c({KEY}, {columns})
-     GROUP BY 1, 2, 3, 4 HAVING {nonzero} ORDER BY 1, 2, 3, 4
-    ON CONFLICT ({KEY}) DO UPDATE SET {added};"""  # noqa: S608 (fixed SQL)
+    INSERT INTO {table} AS a ({key}, {columns})
+    SELECT {keys}, {sums}
+      FROM ({body}) AS c({key}, {columns})
+     GROUP BY {positions} HAVING {nonzero} ORDER BY {positions}
+    ON CONFLICT ({key}) DO UPDATE SET {added};"""  # noqa: S608 (fixed SQL)
 
 
-def rebuilt(table: str, figures: tuple[str, ...], body: str) -> str:
+def rebuilt(table: str, figures: tuple[str, ...], body: str, key: str = KEY) -> str:
     columns, sums, nonzero = _sums(figures)
+    keys, positions = _key(key)
     return f"""
     DELETE FROM {table};
-    INSERT INTO {table} ({KEY}, {columns})
-    SELECT c.basis, c.day, c.service_id, c.staff_id, {sums}
-      FROM ({body}) AS c({KEY}, {columns})
-     GROUP BY 1, 2, 3, 4 HAVING {nonzero};"""  # noqa: S608 (fixed SQL)
+    INSERT INTO {table} ({key}, {columns})
+    SELECT {keys}, {sums}
+      FROM ({body}) AS c({key}, {columns})
+     GROUP BY {positions} HAVING {nonzero};"""  # noqa: S608 (fixed SQL)
+
+
+CUSTOMER_KEY = "basis, day, customer_id, service_id, staff_id"
+
+
+def customer_contribution(rows: str, sign: int) -> str:
+    return f"""
+        SELECT v.basis, v.day, r.customer_id, r.service_id, r.staff_id, {sign}
+          FROM {rows} r CROSS JOIN LATERAL (VALUES
+               ('appointment', {local_day("r.starts_at")}),
+               ('booked', {local_day("r.created_at")})) v(basis, day)
+         WHERE r.status IN {COUNTED}"""  # noqa: S608 (fixed SQL)
+
+
+def _customers(rows: str, sign: int, *more: tuple[str, int]) -> str:
+    body = " UNION ALL ".join(
+        customer_contribution(part, part_sign) for part, part_sign in ((rows, sign), *more)
+    )
+    return upsert(CUSTOMER_DAY, ("bookings",), body, CUSTOMER_KEY)
 
 
 def _changed(columns: tuple[str, ...], side: str) -> str:
@@ -148,31 +177,28 @@ $body$;
 """
 
 
+_CHANGED_NEW, _CHANGED_OLD = _changed(BOOKING_COLUMNS, "n"), _changed(BOOKING_COLUMNS, "o")
+_MOVED_NEW, _MOVED_OLD = _changed(MONEY_KEY_COLUMNS, "n"), _changed(MONEY_KEY_COLUMNS, "o")
+_DAYS_CHANGED = upsert(
+    BOOKING_DAY, BOOKING_FIGURES,
+    booking_contribution(_CHANGED_NEW, 1) + " UNION ALL " + booking_contribution(_CHANGED_OLD, -1),
+)  # fmt: skip
+_MONEY_MOVED = upsert(
+    MONEY_DAY, MONEY_FIGURES,
+    _booking_money(_MOVED_NEW, 1) + " UNION ALL " + _booking_money(_MOVED_OLD, -1),
+)  # fmt: skip
 _BOOKINGS_BODY = f"""
   IF TG_OP = 'INSERT' THEN
     {upsert(BOOKING_DAY, BOOKING_FIGURES, booking_contribution("new_rows", 1))}
+    {_customers("new_rows", 1)}
   ELSIF TG_OP = 'DELETE' THEN
     {upsert(BOOKING_DAY, BOOKING_FIGURES, booking_contribution("old_rows", -1))}
+    {_customers("old_rows", -1)}
   ELSE
-    {
-    upsert(
-        BOOKING_DAY,
-        BOOKING_FIGURES,
-        booking_contribution(_changed(BOOKING_COLUMNS, "n"), 1)
-        + " UNION ALL "
-        + booking_contribution(_changed(BOOKING_COLUMNS, "o"), -1),
-    )
-}
-    IF EXISTS {_changed(MONEY_KEY_COLUMNS, "n")} THEN
-      {
-    upsert(
-        MONEY_DAY,
-        MONEY_FIGURES,
-        _booking_money(_changed(MONEY_KEY_COLUMNS, "n"), 1)
-        + " UNION ALL "
-        + _booking_money(_changed(MONEY_KEY_COLUMNS, "o"), -1),
-    )
-}
+    {_DAYS_CHANGED}
+    {_customers(_CHANGED_NEW, 1, (_CHANGED_OLD, -1))}
+    IF EXISTS {_MOVED_NEW} THEN
+      {_MONEY_MOVED}
     END IF;
   END IF;"""
 
@@ -241,6 +267,7 @@ BEGIN
   PERFORM set_config('search_path', format('%I, public', target), true);
   {rebuilt(BOOKING_DAY, BOOKING_FIGURES, booking_contribution(BOOKING, 1))}
   {rebuilt(MONEY_DAY, MONEY_FIGURES, money_contribution(all_moves(), 1))}
+  {rebuilt(CUSTOMER_DAY, ("bookings",), customer_contribution(BOOKING, 1), CUSTOMER_KEY)}
   PERFORM set_config('search_path', previous, true);
 END
 $body$;

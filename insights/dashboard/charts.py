@@ -50,9 +50,16 @@ MONEY_BASIS_LABEL = {
         "Counted on the day the money moved (refunds on the day they happened)"
     ),
     MoneyBasis.APPOINTMENT: gettext_lazy(
-        "Counted on the day of the appointment the money belongs to"
+        "Counted on the day of the appointment the money belongs to (passes and memberships, "
+        "which belong to none, on the day the money moved)"
     ),
 }
+REVENUE_INCLUDES = gettext_lazy(
+    "Revenue: booking payments online and balances recorded as paid at the venue, no-show and "
+    "late-cancellation fees charged, pass purchases and membership invoices; each refund on the "
+    "day it succeeded. Platform fees are net of the fees refunds gave back. Money taken without "
+    "being recorded here is not counted."
+)
 # Column headings are lazy: the page shows them in the viewer's language, the CSV in English.
 BOOKINGS = pgettext_lazy("dashboard column", "Bookings")
 WEEK_STARTING = gettext_lazy("Week starting")
@@ -172,7 +179,7 @@ def revenue_per_day(
         counts_by=MONEY_BASIS_LABEL[query.money_basis], window=_days_label(query.period),
         columns=[(DAY_HEADING, DAY), (GROSS, MONEY), (REFUNDS, MONEY), (PLATFORM_FEES, MONEY),
                  (NET, MONEY)],
-        rows=rows, currency=currency,
+        rows=rows, currency=currency, note=str(REVENUE_INCLUDES),
         chart={"type": "bar", "stacked": True, "labels": [day_label(row[0]) for row in rows],
                "datasets": [
             {"label": str(GROSS), "data": series(1), "stack": "money"},
@@ -266,7 +273,7 @@ def capacity_ahead(
         per_day.append([day.isoformat(), taken / 60, have / 60, taken / have if have else None])
     columns: list[tuple[StrOrPromise, str]] = [(BOOKED_HOURS, COUNT), (AVAILABLE_HOURS, COUNT),
                (gettext_lazy("Booked %"), PERCENT)]  # fmt: skip
-    counts_by = _("Appointment time; available = working hours")
+    counts_by = _("Appointment time; available = working hours less time off")
     daily = ChartTable(
         key="capacity-per-day", title=_("Next 14 days: booked vs available"),
         counts_by=counts_by, window=_days_label(days),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from ..models import CompletedBookingRebooked, CustomerFirstBooking
+from ..models import CompletedBookingRebooked, CustomerDay, CustomerFirstBooking
 from .capacity import capacity_minutes, occupied_minutes, seats
 from .periods import BookingBasis, DashboardQuery, DayRange, month_of, previous_month, week_of
 from .sql import (
@@ -17,7 +17,6 @@ from .sql import (
     BOOKING_DAY,
     BOOKING_EVENT,
     CANCELLED,
-    COUNTED,
     MONEY_DAY,
     base_params,
     booking_filters,
@@ -27,6 +26,7 @@ from .sql import (
 
 CUSTOMER_FIRST = CustomerFirstBooking._meta.db_table
 REBOOKED = CompletedBookingRebooked._meta.db_table
+CUSTOMER_DAY = CustomerDay._meta.db_table
 FIRST_COLUMN = {
     BookingBasis.APPOINTMENT: "first_starts_at",
     BookingBasis.BOOKED: "first_created_at",
@@ -113,48 +113,52 @@ def late_cancellations(query: DashboardQuery, *, zone: ZoneInfo, params: dict) -
 
 def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> dict:
     """New vs returning customers (first counted booking ever, by the booking basis, in the
-    period or before it) and the rebooking rate: of the appointments that took place in the
-    period, the share whose customer booked again (booked time) within 60 days after it. Both
-    read the aggregates kept with the writes (insights/aggregates.py), never all bookings."""
+    period or before it) and the rebooking rate: of the appointments completed in the period,
+    the share whose customer booked again (booked time) within 60 days after it. Both read the
+    aggregates kept with the writes (insights/aggregates.py, insights/daily/): the customers of
+    the period from the per-day customer rows, never the bookings."""
     current, previous = query.period, query.period.previous()
     cur_start, cur_end = current.instants(zone)
     prev_start, _ = previous.instants(zone)
-    at = BOOKING_DATE_COLUMN[query.booking_basis]
-    filters = booking_filters(query)
-
-    def family(prefix: str) -> str:
-        window = f"at >= %({prefix}_start)s AND at < %({prefix}_end)s"
-        appointment = f"starts_at >= %({prefix}_start)s AND starts_at < %({prefix}_end)s"
-        return f"""
-            count(DISTINCT customer_id) FILTER (WHERE {window} AND first_at >= %({prefix}_start)s),
-            count(DISTINCT customer_id) FILTER (WHERE {window} AND first_at < %({prefix}_start)s),
-            count(*) FILTER (WHERE {appointment} AND status = 'completed'),
-            count(*) FILTER (WHERE {appointment} AND status = 'completed' AND rebooked)
-        """
-
-    first = FIRST_COLUMN[query.booking_basis]
-    sql = f"""
-        SELECT {family("cur")}, {family("prev")}
-          FROM (
-            SELECT {at} AS at, b.starts_at, b.status, b.customer_id, f.{first} AS first_at,
-                   COALESCE(r.rebooked, false) AS rebooked
-              FROM {BOOKING} b JOIN {CUSTOMER_FIRST} f ON f.customer_id = b.customer_id
-              LEFT JOIN {REBOOKED} r ON r.booking_id = b.id
-             WHERE b.status IN {COUNTED}
-               AND ((b.starts_at >= %(prev_start)s AND b.starts_at < %(cur_end)s)
-                    OR ({at} >= %(prev_start)s AND {at} < %(cur_end)s)) {filters}
-          ) counted
-    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params.update(cur_start=cur_start, cur_end=cur_end, prev_start=prev_start, prev_end=cur_start)
-    row = fetch_one(sql, params)
+    params.update(basis=query.booking_basis.value, cur_start=cur_start, cur_end=cur_end,
+                  prev_start=prev_start)  # fmt: skip
+    windows = {"cur": day_window("cur", current, params, "cd.day"),
+               "prev": day_window("prev", previous, params, "cd.day")}  # fmt: skip
+    first = FIRST_COLUMN[query.booking_basis]
 
-    def values(part: tuple) -> dict:
-        new, returning, completed, rebooked = part
+    def customers(prefix: str) -> str:
+        window = windows[prefix]
+        return f"""
+            count(DISTINCT cd.customer_id)
+                  FILTER (WHERE {window} AND f.{first} >= %({prefix}_start)s),
+            count(DISTINCT cd.customer_id)
+                  FILTER (WHERE {window} AND f.{first} < %({prefix}_start)s)"""
+
+    sql = f"""
+        SELECT {customers("cur")}, {customers("prev")}
+          FROM {CUSTOMER_DAY} cd JOIN {CUSTOMER_FIRST} f ON f.customer_id = cd.customer_id
+         WHERE cd.basis = %(basis)s AND cd.bookings > 0
+           AND cd.day BETWEEN %(prev_first)s AND %(cur_last)s {booking_filters(query, "cd")}
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    new, returning, new_before, returning_before = fetch_one(sql, params)
+    rebooking_sql = f"""
+        SELECT count(*) FILTER (WHERE r.starts_at >= %(cur_start)s),
+               count(*) FILTER (WHERE r.starts_at >= %(cur_start)s AND r.rebooked),
+               count(*) FILTER (WHERE r.starts_at < %(cur_start)s),
+               count(*) FILTER (WHERE r.starts_at < %(cur_start)s AND r.rebooked)
+          FROM {REBOOKED} r
+         WHERE r.starts_at >= %(prev_start)s AND r.starts_at < %(cur_end)s
+               {booking_filters(query, "r")}
+    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    completed, rebooked, completed_before, rebooked_before = fetch_one(rebooking_sql, params)
+
+    def values(new: int, returning: int, completed: int, rebooked: int) -> dict:
         return {"new_customers": new, "returning_customers": returning,
                 "rebooking_rate": _ratio(rebooked, completed)}  # fmt: skip
 
-    a, b = values(row[:4]), values(row[4:])
+    a = values(new, returning, completed, rebooked)
+    b = values(new_before, returning_before, completed_before, rebooked_before)
     return {key: Compared(a[key], b[key]) for key in a}
 
 

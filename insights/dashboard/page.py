@@ -31,6 +31,7 @@ from waitlists.selectors import figures_between as waitlist_figures
 from .charts import (
     BOOKING_BASIS_LABEL,
     MONEY_BASIS_LABEL,
+    REVENUE_INCLUDES,
     bookings_by,
     bookings_per_week,
     capacity_ahead,
@@ -271,6 +272,7 @@ def dashboard_data(request: MemberRequest) -> dict[str, Any]:
         "figures": shown,
         "revenue": revenue,
         "money_basis": MONEY_BASIS_LABEL[query.money_basis],
+        "revenue_includes": REVENUE_INCLUDES,
         "money_locked": viewer.money_needs_second_factor,
         "own_only": viewer.own_only,
         "no_staff_profile": viewer.own_only and viewer.own_staff_id is None,

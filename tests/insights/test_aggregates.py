@@ -19,7 +19,13 @@ from psycopg.types.range import Range
 
 from connect_payments.models import BookingPayment, FeeCharge, PaymentRefund
 from insights.aggregates import rebuild
-from insights.models import BookingDay, CompletedBookingRebooked, CustomerFirstBooking, MoneyDay
+from insights.models import (
+    BookingDay,
+    CompletedBookingRebooked,
+    CustomerDay,
+    CustomerFirstBooking,
+    MoneyDay,
+)
 from memberships.models import MembershipPeriod, PassPurchase
 from scheduling.models import Booking, Customer, Service, StaffMember
 
@@ -33,6 +39,7 @@ MONEY_ACTIONS = {"pay", "balance", "refund", "refund_status", "fee", "fee_refund
 
 BOOKING_DAY = ("basis", "day", "service_id", "staff_id", "bookings", "no_shows", "attended",
                "completed", "cancelled", "value_minor", "occupied_seconds")  # fmt: skip
+CUSTOMER_DAY = ("basis", "day", "customer_id", "service_id", "staff_id", "bookings")
 MONEY_DAY = ("basis", "day", "service_id", "staff_id", "gross_minor", "refunds_minor",
              "fees_minor")  # fmt: skip
 
@@ -46,10 +53,13 @@ def snapshot() -> tuple[list, list, list, list]:
     firsts = list(CustomerFirstBooking.objects.order_by("customer_id")
                   .values_list("customer_id", "first_starts_at", "first_created_at"))  # fmt: skip
     rebooked = list(CompletedBookingRebooked.objects.order_by("booking_id")
-                    .values_list("booking_id", "customer_id", "rebooked"))  # fmt: skip
+                    .values_list("booking_id", "customer_id", "rebooked", "starts_at",
+                                 "service_id", "staff_id"))  # fmt: skip
     days = _nonzero(list(BookingDay.objects.values_list(*BOOKING_DAY)))
     moneys = _nonzero(list(MoneyDay.objects.values_list(*MONEY_DAY)))
-    return firsts, rebooked, days, moneys
+    customers = sorted((row for row in CustomerDay.objects.values_list(*CUSTOMER_DAY) if row[5]),
+                       key=str)  # fmt: skip
+    return firsts, rebooked, days, moneys, customers
 
 
 class Writer:
@@ -227,8 +237,9 @@ def test_rebuild_equals_incremental_after_random_writes(tenant_alpha, seed):
         counted = Booking.objects.filter(status__in=["confirmed", "completed", "no_show"])
         assert len(incremental[0]) == counted.values("customer").distinct().count()
         assert len(incremental[1]) == Booking.objects.filter(status="completed").count()
-        assert any(rebooked for *_, rebooked in incremental[1])
-        assert not all(rebooked for *_, rebooked in incremental[1])
+        assert {row[0] for row in incremental[0]} == {row[2] for row in incremental[4]}
+        assert any(row[2] for row in incremental[1])
+        assert not all(row[2] for row in incremental[1])
         # The per-day rows hold every counted booking once per basis, and money of each kind.
         days = BookingDay.objects.filter(basis="booked").aggregate(n=Sum("bookings"))["n"]
         assert days == counted.count()
@@ -239,6 +250,7 @@ def test_rebuild_equals_incremental_after_random_writes(tenant_alpha, seed):
         CompletedBookingRebooked.objects.all().delete()
         BookingDay.objects.all().delete()
         MoneyDay.objects.all().delete()
+        CustomerDay.objects.all().delete()
         rebuild()
         assert snapshot() == incremental
     connection.set_schema_to_public()
