@@ -15,6 +15,7 @@ import argparse
 import statistics
 import time
 
+import bench_server
 from bench_server import bench_database, provision_bench_tenant, setup_django
 
 STAFF, SERVICES, CUSTOMERS = 6, 4, 6000
@@ -138,6 +139,9 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
+    # Its own migrated base, not the shared one (bench_server.BASE_DATABASE): this branch's
+    # migrations (insights' triggers) must not reach other benches' databases before a merge.
+    bench_server.BASE_DATABASE = "creneau_bench_insights_base"
     with bench_database("creneau_bench_dashboard") as url:
         setup_django(url)
         from django.conf import settings

@@ -127,19 +127,21 @@ def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: in
                "prev": day_window("prev", previous, params, "cd.day")}  # fmt: skip
     first = FIRST_COLUMN[query.booking_basis]
 
-    def customers(prefix: str) -> str:
-        window = windows[prefix]
-        return f"""
-            count(DISTINCT cd.customer_id)
-                  FILTER (WHERE {window} AND f.{first} >= %({prefix}_start)s),
-            count(DISTINCT cd.customer_id)
-                  FILTER (WHERE {window} AND f.{first} < %({prefix}_start)s)"""
-
+    # Each customer once (one hash aggregate), then their first booking compared with each
+    # window's start: no DISTINCT sort per figure.
     sql = f"""
-        SELECT {customers("cur")}, {customers("prev")}
-          FROM {CUSTOMER_DAY} cd JOIN {CUSTOMER_FIRST} f ON f.customer_id = cd.customer_id
-         WHERE cd.basis = %(basis)s AND cd.bookings > 0
-           AND cd.day BETWEEN %(prev_first)s AND %(cur_last)s {booking_filters(query, "cd")}
+        SELECT count(*) FILTER (WHERE c.now AND f.{first} >= %(cur_start)s),
+               count(*) FILTER (WHERE c.now AND f.{first} < %(cur_start)s),
+               count(*) FILTER (WHERE c.before AND f.{first} >= %(prev_start)s),
+               count(*) FILTER (WHERE c.before AND f.{first} < %(prev_start)s)
+          FROM (
+            SELECT cd.customer_id, bool_or({windows["cur"]}) AS now,
+                   bool_or({windows["prev"]}) AS before
+              FROM {CUSTOMER_DAY} cd
+             WHERE cd.basis = %(basis)s AND cd.bookings > 0
+               AND cd.day BETWEEN %(prev_first)s AND %(cur_last)s {booking_filters(query, "cd")}
+             GROUP BY cd.customer_id
+          ) c JOIN {CUSTOMER_FIRST} f ON f.customer_id = c.customer_id
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     new, returning, new_before, returning_before = fetch_one(sql, params)
     rebooking_sql = f"""
