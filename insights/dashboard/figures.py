@@ -211,16 +211,22 @@ def money_figures(
 
 
 def occupancy_figures(query: DashboardQuery, *, zone: ZoneInfo) -> dict[str, Compared]:
-    """Booked staff time ÷ working hours, and class seats taken ÷ seats offered."""
+    """Booked staff time ÷ working hours, and class seats taken ÷ seats offered: capacity and
+    booked time read once for both periods (one query each) and split by day."""
+    current, previous = query.period, query.period.previous()
+    both = DayRange(previous.first, current.last)
+    available = capacity_minutes(both, zone=zone, staff_id=query.staff_id)
+    booked = occupied_minutes(both, zone=zone, staff_id=query.staff_id,
+                              service_id=query.service_id)  # fmt: skip
     figures: dict[str, list[float | None]] = {"occupancy": [], "seat_fill": []}
-    for days in (query.period, query.period.previous()):
-        available = sum(capacity_minutes(days, zone=zone, staff_id=query.staff_id).values())
-        booked = sum(
-            occupied_minutes(days, zone=zone, staff_id=query.staff_id,
-                             service_id=query.service_id).values()
-        )  # fmt: skip
+    for days in (current, previous):
+
+        def within(minutes: dict, days: DayRange = days) -> int:
+            return sum(value for (day, _staff), value in minutes.items()
+                       if days.first <= day <= days.last)  # fmt: skip
+
         taken, offered = seats(days, zone=zone, staff_id=query.staff_id,
                                service_id=query.service_id)  # fmt: skip
-        figures["occupancy"].append(_ratio(booked, available))
+        figures["occupancy"].append(_ratio(within(booked), within(available)))
         figures["seat_fill"].append(_ratio(taken, offered))
     return {key: Compared(*values) for key, values in figures.items()}
