@@ -202,3 +202,26 @@ def test_capacity_subtracts_time_off_and_days_off(owner, tenant_alpha, dataset):
     assert days["2026-04-13"] == 4 + 3
     staff = {row[0]: row[2] for row in chart(dashboard, "capacity-per-staff").rows}
     assert staff == {"Ada": 14 * 8 - 8 - 1 - 2.5 - 4, "Ben": 14 * 8 - 2 - 8 - 5}
+
+
+def test_the_live_version_changes_with_fees_passes_and_memberships(tenant_alpha, dataset):
+    from insights.dashboard.page import live_version
+
+    with tenant_context(tenant_alpha):
+        seen = {live_version()}
+        customer = dataset["customers"][0]
+        fee = money.fee_charge(dataset["b4"], amount=1000, platform_fee=50, paid_at=paris(24, 9))
+        seen.add(live_version())
+        money.refund_fee(fee, paris(25, 9))
+        seen.add(live_version())
+        bought = money.pass_purchase(customer, paid=2000, platform_fee=60, paid_at=paris(26, 9))
+        seen.add(live_version())
+        money.pass_refund(bought, amount=500, at=paris(27, 9))
+        seen.add(live_version())
+        period = money.membership_period(customer, paid=3000, fee_percent="1.00",
+                                         paid_at=paris(28, 9))  # fmt: skip
+        seen.add(live_version())
+        money.refund_period(period)
+        seen.add(live_version())
+    connection.set_schema_to_public()
+    assert len(seen) == 7  # each write gave a new version
