@@ -177,6 +177,41 @@ $body$;
 """
 
 
+# Per customer, the local days of their counted bookings by each basis, as date multiranges:
+# "has a booking in these days" is one `&&` per customer, so the customers of a period (no staff
+# or service filter) are read from one row per customer. Recomputed for the written customers
+# (through the bookings' customer index), like insights/aggregates.py's customer rows.
+CUSTOMER_DAYS = "insights_customerdays"
+CUSTOMER_DAYS_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {CUSTOMER_DAYS} (
+  customer_id bigint PRIMARY KEY,
+  appointment_days datemultirange NOT NULL,
+  booked_days datemultirange NOT NULL
+);"""
+DROP_CUSTOMER_DAYS_TABLE = f"DROP TABLE IF EXISTS {CUSTOMER_DAYS};"
+
+
+def _customer_days(where: str) -> str:
+    day = local_day("b.starts_at")
+    booked = local_day("b.created_at")
+    return f"""
+    INSERT INTO {CUSTOMER_DAYS} (customer_id, appointment_days, booked_days)
+    SELECT b.customer_id, range_agg(daterange({day}, {day}, '[]')),
+           range_agg(daterange({booked}, {booked}, '[]'))
+      FROM {BOOKING} b WHERE b.status IN {COUNTED} {where} GROUP BY b.customer_id;"""  # noqa: S608 (fixed SQL)
+
+
+CUSTOMER_DAYS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION public.insights_refresh_customer_days(ids bigint[], zone text)
+RETURNS void LANGUAGE plpgsql AS $body$
+BEGIN
+  IF ids IS NULL OR cardinality(ids) = 0 THEN RETURN; END IF;
+  DELETE FROM {CUSTOMER_DAYS} WHERE customer_id = ANY(ids);
+  {_customer_days("AND b.customer_id = ANY(ids)")}
+END
+$body$;
+"""  # noqa: S608 (fixed SQL)
+
 _CHANGED_NEW, _CHANGED_OLD = _changed(BOOKING_COLUMNS, "n"), _changed(BOOKING_COLUMNS, "o")
 _MOVED_NEW, _MOVED_OLD = _changed(MONEY_KEY_COLUMNS, "n"), _changed(MONEY_KEY_COLUMNS, "o")
 _DAYS_CHANGED = upsert(
@@ -191,16 +226,23 @@ _BOOKINGS_BODY = f"""
   IF TG_OP = 'INSERT' THEN
     {upsert(BOOKING_DAY, BOOKING_FIGURES, booking_contribution("new_rows", 1))}
     {_customers("new_rows", 1)}
+    PERFORM public.insights_refresh_customer_days(
+      ARRAY(SELECT DISTINCT customer_id FROM new_rows), zone);
   ELSIF TG_OP = 'DELETE' THEN
     {upsert(BOOKING_DAY, BOOKING_FIGURES, booking_contribution("old_rows", -1))}
     {_customers("old_rows", -1)}
+    PERFORM public.insights_refresh_customer_days(
+      ARRAY(SELECT DISTINCT customer_id FROM old_rows), zone);
   ELSE
     {_DAYS_CHANGED}
     {_customers(_CHANGED_NEW, 1, (_CHANGED_OLD, -1))}
+    PERFORM public.insights_refresh_customer_days(ARRAY(
+      SELECT customer_id FROM {_CHANGED_NEW} changed_new
+      UNION SELECT customer_id FROM {_CHANGED_OLD} changed_old), zone);
     IF EXISTS {_MOVED_NEW} THEN
       {_MONEY_MOVED}
     END IF;
-  END IF;"""
+  END IF;"""  # noqa: S608 (fixed SQL)
 
 # Per money table: its moves, given the relation that stands for the table's rows.
 MONEY_SOURCES = {
@@ -268,13 +310,16 @@ BEGIN
   {rebuilt(BOOKING_DAY, BOOKING_FIGURES, booking_contribution(BOOKING, 1))}
   {rebuilt(MONEY_DAY, MONEY_FIGURES, money_contribution(all_moves(), 1))}
   {rebuilt(CUSTOMER_DAY, ("bookings",), customer_contribution(BOOKING, 1), CUSTOMER_KEY)}
+  DELETE FROM {CUSTOMER_DAYS};
+  {_customer_days("")}
   PERFORM set_config('search_path', previous, true);
 END
 $body$;
 """  # noqa: S608 (fixed SQL)
 
 FUNCTIONS_SQL = (
-    _function(FUNCTION_NAMES[BOOKING], _BOOKINGS_BODY)
+    CUSTOMER_DAYS_FUNCTION
+    + _function(FUNCTION_NAMES[BOOKING], _BOOKINGS_BODY)
     + "".join(_function(FUNCTION_NAMES[table], _money_body(table)) for table in MONEY_SOURCES)
     + MOMENT_FUNCTION
     + REBUILD_FUNCTION

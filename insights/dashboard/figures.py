@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from ..daily.triggers import CUSTOMER_DAYS
 from ..models import CompletedBookingRebooked, CustomerDay, CustomerFirstBooking
 from .capacity import capacity_minutes, occupied_minutes, seats
 from .periods import BookingBasis, DashboardQuery, DayRange, month_of, previous_month, week_of
@@ -27,6 +28,10 @@ from .sql import (
 CUSTOMER_FIRST = CustomerFirstBooking._meta.db_table
 REBOOKED = CompletedBookingRebooked._meta.db_table
 CUSTOMER_DAY = CustomerDay._meta.db_table
+CUSTOMER_DAYS_COLUMN = {
+    BookingBasis.APPOINTMENT: "appointment_days",
+    BookingBasis.BOOKED: "booked_days",
+}
 FIRST_COLUMN = {
     BookingBasis.APPOINTMENT: "first_starts_at",
     BookingBasis.BOOKED: "first_created_at",
@@ -143,6 +148,22 @@ def customer_figures(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: in
              GROUP BY cd.customer_id
           ) c JOIN {CUSTOMER_FIRST} f ON f.customer_id = c.customer_id
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+    if query.staff_id is None and query.service_id is None:
+        # No filter: one row per customer, its days by this basis (a date multirange).
+        days = CUSTOMER_DAYS_COLUMN[query.booking_basis]
+        sql = f"""
+            SELECT count(*) FILTER (WHERE c.now AND f.{first} >= %(cur_start)s),
+                   count(*) FILTER (WHERE c.now AND f.{first} < %(cur_start)s),
+                   count(*) FILTER (WHERE c.before AND f.{first} >= %(prev_start)s),
+                   count(*) FILTER (WHERE c.before AND f.{first} < %(prev_start)s)
+              FROM (
+                SELECT d.customer_id,
+                       d.{days} && daterange(%(cur_first)s, %(cur_last)s, '[]') AS now,
+                       d.{days} && daterange(%(prev_first)s, %(prev_last)s, '[]') AS before
+                  FROM {CUSTOMER_DAYS} d
+              ) c JOIN {CUSTOMER_FIRST} f ON f.customer_id = c.customer_id
+             WHERE c.now OR c.before
+        """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     new, returning, new_before, returning_before = fetch_one(sql, params)
     rebooking_sql = f"""
         SELECT count(*) FILTER (WHERE r.starts_at >= %(cur_start)s),

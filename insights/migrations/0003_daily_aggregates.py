@@ -5,6 +5,8 @@ from django.db import migrations, models
 from insights.aggregates import REBUILD as REBUILD_CUSTOMERS
 from insights.aggregates import REFRESH_FUNCTION, SHARED_FUNCTIONS_LOCK, TRIGGER_FUNCTIONS
 from insights.daily.triggers import (
+    CUSTOMER_DAYS_TABLE,
+    DROP_CUSTOMER_DAYS_TABLE,
     DROP_TRIGGERS,
     DROP_ZONE_CHANGED,
     FUNCTIONS_SQL,
@@ -114,6 +116,8 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('basis', 'day', 'service_id', 'staff_id'), name='moneyday_key', nulls_distinct=False)],
             },
         ),
+        # Not a Django model: a date multirange per customer (insights/daily/triggers.py).
+        migrations.RunSQL(CUSTOMER_DAYS_TABLE, DROP_CUSTOMER_DAYS_TABLE, hints=TENANT_SIDE),
         migrations.RunSQL(SHARED_FUNCTIONS_LOCK + REFRESH_FUNCTION + TRIGGER_FUNCTIONS + FUNCTIONS_SQL
                           + PLATFORM_FUNCTIONS,
                           migrations.RunSQL.noop, hints=TENANT_SIDE),

@@ -59,7 +59,11 @@ def snapshot() -> tuple[list, list, list, list]:
     moneys = _nonzero(list(MoneyDay.objects.values_list(*MONEY_DAY)))
     customers = sorted((row for row in CustomerDay.objects.values_list(*CUSTOMER_DAY) if row[5]),
                        key=str)  # fmt: skip
-    return firsts, rebooked, days, moneys, customers
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT customer_id, appointment_days::text, booked_days::text "
+                       "FROM insights_customerdays ORDER BY customer_id")  # fmt: skip
+        customer_days = cursor.fetchall()
+    return firsts, rebooked, days, moneys, customers, customer_days
 
 
 class Writer:
@@ -238,6 +242,7 @@ def test_rebuild_equals_incremental_after_random_writes(tenant_alpha, seed):
         assert len(incremental[0]) == counted.values("customer").distinct().count()
         assert len(incremental[1]) == Booking.objects.filter(status="completed").count()
         assert {row[0] for row in incremental[0]} == {row[2] for row in incremental[4]}
+        assert [row[0] for row in incremental[0]] == [row[0] for row in incremental[5]]
         assert any(row[2] for row in incremental[1])
         assert not all(row[2] for row in incremental[1])
         # The per-day rows hold every counted booking once per basis, and money of each kind.
@@ -251,6 +256,8 @@ def test_rebuild_equals_incremental_after_random_writes(tenant_alpha, seed):
         BookingDay.objects.all().delete()
         MoneyDay.objects.all().delete()
         CustomerDay.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM insights_customerdays")
         rebuild()
         assert snapshot() == incremental
     connection.set_schema_to_public()
