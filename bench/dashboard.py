@@ -15,9 +15,12 @@ import argparse
 import statistics
 import time
 
+import bench_server
 from bench_server import bench_database, provision_bench_tenant, setup_django
 
 STAFF, SERVICES, CUSTOMERS = 6, 4, 6000
+TRIGGERED = ("scheduling_booking", "connect_payments_bookingpayment",
+             "connect_payments_paymentrefund")  # fmt: skip
 
 
 def fill(bookings: int) -> None:
@@ -52,7 +55,8 @@ def fill(bookings: int) -> None:
         # Booking n: staff n % STAFF, one slot per staff member every 3 years × staff ÷ bookings
         # (190 minutes at 50,000, 47 at 200,000; never overlapping) from three years ago.
         # A bulk import goes around the aggregate triggers and rebuilds after (see docs).
-        cursor.execute("ALTER TABLE scheduling_booking DISABLE TRIGGER USER")
+        for table in TRIGGERED:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         cursor.execute(
             """
             WITH rows AS (
@@ -108,7 +112,8 @@ def fill(bookings: int) -> None:
                       paid_at + interval '5 days', paid_at + interval '5 days'
                  FROM connect_payments_bookingpayment WHERE id % 20 = 0"""
         )
-        cursor.execute("ALTER TABLE scheduling_booking ENABLE TRIGGER USER")
+        for table in TRIGGERED:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         cursor.execute("ANALYZE")
 
 
@@ -134,6 +139,9 @@ def main() -> None:
     parser.add_argument("--bookings", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
+    # Its own migrated base, not the shared one (bench_server.BASE_DATABASE): this branch's
+    # migrations (insights' triggers) must not reach other benches' databases before a merge.
+    bench_server.BASE_DATABASE = "creneau_bench_insights_base"
     with bench_database("creneau_bench_dashboard") as url:
         setup_django(url)
         from django.conf import settings
@@ -153,6 +161,10 @@ def main() -> None:
             print(
                 f"first rebuild of the aggregates: {(time.perf_counter() - started) * 1000:.0f} ms"
             )
+            # The freshly filled aggregate tables get their statistics now (in service,
+            # autovacuum's analyze does it); without them the planner takes them for empty.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         connection.set_schema_to_public()
         from tests.factories import member_client
 
@@ -250,6 +262,19 @@ def write_to_figure(runs: int) -> None:
             assert time.perf_counter() - started < 30, "the figure never changed"
 
         lags.append((time.perf_counter() - started) * 1000)
+    without_days = []
+    for trigger in DAY_TRIGGERS:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE scheduling_booking DISABLE TRIGGER {trigger}")
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            write()
+            without_days.append((time.perf_counter() - started) * 1000)
+    finally:
+        for trigger in DAY_TRIGGERS:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE scheduling_booking ENABLE TRIGGER {trigger}")
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE scheduling_booking DISABLE TRIGGER USER")
     try:
@@ -260,6 +285,12 @@ def write_to_figure(runs: int) -> None:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE scheduling_booking ENABLE TRIGGER USER")
+    print(
+        "the write without the per-day triggers only (p50 ms, p95 ms): {:.1f} {:.1f}".format(
+            *_p50_p95(without_days)
+        )
+    )
+    payment_writes(runs)
     print(
         "booking write to the figure changing (p50 ms, p95 ms): {:.1f} {:.1f}".format(
             *_p50_p95(lags)
@@ -275,6 +306,50 @@ def write_to_figure(runs: int) -> None:
             *_p50_p95(plain)
         )
     )
+
+
+DAY_TRIGGERS = ("insights_days_inserted", "insights_days_updated", "insights_days_deleted")
+PAYMENT = "connect_payments_bookingpayment"
+
+
+def payment_writes(runs: int) -> None:
+    """A booking's payment recorded paid (an UPDATE of its row, as the webhook does), with every
+    trigger, without the per-day money trigger, and without any (rolled back each time)."""
+    from django.db import connection, transaction
+
+    from connect_payments.models import BookingPayment
+
+    ids = list(BookingPayment.objects.order_by("-id").values_list("id", flat=True)[:runs])
+
+    def timed() -> list[float]:
+        timings = []
+        for pk in ids:
+            started = time.perf_counter()
+            with transaction.atomic():
+                BookingPayment.objects.filter(pk=pk).update(paid_minor=2900, fee_minor=140)
+                transaction.set_rollback(True)
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+
+    def toggled(action: str, what: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {PAYMENT} {action} TRIGGER {what}")
+
+    every = timed()
+    toggled("DISABLE", "insights_days_updated")
+    try:
+        without_days = timed()
+    finally:
+        toggled("ENABLE", "insights_days_updated")
+    toggled("DISABLE", "USER")
+    try:
+        plain = timed()
+    finally:
+        toggled("ENABLE", "USER")
+    for label, timings in [("with every trigger", every), ("without the per-day trigger",
+                           without_days), ("without any trigger", plain)]:  # fmt: skip
+        print("payment update, {} (p50 ms, p95 ms): {:.1f} {:.1f}".format(
+            label, *_p50_p95(timings)))  # fmt: skip
 
 
 def per_part(tenant, owner, query_string: str, runs: int) -> None:

@@ -30,7 +30,7 @@ REBOOK_WINDOW = "interval '60 days'"
 # (seen in CI): each migration first takes this transaction-scoped advisory lock, so they queue.
 SHARED_FUNCTIONS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('insights.shared_functions'));"
 
-REFRESH_FUNCTION = f"""
+REFRESH_FUNCTION_V1 = f"""
 CREATE OR REPLACE FUNCTION public.insights_refresh_customers(target text, ids bigint[])
 RETURNS void LANGUAGE plpgsql AS $body$
 BEGIN
@@ -59,7 +59,19 @@ END
 $body$;
 """  # noqa: S608 (fixed table names; values travel as parameters)
 
-TRIGGER_FUNCTIONS = """
+REFRESH_FUNCTION = (
+    REFRESH_FUNCTION_V1.replace(
+        "(booking_id, customer_id, rebooked)",
+        "(booking_id, customer_id, rebooked, starts_at, service_id, staff_id)",
+    )
+    .replace(
+        "COALESCE(bool_or(again.id IS NOT NULL), false)",
+        "COALESCE(bool_or(again.id IS NOT NULL), false), b.starts_at, b.service_id, b.staff_id",
+    )
+    .replace("GROUP BY b.id, b.customer_id", "GROUP BY b.id")
+)
+
+TRIGGER_FUNCTIONS_V1 = """
 CREATE OR REPLACE FUNCTION public.insights_booking_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $body$
 BEGIN
@@ -95,6 +107,15 @@ END
 $body$;
 """
 
+# Since insights 0004 the rebooked rows carry the booking's service and staff member too.
+TRIGGER_FUNCTIONS = TRIGGER_FUNCTIONS_V1.replace(
+    "(o.customer_id, o.status, o.starts_at, o.created_at)",
+    "(o.customer_id, o.status, o.starts_at, o.created_at, o.service_id, o.staff_id)",
+).replace(
+    "(n.customer_id, n.status, n.starts_at, n.created_at)",
+    "(n.customer_id, n.status, n.starts_at, n.created_at, n.service_id, n.staff_id)",
+)
+
 TRIGGERS = f"""
 CREATE TRIGGER insights_booking_inserted AFTER INSERT ON {BOOKING}
   REFERENCING NEW TABLE AS new_rows
@@ -114,7 +135,7 @@ DROP TRIGGER IF EXISTS insights_booking_deleted ON {BOOKING};
 """
 
 # The rebuild: every customer from the raw bookings, in the current tenant's schema.
-REBUILD = [
+REBUILD_V1 = [
     f"DELETE FROM {FIRST}",  # noqa: S608 (fixed table names)
     f"""INSERT INTO {FIRST} (customer_id, first_starts_at, first_created_at)
         SELECT customer_id, min(starts_at), min(created_at) FROM {BOOKING}
@@ -131,10 +152,31 @@ REBUILD = [
 ]
 
 
+REBUILD = [
+    REBUILD_V1[0],
+    REBUILD_V1[1],
+    REBUILD_V1[2],
+    REBUILD_V1[3]
+    .replace(
+        "(booking_id, customer_id, rebooked)",
+        "(booking_id, customer_id, rebooked, starts_at, service_id, staff_id)",
+    )
+    .replace(
+        "COALESCE(bool_or(again.id IS NOT NULL), false)",
+        "COALESCE(bool_or(again.id IS NOT NULL), false), b.starts_at, b.service_id, b.staff_id",
+    )
+    .replace("GROUP BY b.id, b.customer_id", "GROUP BY b.id"),
+]
+
+
 def rebuild() -> None:
-    """Recompute the current tenant's aggregates from its bookings (one transaction)."""
+    """Recompute the current tenant's aggregates from its bookings and money (one transaction):
+    the customer tables above and the per-day tables (insights/daily/)."""
     from django.db import transaction
+
+    from .daily.triggers import REBUILD as REBUILD_DAYS
 
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in REBUILD:
             cursor.execute(statement)
+        cursor.execute(REBUILD_DAYS)

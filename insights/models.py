@@ -33,6 +33,11 @@ class CompletedBookingRebooked(models.Model):
     booking_id = models.BigIntegerField(primary_key=True)
     customer_id = models.BigIntegerField(db_index=True)
     rebooked = models.BooleanField()
+    # The booking's appointment, service and staff member (since insights 0004), so the rebooking
+    # rate of a period reads these rows alone.
+    starts_at = models.DateTimeField(null=True, db_index=True)
+    service_id = models.BigIntegerField(null=True)
+    staff_id = models.BigIntegerField(null=True)
 
     class Meta:
         db_table = "insights_completedbookingrebooked"
@@ -74,3 +79,100 @@ class PlatformActivity(models.Model):
 
     def __str__(self) -> str:
         return f"tenant {self.tenant_id} on {self.day}: {self.bookings} bookings"
+
+
+class BookingDay(models.Model):
+    """Bookings per local day (the business's time zone), service and staff member, once per
+    date basis: `appointment` (the day the appointment starts) and `booked` (the day it was
+    booked). Kept by triggers on `scheduling_booking` (insights/daily/), rebuilt by
+    `rebuild_dashboard_aggregates`; a year of figures reads about 365 × services × staff rows."""
+
+    basis = models.CharField(max_length=12)
+    day = models.DateField()
+    service_id = models.BigIntegerField()
+    staff_id = models.BigIntegerField()
+    bookings = models.IntegerField(default=0)  # confirmed, completed, no-show
+    no_shows = models.IntegerField(default=0)
+    attended = models.IntegerField(default=0)  # completed + no-show
+    completed = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    value_minor = models.BigIntegerField(default=0)  # price of the counted bookings
+    occupied_seconds = models.BigIntegerField(default=0)  # counted one-to-one bookings' length
+
+    class Meta:
+        db_table = "insights_bookingday"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["basis", "day", "service_id", "staff_id"], name="bookingday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basis} {self.day}: {self.bookings} bookings"
+
+
+class MoneyDay(models.Model):
+    """Money per local day, service and staff member, once per date basis: `moved` (the day the
+    money moved: paid, balance recorded, refunded) and `appointment` (the day of the appointment
+    it belongs to; money of no appointment, passes and memberships, on the day it moved). Service
+    and staff are empty for passes and memberships. Fees are net of the fees refunds gave back."""
+
+    basis = models.CharField(max_length=12)
+    day = models.DateField()
+    service_id = models.BigIntegerField(null=True)
+    staff_id = models.BigIntegerField(null=True)
+    gross_minor = models.BigIntegerField(default=0)
+    refunds_minor = models.BigIntegerField(default=0)
+    fees_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "insights_moneyday"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["basis", "day", "service_id", "staff_id"],
+                name="moneyday_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basis} {self.day}: {self.gross_minor} gross"
+
+
+class MembershipRefundMoment(models.Model):
+    """When a membership period's refund was recorded (memberships keeps the amount, not the
+    time): written by a trigger on the period's update, so refunds count on their own day."""
+
+    period_id = models.BigIntegerField(primary_key=True)
+    refunded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "insights_membershiprefundmoment"
+
+    def __str__(self) -> str:
+        return f"period {self.period_id} refunded {self.refunded_at:%Y-%m-%d}"
+
+
+class CustomerDay(models.Model):
+    """Counted bookings per local day, customer, service and staff member, once per date basis
+    (`appointment`, `booked`): the customers of a period are the distinct customers of its rows,
+    without reading the bookings. Kept with `insights_bookingday` by the same triggers."""
+
+    basis = models.CharField(max_length=12)
+    day = models.DateField()
+    customer_id = models.BigIntegerField()
+    service_id = models.BigIntegerField()
+    staff_id = models.BigIntegerField()
+    bookings = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "insights_customerday"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["basis", "day", "customer_id", "service_id", "staff_id"],
+                name="customerday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basis} {self.day}: customer {self.customer_id}"

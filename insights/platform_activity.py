@@ -25,6 +25,16 @@ from django.db import connection, transaction
 from connect_payments.models import BookingPayment, PaymentRefund
 from scheduling.models import Booking
 
+from .daily.moves import (
+    FEE,
+    MEMBERSHIP,
+    MOMENT,
+    PASS,
+    PASS_REFUND,
+    PERIOD,
+    pass_fee_refunded,
+    period_fee,
+)
 from .models import PlatformActivity
 
 ACTIVITY = f"public.{PlatformActivity._meta.db_table}"
@@ -57,8 +67,44 @@ CONTRIBUTIONS = {
               FROM {{rows}} r JOIN {PAYMENT} p ON p.id = r.payment_id
              WHERE r.status IN ('succeeded', 'failed')""",  # noqa: S608 (fixed SQL)
 }
+# Since insights 0003: the platform fees (and volume) of no-show and late-cancellation fees,
+# pass purchases and membership invoices, and their refunds (as insights/daily/moves.py counts
+# them for the business's own figures).
+CONTRIBUTIONS_V1 = dict(CONTRIBUTIONS)
+CONTRIBUTIONS |= {
+    FEE: f"""SELECT {_utc_day("paid_at")}, currency, 0, {{sign}} * amount_minor,
+                   {{sign}} * application_fee_minor, 0, 0, 0
+              FROM {{rows}} WHERE status IN ('paid', 'refunded') AND paid_at IS NOT NULL
+            UNION ALL
+            SELECT {_utc_day("updated_at")}, currency, 0, 0, 0, {{sign}} * amount_minor,
+                   {{sign}} * application_fee_minor, 0
+              FROM {{rows}} WHERE status = 'refunded' AND paid_at IS NOT NULL""",  # noqa: S608 (fixed SQL)
+    PASS: f"""SELECT {_utc_day("paid_at")}, currency, 0, {{sign}} * paid_minor,
+                   {{sign}} * fee_minor, 0, 0, 0
+              FROM {{rows}} WHERE paid_at IS NOT NULL AND paid_minor > 0""",  # noqa: S608 (fixed SQL)
+    PASS_REFUND: f"""SELECT {_utc_day("pr.created_at")}, pp.currency, 0, 0, 0,
+                   CASE WHEN pr.status = 'succeeded' THEN {{sign}} * pr.amount_minor ELSE 0 END,
+                   CASE WHEN pr.status = 'succeeded' THEN {{sign}} * {pass_fee_refunded()}
+                        ELSE 0 END,
+                   CASE WHEN pr.status = 'failed' THEN {{sign}} ELSE 0 END
+              FROM {{rows}} pr JOIN {PASS} pp ON pp.id = pr.purchase_id
+             WHERE pr.status IN ('succeeded', 'failed')""",  # noqa: S608 (fixed SQL)
+    PERIOD: f"""SELECT {_utc_day("mp.paid_at")}, mp.currency, 0,
+                   {{sign}} * mp.amount_paid_minor, {{sign}} * {period_fee("mp.amount_paid_minor")},
+                   0, 0, 0
+              FROM {{rows}} mp JOIN {MEMBERSHIP} m ON m.id = mp.membership_id
+             WHERE mp.amount_paid_minor > 0
+            UNION ALL
+            SELECT {_utc_day("COALESCE(mo.refunded_at, mp.paid_at)")}, mp.currency, 0, 0, 0,
+                   {{sign}} * mp.refunded_minor, {{sign}} * {period_fee("mp.refunded_minor")}, 0
+              FROM {{rows}} mp JOIN {MEMBERSHIP} m ON m.id = mp.membership_id
+              LEFT JOIN {MOMENT} mo ON mo.period_id = mp.id
+             WHERE mp.refunded_minor > 0""",  # noqa: S608 (fixed SQL)
+}
 FUNCTIONS = {BOOKING: "insights_platform_bookings", PAYMENT: "insights_platform_payments",
-             REFUND: "insights_platform_refunds"}  # fmt: skip
+             REFUND: "insights_platform_refunds", FEE: "insights_platform_fees",
+             PASS: "insights_platform_passes", PASS_REFUND: "insights_platform_pass_refunds",
+             PERIOD: "insights_platform_periods"}  # fmt: skip
 
 _COLUMNS = ", ".join(FIGURES)
 _SUMS = ", ".join(f"sum(c.{figure})" for figure in FIGURES)
@@ -99,6 +145,8 @@ $body$;
 
 
 FUNCTIONS_SQL = "".join(_function(table) for table in CONTRIBUTIONS)
+FUNCTIONS_SQL_V1 = "".join(_function(table) for table in CONTRIBUTIONS_V1)
+NEW_TABLES = [table for table in CONTRIBUTIONS if table not in CONTRIBUTIONS_V1]
 
 
 def _triggers(table: str) -> str:
@@ -114,29 +162,43 @@ CREATE TRIGGER insights_platform_deleted AFTER DELETE ON {table}
 """
 
 
-TRIGGERS = "".join(_triggers(table) for table in CONTRIBUTIONS)
-DROP_TRIGGERS = "".join(
-    f"DROP TRIGGER IF EXISTS insights_platform_{kind} ON {table};"
-    for table in CONTRIBUTIONS
-    for kind in ("inserted", "updated", "deleted")
-)
+def _drop_triggers(tables) -> str:
+    return "".join(
+        f"DROP TRIGGER IF EXISTS insights_platform_{kind} ON {table};"
+        for table in tables
+        for kind in ("inserted", "updated", "deleted")
+    )
+
+
+# insights 0002 created the first three tables' triggers; 0003 those of the others.
+TRIGGERS_V1 = "".join(_triggers(table) for table in CONTRIBUTIONS_V1)
+DROP_TRIGGERS_V1 = _drop_triggers(CONTRIBUTIONS_V1)
+NEW_TRIGGERS = "".join(_triggers(table) for table in NEW_TABLES)
+DROP_NEW_TRIGGERS = _drop_triggers(NEW_TABLES)
 
 # The current schema's tenant rows recomputed from its tables, as one compacted row per day and
 # currency (the tables are locked against writes meanwhile: no delta can slip in between).
 _TENANT = "(SELECT id FROM public.tenants_tenant WHERE schema_name = current_schema())"
-REBUILD = [
-    f"LOCK TABLE {BOOKING}, {PAYMENT}, {REFUND} IN SHARE MODE",
-    f"DELETE FROM {ACTIVITY} WHERE tenant_id = {_TENANT}",  # noqa: S608 (fixed SQL)
-    f"""INSERT INTO {ACTIVITY} (tenant_id, day, currency, {_COLUMNS}, compacted)
+
+
+def _rebuild(contributions: dict[str, str]) -> list[str]:
+    return [
+        f"LOCK TABLE {', '.join(contributions)} IN SHARE MODE",
+        f"DELETE FROM {ACTIVITY} WHERE tenant_id = {_TENANT}",  # noqa: S608 (fixed SQL)
+        f"""INSERT INTO {ACTIVITY} (tenant_id, day, currency, {_COLUMNS}, compacted)
         SELECT {_TENANT}, c.day, c.currency, {_SUMS}, true
           FROM ({
-        " UNION ALL ".join(
-            CONTRIBUTIONS[table].format(rows=table, sign=1) for table in CONTRIBUTIONS
-        )
-    }) c
+            " UNION ALL ".join(
+                contributions[table].format(rows=table, sign=1) for table in contributions
+            )
+        }) c
          WHERE {_TENANT} IS NOT NULL
          GROUP BY c.day, c.currency HAVING {_ANY}""",  # noqa: S608 (fixed SQL)
-]
+    ]
+
+
+REBUILD_V1 = _rebuild(CONTRIBUTIONS_V1)  # insights 0002's
+REBUILD = _rebuild(CONTRIBUTIONS)
 
 # Every delta row folded into its tenant's, day's and currency's compacted row, in one statement.
 COMPACT = f"""

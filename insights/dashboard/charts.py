@@ -1,5 +1,6 @@
-"""The dashboard's charts, each one SQL query grouped in the business's time zone, returned as a
-ChartTable (the accessible table, the CSV and the chart's data at once)."""
+"""The dashboard's charts, each one SQL query over the per-day aggregates (insights/daily/: local
+days of the business's time zone) or, for the hours of the popular slots, the 12 weeks'
+bookings; returned as a ChartTable (the accessible table, the CSV and the chart's data)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,15 @@ from .forecast import HOW_IT_IS_COMPUTED, linear_trend
 from .periods import BookingBasis, DashboardQuery, DayRange, MoneyBasis, week_start
 from .sql import (
     BOOKING,
-    BOOKING_DATE_COLUMN,
+    BOOKING_DAY,
     COUNTED,
+    MONEY_DAY,
     SERVICE,
     STAFF,
     base_params,
     booking_filters,
+    day_window,
     fetch_all,
-    local_day,
-    local_week,
-    money_moves,
 )
 from .tables import COUNT, DAY, MONEY, PERCENT, TEXT, ChartTable, day_label
 
@@ -50,9 +50,16 @@ MONEY_BASIS_LABEL = {
         "Counted on the day the money moved (refunds on the day they happened)"
     ),
     MoneyBasis.APPOINTMENT: gettext_lazy(
-        "Counted on the day of the appointment the money belongs to"
+        "Counted on the day of the appointment the money belongs to (passes and memberships, "
+        "which belong to none, on the day the money moved)"
     ),
 }
+REVENUE_INCLUDES = gettext_lazy(
+    "Revenue: booking payments online and balances recorded as paid at the venue, no-show and "
+    "late-cancellation fees charged, pass purchases and membership invoices; each refund on the "
+    "day it succeeded. Platform fees are net of the fees refunds gave back. Money taken without "
+    "being recorded here is not counted."
+)
 # Column headings are lazy: the page shows them in the viewer's language, the CSV in English.
 BOOKINGS = pgettext_lazy("dashboard column", "Bookings")
 WEEK_STARTING = gettext_lazy("Week starting")
@@ -87,15 +94,14 @@ def bookings_per_week(
 ) -> tuple[ChartTable, list[int]]:
     weeks = twelve_weeks(query, first_weekday=first_weekday)
     earlier = DayRange(weeks.first - A_YEAR_OF_WEEKS, weeks.last - A_YEAR_OF_WEEKS)
-    at = BOOKING_DATE_COLUMN[query.booking_basis]
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params["start"], params["end"] = weeks.instants(zone)
-    params["earlier_start"], params["earlier_end"] = earlier.instants(zone)
+    params["basis"] = query.booking_basis.value
+    these, before = day_window("weeks", weeks, params), day_window("earlier", earlier, params)
     sql = f"""
-        SELECT {local_week(at)} AS week, count(*) FROM {BOOKING} b
-         WHERE b.status IN {COUNTED} {booking_filters(query)}
-           AND (({at} >= %(start)s AND {at} < %(end)s)
-                OR ({at} >= %(earlier_start)s AND {at} < %(earlier_end)s))
+        SELECT d.day - ((EXTRACT(DOW FROM d.day)::int - %(first_weekday)s + 7) %% 7) AS week,
+               sum(d.bookings)::int
+          FROM {BOOKING_DAY} d
+         WHERE d.basis = %(basis)s {booking_filters(query, "d")} AND (({these}) OR ({before}))
          GROUP BY week
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     counts: dict[date, int] = dict(fetch_all(sql, params))
@@ -150,12 +156,13 @@ def revenue_per_day(
     query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int, currency: str
 ) -> ChartTable:
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params["start"], params["end"] = query.period.instants(zone)
+    params["basis"] = query.money_basis.value
     sql = f"""
-        SELECT {local_day("mv.at")} AS day, sum(mv.gross), sum(mv.refunds), sum(mv.fees)
-          FROM ({money_moves(query.money_basis)}) mv
-         WHERE mv.at >= %(start)s AND mv.at < %(end)s {booking_filters(query, "mv")}
-         GROUP BY day
+        SELECT d.day, sum(d.gross_minor), sum(d.refunds_minor), sum(d.fees_minor)
+          FROM {MONEY_DAY} d
+         WHERE d.basis = %(basis)s AND {day_window("period", query.period, params)}
+               {booking_filters(query, "d")}
+         GROUP BY d.day
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     by_day = {day: (int(g), int(r), int(f)) for day, g, r, f in fetch_all(sql, params)}
     rows: list[list[Any]] = []
@@ -172,7 +179,7 @@ def revenue_per_day(
         counts_by=MONEY_BASIS_LABEL[query.money_basis], window=_days_label(query.period),
         columns=[(DAY_HEADING, DAY), (GROSS, MONEY), (REFUNDS, MONEY), (PLATFORM_FEES, MONEY),
                  (NET, MONEY)],
-        rows=rows, currency=currency,
+        rows=rows, currency=currency, note=str(REVENUE_INCLUDES),
         chart={"type": "bar", "stacked": True, "labels": [day_label(row[0]) for row in rows],
                "datasets": [
             {"label": str(GROSS), "data": series(1), "stack": "money"},
@@ -184,16 +191,19 @@ def revenue_per_day(
 
 
 def popular_slots(query: DashboardQuery, *, zone: ZoneInfo, first_weekday: int) -> ChartTable:
-    """Weekday × hour of the appointments' local start over the 12 weeks."""
+    """Weekday × hour of the appointments' local start over the 12 weeks: the bookings of each
+    staff member through the (staff, start) index, not a scan of all bookings."""
     weeks = twelve_weeks(query, first_weekday=first_weekday)
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
     params["start"], params["end"] = weeks.instants(zone)
     sql = f"""
         SELECT EXTRACT(DOW FROM b.starts_at AT TIME ZONE %(tz)s)::int,
                EXTRACT(HOUR FROM b.starts_at AT TIME ZONE %(tz)s)::int, count(*)
-          FROM {BOOKING} b
-         WHERE b.status IN {COUNTED} AND b.starts_at >= %(start)s AND b.starts_at < %(end)s
-               {booking_filters(query)}
+          FROM {STAFF} s CROSS JOIN LATERAL (
+            SELECT b.starts_at FROM {BOOKING} b
+             WHERE b.staff_id = s.id AND b.starts_at >= %(start)s AND b.starts_at < %(end)s
+               AND b.status IN {COUNTED} {booking_filters(query)}
+          ) b
          GROUP BY 1, 2
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     cells = {(dow, hour): count for dow, hour, count in fetch_all(sql, params)}
@@ -220,15 +230,15 @@ def bookings_by(
     """Bookings (and their value, for those who see money) per service or per staff member."""
     table, column = {"service": (SERVICE, "service_id"), "staff": (STAFF, "staff_id")}[dimension]
     name = "name" if dimension == "service" else "display_name"
-    at = BOOKING_DATE_COLUMN[query.booking_basis]
     params = base_params(query, tz=zone.key, first_weekday=first_weekday)
-    params["start"], params["end"] = query.period.instants(zone)
+    params["basis"] = query.booking_basis.value
     sql = f"""
-        SELECT t.{name}, count(*), sum(b.price_minor) FROM {BOOKING} b
-          JOIN {table} t ON t.id = b.{column}
-         WHERE b.status IN {COUNTED} AND {at} >= %(start)s AND {at} < %(end)s
-               {booking_filters(query)}
-         GROUP BY t.id, t.{name} ORDER BY count(*) DESC, t.{name}
+        SELECT t.{name}, sum(d.bookings)::int, sum(d.value_minor) FROM {BOOKING_DAY} d
+          JOIN {table} t ON t.id = d.{column}
+         WHERE d.basis = %(basis)s AND {day_window("period", query.period, params)}
+               {booking_filters(query, "d")}
+         GROUP BY t.id, t.{name} HAVING sum(d.bookings) > 0
+         ORDER BY sum(d.bookings) DESC, t.{name}
     """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
     found = fetch_all(sql, params)
     heading = (
@@ -266,7 +276,7 @@ def capacity_ahead(
         per_day.append([day.isoformat(), taken / 60, have / 60, taken / have if have else None])
     columns: list[tuple[StrOrPromise, str]] = [(BOOKED_HOURS, COUNT), (AVAILABLE_HOURS, COUNT),
                (gettext_lazy("Booked %"), PERCENT)]  # fmt: skip
-    counts_by = _("Appointment time; available = working hours")
+    counts_by = _("Appointment time; available = working hours less time off")
     daily = ChartTable(
         key="capacity-per-day", title=_("Next 14 days: booked vs available"),
         counts_by=counts_by, window=_days_label(days),

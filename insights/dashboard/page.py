@@ -28,9 +28,11 @@ from tenants.http import MemberRequest
 from tenants.roles import Permission, role_allows
 from waitlists.selectors import figures_between as waitlist_figures
 
+from ..daily.moves import FEE, MOMENT, PASS, PASS_REFUND, PERIOD
 from .charts import (
     BOOKING_BASIS_LABEL,
     MONEY_BASIS_LABEL,
+    REVENUE_INCLUDES,
     bookings_by,
     bookings_per_week,
     capacity_ahead,
@@ -271,6 +273,7 @@ def dashboard_data(request: MemberRequest) -> dict[str, Any]:
         "figures": shown,
         "revenue": revenue,
         "money_basis": MONEY_BASIS_LABEL[query.money_basis],
+        "revenue_includes": REVENUE_INCLUDES,
         "money_locked": viewer.money_needs_second_factor,
         "own_only": viewer.own_only,
         "no_staff_profile": viewer.own_only and viewer.own_staff_id is None,
@@ -284,12 +287,17 @@ def dashboard_data(request: MemberRequest) -> dict[str, Any]:
 
 
 def live_version() -> str:
-    """Changes whenever a booking, a payment or a refund does (each writes an event row)."""
+    """Changes whenever a booking, a payment or a refund does (each writes an event row), and
+    when a fee is charged or refunded, a pass bought or refunded, or a membership invoice paid
+    or refunded (their own rows: few per business)."""
     row = fetch_one(
         f"""SELECT (SELECT max(id) FROM {BOOKING_EVENT}), (SELECT max(id) FROM {PAYMENT_EVENT}),
                    (SELECT max(updated_at) FROM {PAYMENT}),
                    (SELECT max(COALESCE(completed_at, created_at)) FROM {REFUND}),
-                   (SELECT count(*) FROM {REFUND} WHERE status = 'succeeded')""",  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+                   (SELECT count(*) FROM {REFUND} WHERE status = 'succeeded'),
+                   (SELECT max(updated_at) FROM {FEE}), (SELECT max(paid_at) FROM {PASS}),
+                   (SELECT count(*) FROM {PASS_REFUND} WHERE status = 'succeeded'),
+                   (SELECT max(paid_at) FROM {PERIOD}), (SELECT count(*) FROM {MOMENT})""",  # noqa: S608 (fixed SQL pieces; values travel as parameters)
         {},
     )
     return "-".join(str(value.timestamp() if hasattr(value, "timestamp") else value)

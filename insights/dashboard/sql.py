@@ -21,21 +21,26 @@ from scheduling.models import (
     Occurrence,
     Service,
     StaffMember,
+    TimeOff,
     WorkingHours,
 )
 
-from .periods import BookingBasis, DashboardQuery, MoneyBasis
+from ..models import BookingDay, MoneyDay
+from .periods import BookingBasis, DashboardQuery, DayRange
 
 BOOKING = Booking._meta.db_table
 BOOKING_EVENT = BookingEvent._meta.db_table
 SERVICE = Service._meta.db_table
 STAFF = StaffMember._meta.db_table
 WORKING_HOURS = WorkingHours._meta.db_table
+TIME_OFF = TimeOff._meta.db_table
 DATE_OVERRIDE = DateOverride._meta.db_table
 OCCURRENCE = Occurrence._meta.db_table
 PAYMENT = BookingPayment._meta.db_table
 PAYMENT_EVENT = PaymentEvent._meta.db_table
 REFUND = PaymentRefund._meta.db_table
+BOOKING_DAY = BookingDay._meta.db_table
+MONEY_DAY = MoneyDay._meta.db_table
 
 # A booking "counts" once it was confirmed and not cancelled: held and expired ones never were
 # bookings, cancelled ones are counted by the cancellation rate.
@@ -79,29 +84,10 @@ def base_params(query: DashboardQuery, *, tz: str, first_weekday: int) -> dict[s
             "service": query.service_id, "late_hours": LATE_CANCELLATION_HOURS}  # fmt: skip
 
 
-def money_moves(basis: MoneyBasis) -> str:
-    """Money as rows (at, gross, refunds, fees, booking_id): online payments on the day they were
-    paid, balances paid at the venue on the day staff recorded them, refunds (and the platform
-    fee they gave back) on the day they succeeded. With the appointment basis, `at` is the
-    appointment's start instead."""
-    moves = f"""
-        SELECT p.paid_at AS moved_at, p.paid_minor AS gross, 0::bigint AS refunds,
-               p.fee_minor::bigint AS fees, p.booking_id
-          FROM {PAYMENT} p WHERE p.paid_at IS NOT NULL AND p.paid_minor > 0
-        UNION ALL
-        SELECT p.balance_paid_at, p.balance_due_minor, 0, 0, p.booking_id
-          FROM {PAYMENT} p WHERE p.balance_paid_at IS NOT NULL AND p.balance_due_minor > 0
-        UNION ALL
-        SELECT COALESCE(r.completed_at, r.created_at), 0, r.amount_minor,
-               -r.fee_refunded_minor::bigint, p.booking_id
-          FROM {REFUND} r JOIN {PAYMENT} p ON p.id = r.payment_id
-         WHERE r.status = '{SUCCEEDED_REFUND}'
-    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
-    at = "m.moved_at" if basis is MoneyBasis.MOVED else "b.starts_at"
-    return f"""
-        SELECT {at} AS at, m.gross, m.refunds, m.fees, b.staff_id, b.service_id
-          FROM ({moves}) m JOIN {BOOKING} b ON b.id = m.booking_id
-    """  # noqa: S608 (fixed SQL pieces; values travel as parameters)
+def day_window(prefix: str, days: DayRange, params: dict[str, Any], column: str = "d.day") -> str:
+    """`column` within the local days (both included); the bounds go into `params`."""
+    params[f"{prefix}_first"], params[f"{prefix}_last"] = days.first, days.last
+    return f"{column} BETWEEN %({prefix}_first)s AND %({prefix}_last)s"
 
 
 def fetch_all(sql: str, params: dict[str, Any]) -> list[tuple]:

@@ -4,10 +4,10 @@ from django.db import migrations, models
 
 from insights.aggregates import (
     DROP_TRIGGERS,
-    REBUILD,
-    REFRESH_FUNCTION,
+    REBUILD_V1,
+    REFRESH_FUNCTION_V1,
     SHARED_FUNCTIONS_LOCK,
-    TRIGGER_FUNCTIONS,
+    TRIGGER_FUNCTIONS_V1,
     TRIGGERS,
 )
 
@@ -46,8 +46,8 @@ class Migration(migrations.Migration):
         # The functions are shared (public, CREATE OR REPLACE); the triggers are per tenant schema;
     # then the aggregates of the bookings already there.
     # `hints`: tenant schemas only (insights/routers.py; insights is also a shared app).
-    migrations.RunSQL(SHARED_FUNCTIONS_LOCK + REFRESH_FUNCTION + TRIGGER_FUNCTIONS, migrations.RunSQL.noop,
+    migrations.RunSQL(SHARED_FUNCTIONS_LOCK + REFRESH_FUNCTION_V1 + TRIGGER_FUNCTIONS_V1, migrations.RunSQL.noop,
                       hints={"model_name": "customerfirstbooking"}),
     migrations.RunSQL(TRIGGERS, DROP_TRIGGERS, hints={"model_name": "customerfirstbooking"}),
-    migrations.RunSQL(REBUILD, migrations.RunSQL.noop, hints={"model_name": "customerfirstbooking"}),
+    migrations.RunSQL(REBUILD_V1, migrations.RunSQL.noop, hints={"model_name": "customerfirstbooking"}),
     ]

@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 from insights.aggregates import SHARED_FUNCTIONS_LOCK
-from insights.platform_activity import DROP_TRIGGERS, FUNCTIONS_SQL, REBUILD, TRIGGERS
+from insights.platform_activity import DROP_TRIGGERS_V1, FUNCTIONS_SQL_V1, REBUILD_V1, TRIGGERS_V1
 
 # Tenant schemas only (insights/routers.py): the triggers are on tenant tables.
 TENANT_SIDE = {"model_name": "customerfirstbooking"}
@@ -38,8 +38,8 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('compacted', True)), fields=('tenant_id', 'day', 'currency'), name='platformactivity_one_compacted_row')],
             },
         ),
-        migrations.RunSQL(SHARED_FUNCTIONS_LOCK + FUNCTIONS_SQL, migrations.RunSQL.noop,
+        migrations.RunSQL(SHARED_FUNCTIONS_LOCK + FUNCTIONS_SQL_V1, migrations.RunSQL.noop,
                           hints=TENANT_SIDE),
-        migrations.RunSQL(TRIGGERS, DROP_TRIGGERS, hints=TENANT_SIDE),
-        migrations.RunSQL(REBUILD, migrations.RunSQL.noop, hints=TENANT_SIDE),
+        migrations.RunSQL(TRIGGERS_V1, DROP_TRIGGERS_V1, hints=TENANT_SIDE),
+        migrations.RunSQL(REBUILD_V1, migrations.RunSQL.noop, hints=TENANT_SIDE),
     ]

@@ -96,6 +96,9 @@ def test_by_service_and_by_staff(owner):
     assert chart(dashboard, "by-staff").rows == [["Ada", 7, 16500]]
     filtered = dashboard_of(owner, service=str(dashboard["service_options"][0][0]))
     assert figure(filtered, "Bookings in the period")["raw"] == 4
+    # Haircuts of the week: C1 (returning: B8 the week before), C3, C2 and C4 (new).
+    assert figure(filtered, "New customers")["raw"] == 3
+    assert figure(filtered, "Returning customers")["raw"] == 1
 
 
 def test_the_week_starts_on_the_locales_first_day(owner):

@@ -7,5 +7,7 @@ from insights.aggregates import rebuild
 from insights.management.rebuild import rebuild_command
 
 Command = rebuild_command(
-    "Recompute the dashboard's aggregates (first bookings, rebookings) from the bookings.", rebuild
+    "Recompute the dashboard's aggregates (first bookings, rebookings, bookings and money per "
+    "day) from the bookings and money tables.",
+    rebuild,
 )
