@@ -111,10 +111,11 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(database_url: str, *, workers: int = 2, threads: int = 1,
-                   environment: dict[str, str] | None = None):  # fmt: skip
-    """gunicorn on a free loopback port; yields its base URL and stops it by its own pid.
-    `environment` adds to (or overrides) `server_env`."""
-    port = free_port()
+                   environment: dict[str, str] | None = None,
+                   port: int | None = None):  # fmt: skip
+    """gunicorn on a loopback port (`port`, or a free one); yields its base URL and stops it by
+    its own pid. `environment` adds to (or overrides) `server_env`."""
+    port = port or free_port()
     command = [
         PYTHON, "-m", "gunicorn", "saas_platform.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
