@@ -2,11 +2,14 @@
 paying through local Stripe, and staff using the back office, against the production-like stack.
 
     .venv/bin/pip install -r bench/load/requirements.txt      # once: locust
-    nice .venv/bin/python bench/load/run.py                    # 200 customers + 20 staff, 50
+    .venv/bin/python bench/load/run.py                         # 200 customers + 20 staff, 50
                                                                # businesses, 5 minutes
-    nice .venv/bin/python bench/load/run.py --pgbouncer        # the same through PgBouncer
-    nice .venv/bin/python bench/load/run.py --steps 22,55,110 --step-seconds 60   # find the knee
+    .venv/bin/python bench/load/run.py --pgbouncer             # the same through PgBouncer
+    .venv/bin/python bench/load/run.py --steps 22,55,110 --step-seconds 60   # find the knee
                                                                # first, then the full load
+
+Not under `nice`: it lowers its own priority (and so locust's, local Stripe's and the checks')
+once the server and the worker under test are started, which keep the normal priority.
 
 Bounded and local: its own database (a copy of the kept `creneau_bench_http_base`, see
 bench/bench_server.py), gunicorn (3 processes x 2 threads, as docker-compose.yml, not niced), a
@@ -14,7 +17,7 @@ real Celery worker (prefork, concurrency 2, as docker-compose.yml) processing th
 sending the emails (console backend), Redis DB 13, local Stripe in this process with a platform
 and a Connect webhook endpoint pointed at the server, each business an onboarded connected
 account and a paid service (online_full, 45 EUR); with --pgbouncer a private PgBouncer in
-transaction pooling (tests/processes.py) and DATABASE_POOLING=transaction. locust runs niced.
+transaction pooling (tests/processes.py) and DATABASE_POOLING=transaction.
 
 Prints, per step: requests per second, p50/p95/p99 and failures per endpoint (a 409
 `slot_taken` on a hold is a correct answer, not a failure), the app's own p95 over all its
@@ -162,7 +165,7 @@ def run_locust(base_url: str, users: int, seconds: int, env: dict[str, str]) -> 
         prefix = os.path.join(folder, "stats")
         results = os.path.join(folder, "times.json")
         subprocess.run(
-            ["nice", LOCUST, "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(users),
+            [LOCUST, "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(users),
              "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--host", base_url,
              "--csv", prefix, "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "35"],
             env={**os.environ, **env, "LOAD_RESULTS": results}, check=False, cwd=ROOT,
@@ -261,11 +264,6 @@ def main() -> None:
         database_url = stack.enter_context(bench_database("creneau_bench_load_run"))
         setup_django(database_url)
         sdk = make_client(stripe_url, api_key=STRIPE_KEYS["STRIPE_SECRET_KEY"])
-        print(f"provisioning {options.tenants} businesses ...", flush=True)
-        businesses = prepare_businesses(options.tenants, sdk, stripe_url)
-        tenants_file = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".json"))
-        json.dump(businesses, tenants_file)
-        tenants_file.flush()
         port = free_port()
         environment = {**stripe_env}
         for connect in (False, True):  # local Stripe delivers the events to the server
@@ -294,6 +292,14 @@ def main() -> None:
         stack.callback(lambda: (worker.terminate(), worker.wait(timeout=60)))
         base = stack.enter_context(running_server(database_url, workers=3, threads=2,
                                                   environment=environment, port=port))  # fmt: skip
+        # The server and the worker under test keep this process's priority; the rest (the
+        # businesses' provisioning, local Stripe, locust, the checks) steps back for them.
+        os.nice(10)
+        print(f"provisioning {options.tenants} businesses ...", flush=True)
+        businesses = prepare_businesses(options.tenants, sdk, stripe_url)
+        tenants_file = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".json"))
+        json.dump(businesses, tenants_file)
+        tenants_file.flush()
         print(f"PgBouncer {'on' if options.pgbouncer else 'off'}", flush=True)
         quiet_baseline(base, businesses[0])
         locust_env = {"LOAD_TENANTS": tenants_file.name, "LOAD_STRIPE_URL": stripe_url,
