@@ -9,12 +9,12 @@ paying through local Stripe, and staff using the back office, against the produc
                                                                # first, then the full load
 
 Not under `nice`: it lowers its own priority (and so locust's, local Stripe's and the checks')
-once the server and the worker under test are started, which keep the normal priority.
+once the server, the worker and local Stripe are started, which keep the normal priority.
 
 Bounded and local: its own database (a copy of the kept `creneau_bench_http_base`, see
 bench/bench_server.py), gunicorn (3 processes x 2 threads, as docker-compose.yml, not niced), a
 real Celery worker (prefork, concurrency 2, as docker-compose.yml) processing the webhooks and
-sending the emails (console backend), Redis DB 13, local Stripe in this process with a platform
+sending the emails (console backend), Redis DB 13, local Stripe (its own process) with a platform
 and a Connect webhook endpoint pointed at the server, each business an onboarded connected
 account and a paid service (online_full, 45 EUR); with --pgbouncer a private PgBouncer in
 transaction pooling (tests/processes.py) and DATABASE_POOLING=transaction.
@@ -253,14 +253,23 @@ def main() -> None:
     steps = [(int(n), options.step_seconds) for n in options.steps.split(",") if n]
     steps.append((options.users, options.seconds))
 
-    from stripe_local.server import serve_in_thread
+    import dev
+
     from stripe_local.testing import make_client
 
-    stripe_url, stop_stripe = serve_in_thread()
-    stripe_env = {**STRIPE_KEYS, "STRIPE_API_BASE": stripe_url, "STRIPE_MAX_NETWORK_RETRIES": "0"}
-    os.environ.update(stripe_env)
     with ExitStack() as stack:
-        stack.callback(stop_stripe)
+        # Local Stripe stands for a service outside this machine: its own process at the
+        # server's priority (niced in this process, it was starved and the holds waited on it).
+        stripe_port = free_port()
+        stripe = subprocess.Popen([PYTHON, "-m", "stripe_local", "--port", str(stripe_port)],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)  # fmt: skip
+        stack.callback(lambda: (stripe.terminate(), stripe.wait(timeout=30)))
+        dev.wait_for_port("127.0.0.1", stripe_port, timeout=60)
+        stripe_url = f"http://127.0.0.1:{stripe_port}"
+        stripe_env = {**STRIPE_KEYS, "STRIPE_API_BASE": stripe_url,
+                      "STRIPE_MAX_NETWORK_RETRIES": "0"}  # fmt: skip
+        os.environ.update(stripe_env)
         database_url = stack.enter_context(bench_database("creneau_bench_load_run"))
         setup_django(database_url)
         sdk = make_client(stripe_url, api_key=STRIPE_KEYS["STRIPE_SECRET_KEY"])
