@@ -182,3 +182,13 @@ class Probe(HttpUser):
     @task
     def health(self) -> None:
         self.client.get("/healthz", name="GET /healthz (baseline)")
+
+
+class Saturate(HttpUser):
+    """run.py's capacity baseline, run on its own: /healthz as fast as the server answers."""
+
+    wait_time = constant_pacing(0)
+
+    @task
+    def health(self) -> None:
+        self.client.get("/healthz", name="GET /healthz (saturated)")
