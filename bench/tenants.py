@@ -51,7 +51,7 @@ def p95_of_requests(client, path: str, query: dict | None = None) -> float:
         response = client.get(path, query or {})
         timings.append(time.perf_counter() - started)
         assert response.status_code == 200, (path, response.status_code)
-    return percentile(timings[3:], 95)
+    return percentile(timings[3:], 0.95)
 
 
 def bench_clients():
@@ -133,7 +133,7 @@ def measure(database_url: str, max_tenants: int, budget: float) -> None:
         available = p95_of_requests(public, "/api/v1/availability/", availability) * 1000
         listed = p95_of_requests(console, "/console/") * 1000
         print(
-            f"{step:>8} {statistics.median(signups):>12.3f} s {percentile(signups, 95):>9.3f} s "
+            f"{step:>8} {statistics.median(signups):>12.3f} s {percentile(signups, 0.95):>9.3f} s "
             f"{migrate:>11.2f} s {available:>7.1f} ms {listed:>9.1f} ms {size_mb:>6.0f} MB",
             flush=True,
         )
