@@ -15,11 +15,13 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from outbox.durable import DURABLE_TASK
+from outbox.gauges import gauge_record
 from outbox.periodic import OncePerPeriodTask
 from tenants.context import use_public_schema
 from tenants.iteration import each_tenant
 
 from .fee_emails import fee_payment_email
+from .models import PaymentRefund, RefundStatus
 from .services.card_fees import (
     ASK_CUSTOMER_TASK,
     CHARGE_TASK,
@@ -35,6 +37,7 @@ from .webhooks.inbox import PROCESS_TASK, stripe_event_failed, stripe_event_proc
 logger = logging.getLogger(__name__)
 
 RECONCILE_WINDOW = timedelta(days=3)
+REFUNDS_PENDING_GAUGE = "refunds_pending"
 
 
 @shared_task(bind=True, name=PROCESS_TASK, max_retries=8, default_retry_delay=30, **DURABLE_TASK)
@@ -59,7 +62,11 @@ def process_stripe_event(self, event_pk: int) -> str:
 
 @shared_task(base=OncePerPeriodTask, **DURABLE_TASK)
 def retry_pending_refunds_in_every_tenant() -> dict[str, int]:
+    """Send again the refunds Stripe was not reached for, and record how many are still
+    pending across every business (`REFUNDS_PENDING_GAUGE`, read by /healthz and the metrics
+    instead of counting every schema on each probe)."""
     done: dict[str, int] = {}
+    still_pending = 0
     for tenant in each_tenant():
         count = refunds_retry_pending()
         if count:
@@ -67,6 +74,8 @@ def retry_pending_refunds_in_every_tenant() -> dict[str, int]:
             logger.info(
                 "payment.refunds_retried", extra={"tenant": tenant.schema_name, "count": count}
             )
+        still_pending += PaymentRefund.objects.filter(status=RefundStatus.PENDING).count()
+    gauge_record(REFUNDS_PENDING_GAUGE, still_pending)
     return done
 
 

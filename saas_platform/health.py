@@ -22,6 +22,8 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from connect_payments.models import PaymentRefund, RefundStatus, StripeEvent
+from connect_payments.tasks import REFUNDS_PENDING_GAUGE
+from outbox.gauges import gauge_read
 from outbox.services import outbox_due
 from tenants.context import use_public_schema
 from tenants.models import Tenant
@@ -47,7 +49,7 @@ class BacklogCounter:
     """One kind of pending work; `count` runs on the public schema inside a transaction."""
 
     name: str
-    count: Callable[[], int]
+    count: Callable[[], int | None]
 
 
 def rows_in_every_tenant_schema(*, table: str, condition: str, params: list[Any]) -> int:
@@ -80,10 +82,18 @@ def _unprocessed_stripe_events() -> int:
     return StripeEvent.objects.filter(processed_at__isnull=True).count()
 
 
-def _pending_refunds() -> int:
-    return rows_in_every_tenant_schema(
-        table=PaymentRefund._meta.db_table, condition="status = %s", params=[RefundStatus.PENDING]
-    )
+def _pending_refunds() -> int | None:
+    """As last counted by the refund retry job (outbox/gauges.py: one Redis read, whatever the
+    number of businesses); None before its first run. Without Redis (development, eager tasks)
+    there is no job to count them: counted here, across the few local schemas."""
+    if not settings.REDIS_URL:
+        return rows_in_every_tenant_schema(
+            table=PaymentRefund._meta.db_table,
+            condition="status = %s",
+            params=[RefundStatus.PENDING],
+        )
+    gauge = gauge_read(REFUNDS_PENDING_GAUGE)
+    return None if gauge is None else gauge.value
 
 
 # Add a counter per outbox; a counter whose table does not exist yet is reported as null.
