@@ -66,6 +66,7 @@ logger = logging.getLogger(__name__)
 OPEN_PLACE_TASK = "waitlists.tasks.open_freed_place"
 SEND_OFFER_TASK = "waitlists.tasks.send_offer_email"
 AUTOMATIC_TASK = "waitlists.tasks.book_automatically"
+NOTICE_TASK = "waitlists.tasks.send_offer_notice"
 FREEING_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 RESCHEDULED = "creneau.booking.rescheduled"
 CANDIDATES_PER_ROUND = 200  # entries read per offering round (fit is checked in Python)
@@ -324,7 +325,8 @@ def _lapse(place: FreedPlace, *, now: datetime) -> None:
 
 
 def _close_offer(offer: WaitlistOffer, *, status: str, now: datetime) -> bool:
-    """Pending → `status`; the person is back in line (their place in it kept)."""
+    """Pending → `status`; the person is back in line (their place in it kept). A place lost to
+    someone else is told to them by email (`NOTICE_TASK`)."""
     updated = WaitlistOffer.objects.filter(pk=offer.pk, status=OfferStatus.PENDING).update(
         status=status, decided_at=now
     )
@@ -332,6 +334,8 @@ def _close_offer(offer: WaitlistOffer, *, status: str, now: datetime) -> bool:
         WaitlistEntry.objects.filter(pk=offer.entry_id, status=EntryStatus.OFFERED).update(
             status=EntryStatus.WAITING
         )
+        if status == OfferStatus.LOST:  # told kindly, by email, after commit
+            outbox_enqueue(NOTICE_TASK, args=[offer.pk], schema_name=active_schema())
     return bool(updated)
 
 

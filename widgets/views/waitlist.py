@@ -115,6 +115,7 @@ def join_page(request: HttpRequest, service_id: int) -> HttpResponse:
                     staff=None if form.is_class else form.staff_member(),
                     window_start=cleaned.get("window_start"),
                     window_end=cleaned.get("window_end"),
+                    language=translation.get_language() or "",
                 )
         except WaitlistError as error:
             form.add_error(None, str(error))
