@@ -3,7 +3,8 @@ the kind notices of an offer that did not become a booking (taken first by someo
 card declined).
 
 Each sent once per offer: the offer row is locked and `email_sent_at` (`notice_sent_at`) checked
-under the lock, so a task handed twice by the outbox (or retried after a failure) never sends two messages.
+under the lock, so a task handed twice by the outbox (or retried after a failure) never sends
+two messages.
 """
 
 from __future__ import annotations

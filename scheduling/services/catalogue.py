@@ -26,6 +26,7 @@ from scheduling.cancellation_policy import (
     CancellationPolicy,
     InvalidPolicy,
 )
+from scheduling.locking import lock_occurrence
 from scheduling.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -41,7 +42,6 @@ from scheduling.models import (
     TimeOff,
     WorkingHours,
 )
-from scheduling.locking import lock_occurrence
 from scheduling.selectors.availability import tenant_time_zone
 from scheduling.selectors.catalogue import running_group_schedules
 from scheduling.services.bookings import scheduling_settings

@@ -21,7 +21,6 @@ from django.utils import timezone
 from outbox.services import outbox_enqueue
 from scheduling.actors import SYSTEM
 from scheduling.services.bookings import booking_cancel
-
 from tenants.context import active_schema
 
 from ..emails import offer_email_send
