@@ -94,8 +94,10 @@ def celery_worker(run_url: str, stripe_base: str):
     env = {**server_env(run_url), "STRIPE_API_BASE": stripe_base, "STRIPE_SECRET_KEY": SECRET_KEY,
            "STRIPE_MAX_NETWORK_RETRIES": "0",
            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}  # fmt: skip
+    # As deployed: both queues, the default one and the waitlist's offers (CELERY_TASK_ROUTES).
     command = [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork", "-c",
-               "2", "-l", "WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
+               "2", "-Q", "celery,offers", "-l", "WARNING", "--without-gossip",
+               "--without-mingle"]  # fmt: skip
     with open(log, "w") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
                                    stderr=subprocess.STDOUT)  # fmt: skip

@@ -2,11 +2,11 @@
 waiting for that day or session.
 
 Scheduling tells us through `scheduling.ports.register_availability_added` inside the write's
-transaction; like a freed place, an outbox row is written there and the places are opened right
-after commit (the row is the guarantee if the process dies first). Under the staff member's row
-lock, the slot engine's free starts of each waited-for service and day are read, and each one that
-fits a request in line becomes a place (one open place per staff member and start: the partial
-unique index), offered like a freed one.
+transaction; like a freed place, an outbox row is written there and the places are opened after
+commit by a worker of the `offers` queue. Under the staff member's row lock, the slot engine's
+free starts of each waited-for service and day are read, and each one that fits a request in
+line becomes a place (one open place per staff member and start: the partial unique index),
+offered like a freed one; a session's added seats are counted under its row lock instead.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ def places_on_availability_added(staff_id: int) -> None:
     row = WaitlistSettings.objects.filter(pk=1).first()
     if row is not None and not row.is_enabled:
         return
-    transaction.on_commit(lambda: places_for_new_hours(staff_id=staff_id), robust=True)
     outbox_enqueue(NEW_HOURS_TASK, args=[staff_id], schema_name=active_schema())
 
 

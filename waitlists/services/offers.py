@@ -3,11 +3,10 @@
 1. A transition that frees a seat or a time (cancelled, expired hold, moved away) reaches
    `place_on_booking_transition` inside its own transaction, which writes an outbox row when
    someone waits for that session or day: nothing slow, no lock, inside the freeing transaction.
-2. After commit (in the committing process at once, and by Celery from the outbox row if that
-   process died first), `place_open` re-counts under scheduling's row lock (the session's, else
-   the staff member's) whether the seat or time is really free, open places included, and writes
-   the place once (`source_key` unique per freeing event). Then the first fitting people in line
-   get offers.
+2. After commit, on a worker of the `offers` queue (the outbox row's task), `place_open`
+   re-counts under scheduling's row lock (the session's, else the staff member's) whether the
+   seat or time is really free, open places included, and writes the place once (`source_key`
+   unique per freeing event). Then the first fitting people in line get offers.
 3. Accepting locks the place row first; the booking is made under it. Five people accepting
    one place at once queue on that lock: the first books, the others find the place filled.
    A place ever has one accepted offer (a partial unique index), so never two bookings.
@@ -141,12 +140,9 @@ def place_on_booking_transition(transition: ports.BookingTransition) -> None:
     if settings_row is not None and not settings_row.is_enabled:
         return
     booking_id, event_id = transition.booking_id, event.pk if event else None
-    # The committing process opens the place at once (a few queries): a worker busy with
-    # emails would otherwise make the next person wait for the queue (bench/waitlist.py).
-    # Registered before the outbox row's own hand-out, so it runs first and the worker's run
-    # finds the place written and changes nothing; if this process dies after the commit, the
-    # outbox row is the guarantee.
-    transaction.on_commit(lambda: place_open(booking_id=booking_id, event_id=event_id), robust=True)
+    # Opened by a worker of the `offers` queue (settings CELERY_TASK_ROUTES), off the cancelling
+    # request and never behind the default queue's emails; the outbox row hands it over after
+    # commit, or the sweep does if the broker was away (docs/decisions/0016).
     outbox_enqueue(OPEN_PLACE_TASK, kwargs={"booking_id": booking_id, "event_id": event_id},
                    schema_name=active_schema())  # fmt: skip
 
