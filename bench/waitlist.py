@@ -2,18 +2,19 @@
 
 Run from the repository root: `.venv/bin/python bench/waitlist.py`. It copies the kept, migrated
 `creneau_bench_http_base` into its own database (migrated again: seconds), provisions a tenant,
-starts local Stripe in this process and a real Celery worker (prefork, 2 processes) on Redis
-(BENCH_REDIS_URL, default DB 10), and drops the copy at the end.
+starts local Stripe in this process and the Celery workers as docker-compose.yml deploys them (a
+general one, prefork 2 processes, on `celery,offers`; the waitlist's own, 1 process, on `offers`)
+on Redis (BENCH_REDIS_URL, default DB 10), and drops the copy at the end.
 
 The run: the 20 seats are booked and paid; 500 people join the session's waitlist; 10 threads
 cancel seats as fast as seats are confirmed (50 cancellations in all: the first 20 at once, the
-rest as the waitlist refills the seats). Each cancellation commits an outbox row; the worker
-writes the freed place and the offers (two people at a time: WAITLIST_OFFERS_AT_ONCE); bench
-threads play the offered people, who accept at once, both of them racing for the seat, and the
+rest as the waitlist refills the seats). Each cancellation commits an outbox row; a worker of
+the `offers` queue writes the freed place and the offers (two people at a time:
+WAITLIST_OFFERS_AT_ONCE); bench threads play the offered people, who accept at once, both of them racing for the seat, and the
 winner pays through local Stripe (PaymentIntent confirmed with a test card, then re-read).
 
-Prints: time from a cancellation's commit to its seat's first offer (p50, p95, max), offers per
-second, seats booked from the waitlist, lost races, and the lines that must read 0: double
+Prints: time from a cancellation's commit to its seat's first offer and to its first offer email
+sent (p50, p95, max), offers per second, seats booked from the waitlist, lost races, and the lines that must read 0: double
 bookings (more active seats than the capacity, or one person twice in the session) and charges
 without a booking (paid, not refunded, booking not confirmed). Beside them, measured in the same
 run: the trivial baseline of the same path (an outbox row whose task does next to nothing, the
@@ -87,30 +88,40 @@ def run_database():
 
 @contextmanager
 def celery_worker(run_url: str, stripe_base: str):
+    """The workers as docker-compose.yml deploys them: a general worker (prefork, 2 processes)
+    on both queues, and the waitlist's own worker (1 process) on the `offers` queue only."""
     import redis
 
     redis.Redis.from_url(REDIS).flushdb()  # this bench's own Redis database
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / "creneau-bench-waitlist-worker.log"
     env = {**server_env(run_url), "STRIPE_API_BASE": stripe_base, "STRIPE_SECRET_KEY": SECRET_KEY,
            "STRIPE_MAX_NETWORK_RETRIES": "0",
            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}  # fmt: skip
-    # As deployed: both queues, the default one and the waitlist's offers (CELERY_TASK_ROUTES).
-    command = [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork", "-c",
-               "2", "-Q", "celery,offers", "-l", "WARNING", "--without-gossip",
-               "--without-mingle"]  # fmt: skip
-    with open(log, "w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
+    workers = {
+        "general": [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork",
+                    "-c", "2", "-Q", "celery,offers", "-n", "general@%h", "-l", "WARNING",
+                    "--without-gossip", "--without-mingle"],
+        "offers": [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork",
+                   "-c", "1", "-Q", "offers", "-n", "offers@%h", "-l", "WARNING",
+                   "--without-gossip", "--without-mingle"],
+    }  # fmt: skip
+    processes = []
+    for name, command in workers.items():
+        log = Path(os.environ.get("TMPDIR", "/tmp")) / f"creneau-bench-waitlist-{name}.log"
+        with open(log, "w") as output:
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
+                                              stderr=subprocess.STDOUT))  # fmt: skip
     try:
-        yield process
+        yield processes
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        print(f"stopped the worker (log: {log})", flush=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        print("stopped the workers", flush=True)
 
 
 def wait_until(condition, *, timeout: float, step: float = 0.05) -> bool:
@@ -337,7 +348,8 @@ def figures(tenant, session) -> dict:
     from waitlists.models import FreedPlace, WaitlistOffer
 
     with tenant_context(tenant):
-        delays = []
+        delays: list[float] = []
+        email_delays: list[float] = []
         for place in FreedPlace.objects.filter(occurrence=session).exclude(
             source_key__startswith="hand"
         ):
@@ -346,6 +358,11 @@ def figures(tenant, session) -> dict:
             first = place.offers.order_by("created_at").first()
             if first is not None:
                 delays.append((first.created_at - freed_at).total_seconds() * 1000)
+            emailed = (
+                place.offers.filter(email_sent_at__isnull=False).order_by("email_sent_at").first()
+            )
+            if emailed is not None and emailed.email_sent_at is not None:
+                email_delays.append((emailed.email_sent_at - freed_at).total_seconds() * 1000)
         offers = list(
             WaitlistOffer.objects.order_by("created_at").values_list("created_at", flat=True)
         )
@@ -369,7 +386,7 @@ def figures(tenant, session) -> dict:
             .count()
         )
         return {
-            "delays": delays, "offers": len(offers), "span": span, "places": len(delays),
+            "delays": delays, "email_delays": email_delays, "offers": len(offers), "span": span, "places": len(delays),
             "double_bookings": over_capacity + twice + places_twice,
             "charged_without_booking": charged_without_booking,
             "active": active.count(), "cancellations": freed.count(),
@@ -443,6 +460,11 @@ def main() -> None:
     print(
         f"cancellation → first offer, p50 / p95 / max    {statistics.median(delays):.0f} / "
         f"{percentile(delays, 0.95):.0f} / {max(delays):.0f} ms"
+    )
+    emails = numbers["email_delays"] or [0.0]
+    print(
+        f"cancellation → first offer email sent          {statistics.median(emails):.0f} / "
+        f"{percentile(emails, 0.95):.0f} / {max(emails):.0f} ms"
     )
     print(
         f"  baseline: outbox heartbeat task, commit → done "

@@ -43,11 +43,14 @@ class SavedCard(models.Model):
     last4 = models.CharField(max_length=4)
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Stripe's card fingerprint: the same card saved again is this row, not a second one.
+    fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "fingerprint"], name="saved_card_fingerprint")]
 
     def __str__(self) -> str:
         return self.label

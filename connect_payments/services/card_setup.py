@@ -262,29 +262,66 @@ def card_setup_complete(*, setup: CardSetup) -> CardSetup:
         return setup
     method_id = str(intent.payment_method or "")
     method = client.v1.payment_methods.retrieve(method_id)
-    card = getattr(method, "card", None)
-    with transaction.atomic():
-        locked = CardSetup.objects.select_for_update().get(pk=setup.pk)
-        if locked.status != CardSetupStatus.SAVED:
-            saved, _ = SavedCard.objects.get_or_create(
-                payment_method_id=method_id,
-                defaults={
-                    "owner": locked.owner,
-                    "brand": str(getattr(card, "brand", "") or "card"),
-                    "last4": str(getattr(card, "last4", "") or ""),
-                    "exp_month": getattr(card, "exp_month", None),
-                    "exp_year": getattr(card, "exp_year", None),
-                },
-            )
-            locked.card = saved
-            locked.status = CardSetupStatus.SAVED
-            locked.last_error = ""
-            locked.saved_at = timezone.now()
-            locked.save()
-            logger.info("card_setup.saved", extra={"setup": locked.pk})
-    _confirm_booking(Booking.objects.get(pk=setup.booking_id))
+    replaced = _card_keep(setup, method_id, getattr(method, "card", None))
+    if replaced:
+        _detach_quietly(replaced)
+    if setup.booking_id is not None:
+        _confirm_booking(Booking.objects.get(pk=setup.booking_id))
     setup.refresh_from_db()
     return setup
+
+
+def _card_keep(setup: CardSetup, method_id: str, card: Any) -> str:
+    """Record the saved card once (under the owner's row lock). The same card saved again (same
+    Stripe fingerprint, a live saved card of this customer) stays one saved card: the row takes
+    the new PaymentMethod, just set up with the latest consent and expiry, and the old one's id
+    is returned for detaching. Returns "" otherwise."""
+    fingerprint = str(getattr(card, "fingerprint", "") or "")
+    replaced = ""
+    with transaction.atomic():
+        CardCustomer.objects.select_for_update().get(pk=setup.owner_id)
+        locked = CardSetup.objects.select_for_update().get(pk=setup.pk)
+        if locked.status == CardSetupStatus.SAVED:
+            return ""
+        details = {
+            "brand": str(getattr(card, "brand", "") or "card"),
+            "last4": str(getattr(card, "last4", "") or ""),
+            "exp_month": getattr(card, "exp_month", None),
+            "exp_year": getattr(card, "exp_year", None),
+            "fingerprint": fingerprint,
+        }
+        saved = SavedCard.objects.filter(payment_method_id=method_id).first()
+        same = (
+            SavedCard.objects.filter(owner_id=locked.owner_id, fingerprint=fingerprint,
+                                     removed_at__isnull=True).first()  # fmt: skip
+            if fingerprint and saved is None
+            else None
+        )
+        if saved is None and same is not None:
+            replaced = same.payment_method_id
+            SavedCard.objects.filter(pk=same.pk).update(payment_method_id=method_id, **details)
+            saved = same
+            logger.info("saved_card.same_card_again", extra={"card": same.pk})
+        elif saved is None:
+            saved = SavedCard.objects.create(
+                payment_method_id=method_id, owner_id=locked.owner_id, **details
+            )
+        locked.card = saved
+        locked.status = CardSetupStatus.SAVED
+        locked.last_error = ""
+        locked.saved_at = timezone.now()
+        locked.save()
+        logger.info("card_setup.saved", extra={"setup": locked.pk})
+    return replaced
+
+
+def _detach_quietly(payment_method_id: str) -> None:
+    """The replaced copy of a card saved twice: detached at Stripe so it can never be charged.
+    A failure leaves an unused PaymentMethod on the platform's Customer, nothing worse."""
+    try:
+        gateway.stripe_client().v1.payment_methods.detach(payment_method_id)
+    except stripe.StripeError:
+        logger.warning("saved_card.detach_failed", extra={"payment_method": payment_method_id})
 
 
 def _confirm_booking(booking: Booking) -> None:
