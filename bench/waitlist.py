@@ -8,17 +8,19 @@ on Redis (BENCH_REDIS_URL, default DB 10), and drops the copy at the end.
 
 The run: the 20 seats are booked and paid; 500 people join the session's waitlist; 10 threads
 cancel seats as fast as seats are confirmed (50 cancellations in all: the first 20 at once, the
-rest as the waitlist refills the seats). Each cancellation commits an outbox row; a worker of
-the `offers` queue writes the freed place and the offers (two people at a time:
-WAITLIST_OFFERS_AT_ONCE); bench threads play the offered people, who accept at once, both of them racing for the seat, and the
-winner pays through local Stripe (PaymentIntent confirmed with a test card, then re-read).
+rest as the waitlist refills the seats). Each cancellation commits an outbox row; a worker of the
+`offers` queue writes the freed place and the offers (two people at a time:
+WAITLIST_OFFERS_AT_ONCE); bench threads play the offered people, who accept at once, both of them
+racing for the seat, and the winner pays through local Stripe (PaymentIntent confirmed with a test
+card, then re-read).
 
 Prints: time from a cancellation's commit to its seat's first offer and to its first offer email
-sent (p50, p95, max), offers per second, seats booked from the waitlist, lost races, and the lines that must read 0: double
-bookings (more active seats than the capacity, or one person twice in the session) and charges
-without a booking (paid, not refunded, booking not confirmed). Beside them, measured in the same
-run: the trivial baseline of the same path (an outbox row whose task does next to nothing, the
-heartbeat, commit to done) and a cancellation's own time with nobody waiting and with 500 waiting.
+sent (p50, p95, max), offers per second, seats booked from the waitlist, lost races, and the lines
+that must read 0: double bookings (more active seats than the capacity, or one person twice in the
+session) and charges without a booking (paid, not refunded, booking not confirmed). Beside them,
+measured in the same run: the trivial baseline of the same path (an outbox row whose task does next
+to nothing, the heartbeat, commit to done) and a cancellation's own time with nobody waiting and
+with 500 waiting.
 """
 
 from __future__ import annotations
@@ -386,7 +388,8 @@ def figures(tenant, session) -> dict:
             .count()
         )
         return {
-            "delays": delays, "email_delays": email_delays, "offers": len(offers), "span": span, "places": len(delays),
+            "delays": delays, "email_delays": email_delays, "offers": len(offers), "span": span,
+            "places": len(delays),
             "double_bookings": over_capacity + twice + places_twice,
             "charged_without_booking": charged_without_booking,
             "active": active.count(), "cancellations": freed.count(),
