@@ -14,13 +14,12 @@ WAITLIST_OFFERS_AT_ONCE); bench threads play the offered people, who accept at o
 racing for the seat, and the winner pays through local Stripe (PaymentIntent confirmed with a test
 card, then re-read).
 
-Prints: time from a cancellation's commit to its seat's first offer and to its first offer email
-sent (p50, p95, max), offers per second, seats booked from the waitlist, lost races, and the lines
-that must read 0: double bookings (more active seats than the capacity, or one person twice in the
-session) and charges without a booking (paid, not refunded, booking not confirmed). Beside them,
-measured in the same run: the trivial baseline of the same path (an outbox row whose task does next
-to nothing, the heartbeat, commit to done) and a cancellation's own time with nobody waiting and
-with 500 waiting.
+Prints: time from a cancellation's commit to its seat's first offer (p50, p95, max), offers per
+second, seats booked from the waitlist, lost races, and the lines that must read 0: double bookings
+(more active seats than the capacity, or one person twice in the session) and charges without a
+booking (paid, not refunded, booking not confirmed). Beside them, measured in the same run: the
+trivial baseline of the same path (an outbox row whose task does next to nothing, the heartbeat,
+commit to done) and a cancellation's own time with nobody waiting and with 500 waiting.
 """
 
 from __future__ import annotations
@@ -351,7 +350,6 @@ def figures(tenant, session) -> dict:
 
     with tenant_context(tenant):
         delays: list[float] = []
-        email_delays: list[float] = []
         for place in FreedPlace.objects.filter(occurrence=session).exclude(
             source_key__startswith="hand"
         ):
@@ -360,11 +358,6 @@ def figures(tenant, session) -> dict:
             first = place.offers.order_by("created_at").first()
             if first is not None:
                 delays.append((first.created_at - freed_at).total_seconds() * 1000)
-            emailed = (
-                place.offers.filter(email_sent_at__isnull=False).order_by("email_sent_at").first()
-            )
-            if emailed is not None and emailed.email_sent_at is not None:
-                email_delays.append((emailed.email_sent_at - freed_at).total_seconds() * 1000)
         offers = list(
             WaitlistOffer.objects.order_by("created_at").values_list("created_at", flat=True)
         )
@@ -388,7 +381,7 @@ def figures(tenant, session) -> dict:
             .count()
         )
         return {
-            "delays": delays, "email_delays": email_delays, "offers": len(offers), "span": span,
+            "delays": delays, "offers": len(offers), "span": span,
             "places": len(delays),
             "double_bookings": over_capacity + twice + places_twice,
             "charged_without_booking": charged_without_booking,
@@ -463,11 +456,6 @@ def main() -> None:
     print(
         f"cancellation → first offer, p50 / p95 / max    {statistics.median(delays):.0f} / "
         f"{percentile(delays, 0.95):.0f} / {max(delays):.0f} ms"
-    )
-    emails = numbers["email_delays"] or [0.0]
-    print(
-        f"cancellation → first offer email sent          {statistics.median(emails):.0f} / "
-        f"{percentile(emails, 0.95):.0f} / {max(emails):.0f} ms"
     )
     print(
         f"  baseline: outbox heartbeat task, commit → done "

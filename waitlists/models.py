@@ -89,6 +89,13 @@ class WaitlistEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The language of the page they joined on ("" before it was kept): their emails speak it.
     language = models.CharField(max_length=8, blank=True)
+    # The service asked for a card on file when they joined: they are offered places only once
+    # the card is saved (`card_setup`, their consent), and the booking carries that consent.
+    needs_card = models.BooleanField(default=False)
+    card_setup = models.ForeignKey(
+        "connect_payments.CardSetup", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["position", "id"]

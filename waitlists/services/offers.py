@@ -48,6 +48,7 @@ from scheduling.slot_types import SlotError
 from tenants.context import active_schema
 
 from ..exceptions import NoSeatFree
+from ..join_cards import carry_card_to_booking
 from ..models import (
     OPEN_ENTRY_STATUSES,
     EntryStatus,
@@ -70,6 +71,8 @@ FREEING_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 RESCHEDULED = "creneau.booking.rescheduled"
 CANDIDATES_PER_ROUND = 200  # entries read per offering round (fit is checked in Python)
 ONLINE_MODES = (PaymentMode.ONLINE_FULL, PaymentMode.ONLINE_DEPOSIT)
+# People whose service asked for a card on file are offered places once the card is saved.
+CARD_READY = Q(needs_card=False) | Q(card_setup__status="saved")
 
 
 # ---------------------------------------------------------------------------
@@ -250,8 +253,9 @@ def _offer_next(
         return []
     already = place.offers.values_list("entry_id", flat=True)
     rows = (
-        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(_candidates(place), status=EntryStatus.WAITING)
+        .filter(CARD_READY)
         .exclude(pk__in=already)
         .order_by("position", "id")[:CANDIDATES_PER_ROUND]
     )
@@ -384,6 +388,8 @@ def offer_accept(
         if booking is None:
             _lapse_taken(place, now=now)
             return Acceptance(Outcome.TAKEN, message=refusal)
+        if entry.card_setup_id is not None:  # the consent and card given when joining
+            carry_card_to_booking(entry=entry, booking=booking)
         WaitlistOffer.objects.filter(pk=current.pk).update(
             status=OfferStatus.ACCEPTED, decided_at=now, booking=booking
         )
@@ -499,6 +505,8 @@ def offer_by_hand(
             raise NoSeatFree("This person is no longer waiting.")
         if locked.status == EntryStatus.OFFERED:
             raise NoSeatFree("This person already has an open offer.")
+        if not WaitlistEntry.objects.filter(CARD_READY, pk=locked.pk).exists():
+            raise NoSeatFree("This person has not saved the card the service asks for yet.")
         if locked.occurrence_id is not None:
             session = lock_occurrence(locked.occurrence_id)
             if session.is_cancelled or session.starts_at <= now or not _seat_free(session):
