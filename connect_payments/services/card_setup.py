@@ -17,6 +17,7 @@ from django.utils import timezone
 from scheduling.actors import CUSTOMER
 from scheduling.exceptions import BookingError, InvalidTransition
 from scheduling.models import (
+    PAID_WITH_CREDIT,
     Booking,
     BookingStatus,
     CardOnFile,
@@ -116,6 +117,11 @@ def fee_terms_for(
 
 
 def fee_terms_of_booking(booking: Booking) -> FeeTerms | None:
+    """The fees of this booking; None for a booking paid with a credit (a pass or membership):
+    its no-show or late cancellation already costs the credit (memberships' policy), so no card
+    is asked and no fee is charged (docs/payments.md, "Credit bookings")."""
+    if booking.payment_mode == PAID_WITH_CREDIT:
+        return None
     return fee_terms_for(
         service=booking.service,
         price_minor=booking.price_minor,
