@@ -193,6 +193,9 @@ FEE_STATUS_MESSAGES = {
     "paid": _("Paid. Thank you."),
     "awaiting_customer": _("Your bank asks you to confirm this payment."),
     "waived": _("The business waived this fee: nothing to pay."),
+    "refunded": _("Refunded."),
+    "failed": _("The charge failed."),
+    "pending": _("Being charged…"),
 }
 
 
