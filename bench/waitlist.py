@@ -102,7 +102,8 @@ def celery_worker(run_url: str, stripe_base: str):
                     "-c", "2", "-Q", "celery,offers", "-n", "general@%h", "-l", "WARNING",
                     "--without-gossip", "--without-mingle"],
         "offers": [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork",
-                   "-c", "1", "-Q", "offers", "-n", "offers@%h", "-l", "WARNING",
+                   "-c", os.environ.get("BENCH_OFFERS_PROCESSES", "1"), "-Q", "offers",
+                   "-n", "offers@%h", "-l", os.environ.get("BENCH_WORKER_LOG", "WARNING"),
                    "--without-gossip", "--without-mingle"],
     }  # fmt: skip
     processes = []
@@ -380,7 +381,16 @@ def figures(tenant, session) -> dict:
             .filter(taken__gt=1)
             .count()
         )
+        from outbox.models import OutboxMessage
+
+        opened = OutboxMessage.objects.filter(
+            task_name="waitlists.tasks.open_freed_place", done_at__isnull=False,
+            dispatched_at__isnull=False, schema_name=tenant.schema_name,
+        )  # fmt: skip
+        handed = [(m.dispatched_at - m.created_at).total_seconds() * 1000 for m in opened]
+        ran = [(m.done_at - m.dispatched_at).total_seconds() * 1000 for m in opened]
         return {
+            "handed": handed, "ran": ran,
             "delays": delays, "offers": len(offers), "span": span,
             "places": len(delays),
             "double_bookings": over_capacity + twice + places_twice,
@@ -456,6 +466,12 @@ def main() -> None:
     print(
         f"cancellation → first offer, p50 / p95 / max    {statistics.median(delays):.0f} / "
         f"{percentile(delays, 0.95):.0f} / {max(delays):.0f} ms"
+    )
+    handed, ran = numbers["handed"] or [0.0], numbers["ran"] or [0.0]
+    print(
+        f"  of which: row written → handed to the broker {statistics.median(handed):.0f} / "
+        f"{percentile(handed, 0.95):.0f} ms; handed → done (queue + run) "
+        f"{statistics.median(ran):.0f} / {percentile(ran, 0.95):.0f} ms"
     )
     print(
         f"  baseline: outbox heartbeat task, commit → done "

@@ -68,6 +68,8 @@ def entry_card_complete(*, entry: WaitlistEntry) -> CardSetup | None:
 def carry_card_to_booking(*, entry: WaitlistEntry, booking: Booking) -> None:
     """Inside the acceptance's transaction: the booking gets the consent and card given when
     joining (nothing when that card was never saved)."""
+    if entry.card_setup_id is None:
+        return
     setup = CardSetup.objects.filter(pk=entry.card_setup_id).select_related("card").first()
     if setup is not None:
         card_setup_for_booking(setup=setup, booking=booking)

@@ -301,6 +301,8 @@ def test_a_customer_who_joined_in_french_gets_french_pages_and_emails(
     client = client_for(tenant_alpha)
     in_schema(tenant_alpha)
     fill(yoga["session"])
+    booking_page = client.get(f"/book/{yoga['service'].pk}/?lang=fr").content.decode()
+    assert "Complet, ou aucun horaire ne vous convient" in booking_page  # the widget's link
     page = client.get(f"/book/waitlist/{yoga['service'].pk}/?lang=fr")
     assert "Rejoindre la liste d’attente" in page.content.decode()
     joined = client.post(f"/book/waitlist/{yoga['service'].pk}/?lang=fr", {

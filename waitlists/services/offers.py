@@ -257,7 +257,8 @@ def _offer_next(
         .filter(_candidates(place), status=EntryStatus.WAITING)
         .filter(CARD_READY)
         .exclude(pk__in=already)
-        .order_by("position", "id")[:CANDIDATES_PER_ROUND]
+        # A session's place fits everyone in its line: lock only the people offered, not 200.
+        .order_by("position", "id")[: wanted if place.occurrence_id else CANDIDATES_PER_ROUND]
     )
     staff_services = set(
         Service.staff.through.objects.filter(staffmember_id=place.staff_id).values_list(
