@@ -2,22 +2,24 @@
 
 Run from the repository root: `.venv/bin/python bench/waitlist.py`. It copies the kept, migrated
 `creneau_bench_http_base` into its own database (migrated again: seconds), provisions a tenant,
-starts local Stripe in this process and a real Celery worker (prefork, 2 processes) on Redis
-(BENCH_REDIS_URL, default DB 10), and drops the copy at the end.
+starts local Stripe in this process and the Celery workers as docker-compose.yml deploys them (a
+general one, prefork 2 processes, on `celery,offers`; the waitlist's own, 1 process, on `offers`)
+on Redis (BENCH_REDIS_URL, default DB 10), and drops the copy at the end.
 
 The run: the 20 seats are booked and paid; 500 people join the session's waitlist; 10 threads
 cancel seats as fast as seats are confirmed (50 cancellations in all: the first 20 at once, the
-rest as the waitlist refills the seats). Each cancellation commits an outbox row; the worker
-writes the freed place and the offers (two people at a time: WAITLIST_OFFERS_AT_ONCE); bench
-threads play the offered people, who accept at once, both of them racing for the seat, and the
-winner pays through local Stripe (PaymentIntent confirmed with a test card, then re-read).
+rest as the waitlist refills the seats). Each cancellation commits an outbox row; a worker of the
+`offers` queue writes the freed place and the offers (two people at a time:
+WAITLIST_OFFERS_AT_ONCE); bench threads play the offered people, who accept at once, both of them
+racing for the seat, and the winner pays through local Stripe (PaymentIntent confirmed with a test
+card, then re-read).
 
 Prints: time from a cancellation's commit to its seat's first offer (p50, p95, max), offers per
-second, seats booked from the waitlist, lost races, and the lines that must read 0: double
-bookings (more active seats than the capacity, or one person twice in the session) and charges
-without a booking (paid, not refunded, booking not confirmed). Beside them, measured in the same
-run: the trivial baseline of the same path (an outbox row whose task does next to nothing, the
-heartbeat, commit to done) and a cancellation's own time with nobody waiting and with 500 waiting.
+second, seats booked from the waitlist, lost races, and the lines that must read 0: double bookings
+(more active seats than the capacity, or one person twice in the session) and charges without a
+booking (paid, not refunded, booking not confirmed). Beside them, measured in the same run: the
+trivial baseline of the same path (an outbox row whose task does next to nothing, the heartbeat,
+commit to done) and a cancellation's own time with nobody waiting and with 500 waiting.
 """
 
 from __future__ import annotations
@@ -87,28 +89,41 @@ def run_database():
 
 @contextmanager
 def celery_worker(run_url: str, stripe_base: str):
+    """The workers as docker-compose.yml deploys them: a general worker (prefork, 2 processes)
+    on both queues, and the waitlist's own worker (1 process) on the `offers` queue only."""
     import redis
 
     redis.Redis.from_url(REDIS).flushdb()  # this bench's own Redis database
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / "creneau-bench-waitlist-worker.log"
     env = {**server_env(run_url), "STRIPE_API_BASE": stripe_base, "STRIPE_SECRET_KEY": SECRET_KEY,
            "STRIPE_MAX_NETWORK_RETRIES": "0",
            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}  # fmt: skip
-    command = [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork", "-c",
-               "2", "-l", "WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
-    with open(log, "w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
+    workers = {
+        "general": [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork",
+                    "-c", "2", "-Q", "celery,offers", "-n", "general@%h", "-l", "WARNING",
+                    "--without-gossip", "--without-mingle"],
+        "offers": [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-P", "prefork",
+                   "-c", os.environ.get("BENCH_OFFERS_PROCESSES", "1"), "-Q", "offers",
+                   "-n", "offers@%h", "-l", os.environ.get("BENCH_WORKER_LOG", "WARNING"),
+                   "--without-gossip", "--without-mingle"],
+    }  # fmt: skip
+    processes = []
+    for name, command in workers.items():
+        log = Path(os.environ.get("TMPDIR", "/tmp")) / f"creneau-bench-waitlist-{name}.log"
+        with open(log, "w") as output:
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
+                                              stderr=subprocess.STDOUT))  # fmt: skip
     try:
-        yield process
+        yield processes
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        print(f"stopped the worker (log: {log})", flush=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        print("stopped the workers", flush=True)
 
 
 def wait_until(condition, *, timeout: float, step: float = 0.05) -> bool:
@@ -335,7 +350,7 @@ def figures(tenant, session) -> dict:
     from waitlists.models import FreedPlace, WaitlistOffer
 
     with tenant_context(tenant):
-        delays = []
+        delays: list[float] = []
         for place in FreedPlace.objects.filter(occurrence=session).exclude(
             source_key__startswith="hand"
         ):
@@ -366,8 +381,18 @@ def figures(tenant, session) -> dict:
             .filter(taken__gt=1)
             .count()
         )
+        from outbox.models import OutboxMessage
+
+        opened = OutboxMessage.objects.filter(
+            task_name="waitlists.tasks.open_freed_place", done_at__isnull=False,
+            dispatched_at__isnull=False, schema_name=tenant.schema_name,
+        )  # fmt: skip
+        handed = [(m.dispatched_at - m.created_at).total_seconds() * 1000 for m in opened]
+        ran = [(m.done_at - m.dispatched_at).total_seconds() * 1000 for m in opened]
         return {
-            "delays": delays, "offers": len(offers), "span": span, "places": len(delays),
+            "handed": handed, "ran": ran,
+            "delays": delays, "offers": len(offers), "span": span,
+            "places": len(delays),
             "double_bookings": over_capacity + twice + places_twice,
             "charged_without_booking": charged_without_booking,
             "active": active.count(), "cancellations": freed.count(),
@@ -441,6 +466,12 @@ def main() -> None:
     print(
         f"cancellation → first offer, p50 / p95 / max    {statistics.median(delays):.0f} / "
         f"{percentile(delays, 0.95):.0f} / {max(delays):.0f} ms"
+    )
+    handed, ran = numbers["handed"] or [0.0], numbers["ran"] or [0.0]
+    print(
+        f"  of which: row written → handed to the broker {statistics.median(handed):.0f} / "
+        f"{percentile(handed, 0.95):.0f} ms; handed → done (queue + run) "
+        f"{statistics.median(ran):.0f} / {percentile(ran, 0.95):.0f} ms"
     )
     print(
         f"  baseline: outbox heartbeat task, commit → done "

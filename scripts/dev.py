@@ -246,8 +246,12 @@ def run() -> int:
     if redis_url:
         start(
             "celery worker",
-            [PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-l", "INFO", "-c", "2"],
-        )
+            # Both queues: the default one and the waitlist's offers (settings CELERY_TASK_ROUTES).
+            [
+                PYTHON, "-m", "celery", "-A", "saas_platform", "worker", "-l", "INFO", "-c", "2",
+                "-Q", "celery,offers",
+            ],
+        )  # fmt: skip
         start(
             "celery beat",
             [

@@ -130,8 +130,12 @@ class WorkerProcess:
     """
 
     def __init__(self, *, broker_url: str, queue: str, pool: str = "solo",
-                 env: dict[str, str] | None = None) -> None:  # fmt: skip
+                 env: dict[str, str] | None = None,
+                 also: tuple[str, ...] = ()) -> None:  # fmt: skip
+        """`also`: more queues to consume beside `queue` (a test's private `offers` queue, as
+        deployed workers consume `celery,offers`)."""
         self.broker_url, self.queue, self.pool = broker_url, queue, pool
+        self.also = also
         self.env = env or {}
         self.process: subprocess.Popen | None = None
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"creneau-worker-{queue}.log"
@@ -145,7 +149,8 @@ class WorkerProcess:
             **self.env,
         }
         command = [sys.executable, "-m", "celery", "-A", "saas_platform", "worker",
-                   "-P", self.pool, "-c", "1", "-Q", self.queue, "-l", "INFO",
+                   "-P", self.pool, "-c", "1", "-Q", ",".join((self.queue, *self.also)),
+                   "-l", "INFO",
                    "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
         with open(self.log_path, "a") as log:
             self.process = subprocess.Popen(

@@ -36,10 +36,19 @@ class JoinForm(forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))  # fmt: skip
 
+    card_consent = forms.BooleanField(label=_("I agree"), required=True, error_messages={
+        "required": _("Please tick the box to agree to the fees, or choose another service."),
+    })  # fmt: skip
+
     def __init__(self, *args: Any, service: Service, sessions: list[Occurrence], zone: ZoneInfo,
-                 **kwargs: Any) -> None:  # fmt: skip
+                 card_terms: dict[str, object] | None = None, **kwargs: Any) -> None:  # fmt: skip
+        """`card_terms`: the service asks for a card on file (waitlists.join_cards): the form
+        asks for consent to the fees, whose sentence the page shows above the box."""
         super().__init__(*args, **kwargs)
         self.service = service
+        self.card_terms = card_terms
+        if card_terms is None:
+            del self.fields["card_consent"]
         self.is_class = service.capacity > 1
         occurrence_field = self.fields["occurrence"]
         assert isinstance(occurrence_field, forms.TypedChoiceField)

@@ -87,6 +87,15 @@ class WaitlistEntry(models.Model):
         Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The language of the page they joined on ("" before it was kept): their emails speak it.
+    language = models.CharField(max_length=8, blank=True)
+    # The service asked for a card on file when they joined: they are offered places only once
+    # the card is saved (`card_setup`, their consent), and the booking carries that consent.
+    needs_card = models.BooleanField(default=False)
+    card_setup = models.ForeignKey(
+        "connect_payments.CardSetup", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["position", "id"]
@@ -185,6 +194,8 @@ class WaitlistOffer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
+    # The kind "someone else took it" / "your card was declined" email, sent once.
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
     offered_by = models.CharField(max_length=150, blank=True)  # a team member's name: by hand
     booking = models.ForeignKey(
         Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -17,9 +17,10 @@ from outbox.durable import DURABLE_TASK
 from outbox.periodic import OncePerPeriodTask
 from tenants.iteration import each_tenant
 
-from .emails import OfferEmailFailed, offer_email_send
+from .emails import OfferEmailFailed, offer_email_send, offer_notice_send
 from .services.offers import (
     AUTOMATIC_TASK,
+    NOTICE_TASK,
     OPEN_PLACE_TASK,
     SEND_OFFER_TASK,
     offers_expire_due,
@@ -44,6 +45,18 @@ def send_offer_email(self, offer_id: int) -> str:
     except OfferEmailFailed as error:
         if self.request.retries >= EMAIL_MAX_RETRIES:
             logger.error("waitlist.offer_email_gave_up", extra={"offer": offer_id})
+            return "failed"
+        raise self.retry(exc=error, countdown=EMAIL_RETRY_BASE_SECONDS * 2**self.request.retries)
+
+
+@shared_task(bind=True, name=NOTICE_TASK, max_retries=EMAIL_MAX_RETRIES, **DURABLE_TASK)
+def send_offer_notice(self, offer_id: int) -> str:
+    """The kind email of a place taken by someone else, or of a declined saved card."""
+    try:
+        return offer_notice_send(offer_id=offer_id)
+    except OfferEmailFailed as error:
+        if self.request.retries >= EMAIL_MAX_RETRIES:
+            logger.error("waitlist.notice_email_gave_up", extra={"offer": offer_id})
             return "failed"
         raise self.retry(exc=error, countdown=EMAIL_RETRY_BASE_SECONDS * 2**self.request.retries)
 

@@ -34,6 +34,9 @@ from scheduling.models import Booking, Service
 from scheduling.services.bookings import scheduling_settings
 from scheduling.tokens import booking_by_token
 from tenants.context import current_tenant
+from waitlists.join_cards import entry_card_complete, entry_card_start
+from waitlists.models import OPEN_ENTRY_STATUSES, WaitlistEntry
+from waitlists.selectors import entry_by_token
 
 from .page_context import widget_language
 from .selectors import branding_get
@@ -51,6 +54,8 @@ STRINGS = {
     "card_failed": _("Your card could not be saved. Please check it or use another card."),
     "card_unavailable": _("Your card cannot be saved at the moment. Please try again."),
 }
+# The waitlist's card step (waitlist_card.js): the same strings, but nothing is booked yet.
+WAITLIST_STRINGS = {**STRINGS, "card_save": _("Save card")}
 
 
 def card_terms_by_service(services: Iterable[Service], language: str) -> dict[str, dict]:
@@ -188,6 +193,9 @@ FEE_STATUS_MESSAGES = {
     "paid": _("Paid. Thank you."),
     "awaiting_customer": _("Your bank asks you to confirm this payment."),
     "waived": _("The business waived this fee: nothing to pay."),
+    "refunded": _("Refunded."),
+    "failed": _("The charge failed."),
+    "pending": _("Being charged…"),
 }
 
 
@@ -209,3 +217,59 @@ class FeeStatusView(PublicApiView):
                            message=str(STRINGS["card_unavailable"])) from error  # fmt: skip
         message = FEE_STATUS_MESSAGES.get(fee.status, fee.get_status_display())
         return Response({"status": fee.status, "message": str(message)})
+
+
+def _entry(entry_id: int, token: object) -> WaitlistEntry:
+    entry = entry_by_token(entry_id, token)
+    if entry is None:
+        raise ApiError(code="not_found", http_status=404,
+                       message="No waitlist request matches this link.")  # fmt: skip
+    return entry
+
+
+class WaitlistCardView(PublicApiView):
+    """Joining a waitlist whose service asks for a card: the consent (the text the join page
+    showed, by its digest) and the SetupIntent, exactly as at checkout."""
+
+    throttle_scope = "token"
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, entry_id: int) -> Response:
+        data = _data(request)
+        entry = _entry(entry_id, data.get("token"))
+        if not entry.needs_card or entry.status not in OPEN_ENTRY_STATUSES:
+            raise ApiError(code="card_setup_refused", http_status=409,
+                           message="This waitlist request does not ask for a card.")  # fmt: skip
+        try:
+            setup = entry_card_start(entry=entry, digest=str(data.get("consent_digest") or ""),
+                                     language=widget_language(request, branding_get()))  # fmt: skip
+        except (PaymentProviderUnavailable, stripe.StripeError) as error:
+            raise ApiError(code=PaymentProviderUnavailable.code, http_status=502,
+                           message=str(STRINGS["card_unavailable"])) from error  # fmt: skip
+        return Response({
+            "status": setup.status, "client_secret": setup.client_secret or None,
+            "publishable_key": gateway.publishable_key(), "stripe_js_url": gateway.stripe_js_url(),
+            "consent_text": setup.consent_text, "consent_version": setup.consent_version,
+            "consented_at": setup.consented_at.isoformat(),
+        })  # fmt: skip
+
+
+class WaitlistCardCompleteView(PublicApiView):
+    """After `stripe.confirmSetup`: keep the card; the person can now be offered places."""
+
+    throttle_scope = "token"
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, entry_id: int) -> Response:
+        entry = _entry(entry_id, _data(request).get("token"))
+        try:
+            setup = entry_card_complete(entry=entry)
+        except stripe.StripeError as error:
+            raise ApiError(code=PaymentProviderUnavailable.code, http_status=502,
+                           message=str(STRINGS["card_unavailable"])) from error  # fmt: skip
+        if setup is None:
+            raise ApiError(code="not_found", http_status=404,
+                           message="No card is being saved for this request.")  # fmt: skip
+        saved = setup.status == CardSetupStatus.SAVED and setup.card is not None
+        return Response({"card_saved": saved, "card": setup.card.label if saved and setup.card
+                         else None, "error": setup.last_error or None})  # fmt: skip

@@ -43,11 +43,14 @@ class SavedCard(models.Model):
     last4 = models.CharField(max_length=4)
     exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
     exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Stripe's card fingerprint: the same card saved again is this row, not a second one.
+    fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "fingerprint"], name="saved_card_fingerprint")]
 
     def __str__(self) -> str:
         return self.label
@@ -68,11 +71,17 @@ class CardSetup(models.Model):
 
     The consent's exact text, its wording version and time are kept with the fees it names,
     frozen: a later change of the service's fees never changes what this customer agreed to.
+
+    A consent given before there is a booking (joining a waitlist) has a `request_key`
+    ("waitlist-entry-12") instead; the booking made from it later gets its own row, a copy of
+    this consent and card (`card_setup_for_booking`).
     """
 
     booking = models.OneToOneField(
-        "scheduling.Booking", on_delete=models.PROTECT, related_name="card_setup"
-    )
+        "scheduling.Booking", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="card_setup",
+    )  # fmt: skip
+    request_key = models.CharField(max_length=60, unique=True, null=True, blank=True)
     owner = models.ForeignKey(CardCustomer, on_delete=models.PROTECT, related_name="setups")
     currency = models.CharField(max_length=3)
     no_show_fee_minor = models.PositiveBigIntegerField(default=0)
@@ -94,8 +103,16 @@ class CardSetup(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     saved_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False) | Q(request_key__isnull=False),
+                name="card_setup_for_something",
+            )
+        ]
+
     def __str__(self) -> str:
-        return f"Card setup of {self.booking_id}"
+        return f"Card setup of {self.booking_id or self.request_key}"
 
 
 class FeeKind(models.TextChoices):

@@ -81,7 +81,7 @@ def fee_on_booking_transition(transition: ports.BookingTransition) -> None:
         .select_related("booking")
         .first()
     )
-    if setup is None:
+    if setup is None or setup.booking is None:
         return
     booking = setup.booking
     if kind == FeeKind.NO_SHOW:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from scheduling.actors import CUSTOMER
 from scheduling.exceptions import BookingError, InvalidTransition
 from scheduling.models import (
+    PAID_WITH_CREDIT,
     Booking,
     BookingStatus,
     CardOnFile,
@@ -116,6 +117,11 @@ def fee_terms_for(
 
 
 def fee_terms_of_booking(booking: Booking) -> FeeTerms | None:
+    """The fees of this booking; None for a booking paid with a credit (a pass or membership):
+    its no-show or late cancellation already costs the credit (memberships' policy), so no card
+    is asked and no fee is charged (docs/payments.md, "Credit bookings")."""
+    if booking.payment_mode == PAID_WITH_CREDIT:
+        return None
     return fee_terms_for(
         service=booking.service,
         price_minor=booking.price_minor,
@@ -186,44 +192,113 @@ def card_setup_start(*, booking: Booking, digest: str, language: str) -> CardSet
     terms = fee_terms_of_booking(booking)
     if terms is None:
         raise CardSetupRefused("This booking does not ask for a card.")
-    text = consent_text(business=current_tenant().name, terms=terms, language=language)
     if existing is None:
-        if not isinstance(digest, str) or digest != consent_digest(text):
-            raise ConsentChanged()
-        owner = card_customer_get_or_create(customer=booking.customer)
-        try:
-            with transaction.atomic():
-                existing = CardSetup.objects.create(
-                    booking=booking,
-                    owner=owner,
-                    currency=terms.currency,
-                    no_show_fee_minor=terms.no_show_minor,
-                    late_cancel_fee_minor=terms.late_cancel_minor,
-                    late_window_hours=terms.late_window_hours,
-                    consent_text=text,
-                    consent_version=CONSENT_VERSION,
-                    consented_at=timezone.now(),
-                    idempotency_key=gateway.idempotency_key(
-                        "setup_intent.create", current_tenant().schema_name, booking.reference
-                    ),
-                )
-        except IntegrityError:
-            existing = CardSetup.objects.get(booking=booking)
+        existing = _consent_record(customer=booking.customer, terms=terms, digest=digest,
+                                   language=language, booking=booking)  # fmt: skip
     return _create_setup_intent(existing)
+
+
+def _consent_record(
+    *,
+    customer: Customer,
+    terms: FeeTerms,
+    digest: str,
+    language: str,
+    booking: Booking | None = None,
+    request_key: str = "",
+) -> CardSetup:
+    """The consent row (the exact text shown, checked by its digest) for a booking, or for a
+    request made before any booking (`request_key`); once per booking or key."""
+    text = consent_text(business=current_tenant().name, terms=terms, language=language)
+    if not isinstance(digest, str) or digest != consent_digest(text):
+        raise ConsentChanged()
+    owner = card_customer_get_or_create(customer=customer)
+    label = booking.reference if booking is not None else request_key
+    try:
+        with transaction.atomic():
+            return CardSetup.objects.create(
+                booking=booking,
+                request_key=request_key or None,
+                owner=owner,
+                currency=terms.currency,
+                no_show_fee_minor=terms.no_show_minor,
+                late_cancel_fee_minor=terms.late_cancel_minor,
+                late_window_hours=terms.late_window_hours,
+                consent_text=text,
+                consent_version=CONSENT_VERSION,
+                consented_at=timezone.now(),
+                idempotency_key=gateway.idempotency_key(
+                    "setup_intent.create", current_tenant().schema_name, label
+                ),
+            )
+    except IntegrityError:
+        if booking is not None:
+            return CardSetup.objects.get(booking=booking)
+        return CardSetup.objects.get(request_key=request_key)
+
+
+def service_fee_terms(service: Service) -> FeeTerms | None:
+    """The fees a booking of `service` would carry at its current price and policy (what a
+    page shows before there is a booking: the booking page, the waitlist's join page)."""
+    return fee_terms_for(service=service, price_minor=service.price_minor,
+                         policy=service.cancellation_policy,
+                         currency=current_tenant().currency or "EUR")  # fmt: skip
+
+
+def card_setup_start_for_request(*, customer: Customer, service: Service, request_key: str,
+                                 digest: str, language: str) -> CardSetup:  # fmt: skip
+    """The consent and SetupIntent of a request made before any booking (joining a waitlist):
+    the same text, checks and SetupIntent (`usage=off_session`) as at checkout, on the
+    service's current fees. Idempotent per `request_key`."""
+    existing = CardSetup.objects.filter(request_key=request_key).first()
+    if existing is None:
+        terms = service_fee_terms(service)
+        if terms is None:
+            raise CardSetupRefused("This service does not ask for a card.")
+        existing = _consent_record(customer=customer, terms=terms, digest=digest,
+                                   language=language, request_key=request_key)  # fmt: skip
+    if existing.setup_intent_id:
+        return existing
+    return _create_setup_intent(existing)
+
+
+def card_setup_for_booking(*, setup: CardSetup, booking: Booking) -> CardSetup | None:
+    """Inside the booking's transaction: the booking made from a request (a waitlist place
+    taken) carries the consent the customer gave then and the card saved with it, so its
+    no-show and late-cancellation fees can be charged. None when that card is not saved."""
+    if setup.status != CardSetupStatus.SAVED or setup.card is None:
+        return None
+    existing = CardSetup.objects.filter(booking=booking).first()
+    if existing is not None:
+        return existing
+    return CardSetup.objects.create(
+        booking=booking, owner=setup.owner, currency=setup.currency,
+        no_show_fee_minor=setup.no_show_fee_minor,
+        late_cancel_fee_minor=setup.late_cancel_fee_minor,
+        late_window_hours=setup.late_window_hours, consent_text=setup.consent_text,
+        consent_version=setup.consent_version, consented_at=setup.consented_at,
+        idempotency_key=f"{setup.idempotency_key}:booking:{booking.reference}"[:80],
+        status=CardSetupStatus.SAVED, card=setup.card, saved_at=setup.saved_at,
+    )  # fmt: skip
 
 
 def _create_setup_intent(setup: CardSetup) -> CardSetup:
     from ..selectors import connected_account_of
 
-    booking = setup.booking
+    label = setup.booking.reference if setup.booking is not None else str(setup.request_key)
     tenant = current_tenant()
     account = connected_account_of(tenant)
+    metadata = {"tenant_schema": tenant.schema_name}
+    if setup.booking is not None:
+        metadata["booking_reference"] = label
+    else:
+        metadata["creneau_request"] = label
     params: dict[str, Any] = {
         "customer": setup.owner.stripe_customer_id,
         "usage": "off_session",
         "payment_method_types": ["card"],
-        "description": f"Card on file · {tenant.name} · {booking.reference}",
-        "metadata": {"tenant_schema": tenant.schema_name, "booking_reference": booking.reference},
+        "description": f"Card on file · {tenant.name} · {label}",
+        "metadata": metadata,
     }
     if account is not None:
         # The fees are destination charges on behalf of the business: set the card up for it.
@@ -262,29 +337,67 @@ def card_setup_complete(*, setup: CardSetup) -> CardSetup:
         return setup
     method_id = str(intent.payment_method or "")
     method = client.v1.payment_methods.retrieve(method_id)
-    card = getattr(method, "card", None)
-    with transaction.atomic():
-        locked = CardSetup.objects.select_for_update().get(pk=setup.pk)
-        if locked.status != CardSetupStatus.SAVED:
-            saved, _ = SavedCard.objects.get_or_create(
-                payment_method_id=method_id,
-                defaults={
-                    "owner": locked.owner,
-                    "brand": str(getattr(card, "brand", "") or "card"),
-                    "last4": str(getattr(card, "last4", "") or ""),
-                    "exp_month": getattr(card, "exp_month", None),
-                    "exp_year": getattr(card, "exp_year", None),
-                },
-            )
-            locked.card = saved
-            locked.status = CardSetupStatus.SAVED
-            locked.last_error = ""
-            locked.saved_at = timezone.now()
-            locked.save()
-            logger.info("card_setup.saved", extra={"setup": locked.pk})
-    _confirm_booking(Booking.objects.get(pk=setup.booking_id))
+    replaced = _card_keep(setup, method_id, getattr(method, "card", None))
+    if replaced:
+        _detach_quietly(replaced)
+    if setup.booking_id is not None:
+        _confirm_booking(Booking.objects.get(pk=setup.booking_id))
     setup.refresh_from_db()
     return setup
+
+
+def _card_keep(setup: CardSetup, method_id: str, card: Any) -> str:
+    """Record the saved card once (under the owner's row lock). The same card saved again (same
+    Stripe fingerprint, a live saved card of this customer) stays one saved card: the row takes
+    the new PaymentMethod, just set up with the latest consent and expiry, and the old one's id
+    is returned for detaching. Returns "" otherwise."""
+    fingerprint = str(getattr(card, "fingerprint", "") or "")
+    replaced = ""
+    with transaction.atomic():
+        CardCustomer.objects.select_for_update().get(pk=setup.owner_id)
+        locked = CardSetup.objects.select_for_update().get(pk=setup.pk)
+        if locked.status == CardSetupStatus.SAVED:
+            return ""
+        details = {
+            "brand": str(getattr(card, "brand", "") or "card"),
+            "last4": str(getattr(card, "last4", "") or ""),
+            "exp_month": getattr(card, "exp_month", None),
+            "exp_year": getattr(card, "exp_year", None),
+            "fingerprint": fingerprint,
+        }
+        saved = SavedCard.objects.filter(payment_method_id=method_id).first()
+        same = (
+            SavedCard.objects.filter(
+                owner_id=locked.owner_id, fingerprint=fingerprint, removed_at__isnull=True
+            ).first()  # fmt: skip
+            if fingerprint and saved is None
+            else None
+        )
+        if saved is None and same is not None:
+            replaced = same.payment_method_id
+            SavedCard.objects.filter(pk=same.pk).update(payment_method_id=method_id, **details)
+            saved = same
+            logger.info("saved_card.same_card_again", extra={"card": same.pk})
+        elif saved is None:
+            saved = SavedCard.objects.create(
+                payment_method_id=method_id, owner_id=locked.owner_id, **details
+            )
+        locked.card = saved
+        locked.status = CardSetupStatus.SAVED
+        locked.last_error = ""
+        locked.saved_at = timezone.now()
+        locked.save()
+        logger.info("card_setup.saved", extra={"setup": locked.pk})
+    return replaced
+
+
+def _detach_quietly(payment_method_id: str) -> None:
+    """The replaced copy of a card saved twice: detached at Stripe so it can never be charged.
+    A failure leaves an unused PaymentMethod on the platform's Customer, nothing worse."""
+    try:
+        gateway.stripe_client().v1.payment_methods.detach(payment_method_id)
+    except stripe.StripeError:
+        logger.warning("saved_card.detach_failed", extra={"payment_method": payment_method_id})
 
 
 def _confirm_booking(booking: Booking) -> None:

@@ -270,6 +270,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # One message reserved per worker process at a time: a killed worker strands no others.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Waitlist offers have their own queue, so a freed place is offered without waiting behind the
+# emails of the default queue (docs/decisions/0016-waitlist-places-and-offers.md). Every worker
+# command names both queues (`-Q celery,offers`: scripts/dev.py, docker-compose.yml); a deployment
+# may give `offers` workers of its own. Within it the offer emails are taken after the places
+# still to open (Redis serves priority 0 first), so the next place is never queued behind them.
+CELERY_TASK_ROUTES = {
+    "waitlists.tasks.open_freed_place": {"queue": "offers"},
+    "waitlists.tasks.open_places_for_new_hours": {"queue": "offers"},
+    "waitlists.tasks.book_automatically": {"queue": "offers"},
+    "waitlists.tasks.send_offer_email": {"queue": "offers", "priority": 6},
+}
 CELERY_BEAT_SCHEDULE: dict = {
     # Hands Celery what the outbox holds and the broker did not take (outbox/services.py).
     "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 30.0},

@@ -26,6 +26,7 @@ from scheduling.cancellation_policy import (
     CancellationPolicy,
     InvalidPolicy,
 )
+from scheduling.locking import lock_occurrence
 from scheduling.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -142,13 +143,26 @@ def service_create(*, spec: ServiceSpec) -> Service:
 
 
 def service_update(*, service: Service, spec: ServiceSpec) -> Service:
-    """Edit a service; bookings keep the price and policy they were made with (snapshots)."""
+    """Edit a service; bookings keep the price and policy they were made with (snapshots).
+
+    A group service's capacity raised raises its sessions to come that had the old capacity
+    (the ones that followed the service; a session given its own capacity keeps it), and the
+    new seats are told to the apps above (the waitlist offers them). Lowering it leaves the
+    sessions alone: their seats may be taken."""
     spec = _checked_service_spec(spec)
     with transaction.atomic():
+        old_capacity = Service.objects.select_for_update().get(pk=service.pk).capacity
         for name, value in _service_columns(spec).items():
             setattr(service, name, value)
         service.save()
         service.staff.set(StaffMember.objects.filter(pk__in=spec.staff_ids))
+        if old_capacity > 1 and spec.capacity > old_capacity:
+            following = Occurrence.objects.filter(
+                service=service, capacity=old_capacity, is_cancelled=False,
+                starts_at__gt=timezone.now(),
+            ).order_by("pk")  # fmt: skip
+            for occurrence in following:
+                occurrence_capacity_set(occurrence=occurrence, capacity=spec.capacity)
     logger.info("catalogue.service.updated", extra={"service": service.pk})
     return service
 
@@ -582,6 +596,31 @@ def occurrence_cancel(*, occurrence: Occurrence, now: datetime | None = None) ->
             )
         Occurrence.objects.filter(pk=locked.pk, is_cancelled=False).update(is_cancelled=True)
     locked.refresh_from_db()
+    return locked
+
+
+def occurrence_capacity_set(*, occurrence: Occurrence, capacity: int) -> Occurrence:
+    """Change a session's seats. Never below the seats customers hold; raised, the new seats
+    are told to the apps above through `ports.availability_added` (the waitlist offers them
+    after commit, one place per free seat, counted under this same row lock)."""
+    if not 1 <= capacity <= 1000:
+        raise ValidationError({"capacity": "Between 1 and 1000 seats."})
+    with transaction.atomic():
+        locked = lock_occurrence(occurrence.pk)
+        if locked.is_cancelled:
+            raise ValidationError("This session is cancelled.")
+        taken = Booking.objects.filter(occurrence=locked, status__in=ACTIVE_STATUSES).count()
+        if capacity < taken:
+            raise ValidationError(
+                {"capacity": f"{taken} seat(s) are taken: the session needs at least {taken}."}
+            )
+        if capacity != locked.capacity:
+            Occurrence.objects.filter(pk=locked.pk).update(capacity=capacity)
+            if capacity > locked.capacity:
+                ports.availability_added(staff_id=locked.staff_id)
+        locked.capacity = capacity
+    logger.info("catalogue.occurrence.capacity", extra={"occurrence": locked.pk,
+                                                         "capacity": capacity})  # fmt: skip
     return locked
 
 

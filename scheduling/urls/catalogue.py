@@ -37,6 +37,11 @@ urlpatterns = [
         views.occurrence_cancel,
         name="catalogue_occurrence_cancel",
     ),
+    path(
+        "group-sessions/<int:pk>/capacity/",
+        views.occurrence_capacity,
+        name="catalogue_occurrence_capacity",
+    ),
     path("booking-settings/", views.booking_settings, name="catalogue_booking_settings"),
     path("booking-settings/time-zone/", views.business_time_zone, name="catalogue_time_zone"),
 ]

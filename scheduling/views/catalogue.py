@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common.money import Money, format_money
@@ -486,6 +487,24 @@ def occurrence_cancel(request: MemberRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "The session was cancelled.")
+    return redirect("catalogue_group_sessions")
+
+
+@manager_required
+@require_POST
+def occurrence_capacity(request: MemberRequest, pk: int) -> HttpResponse:
+    occurrence = get_object_or_404(Occurrence, pk=pk)
+    try:
+        capacity = int(request.POST.get("capacity", ""))
+    except ValueError:
+        messages.error(request, _("Give the number of seats."))
+        return redirect("catalogue_group_sessions")
+    try:
+        catalogue_services.occurrence_capacity_set(occurrence=occurrence, capacity=capacity)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The session has %(seats)d seats.") % {"seats": capacity})
     return redirect("catalogue_group_sessions")
 
 

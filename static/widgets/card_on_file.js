@@ -52,6 +52,44 @@
     return config.urls.widget + "bookings/" + encodeURIComponent(booking.reference) + "/card/" + (suffix || "");
   }
 
+  /* The Payment Element of a SetupIntent (nothing charged), shared by the booking's card step
+     and the waitlist's (waitlist_card.js): opts = {start() → the server's answer (the consent
+     recorded there), mountId, save (button), message, refused(result) → true when handled,
+     done() once Stripe confirmed the setup (the server then re-reads it)}. */
+  function mountSetup(opts) {
+    var save = opts.save, message = opts.message;
+    opts.start().then(function (result) {
+      if (!result.ok) {
+        if (opts.refused && opts.refused(result)) return;
+        message.textContent = (result.error && result.error.message) || s("card_unavailable");
+        return;
+      }
+      var setup = result.data;
+      if (setup.status === "saved") { opts.done(); return; }
+      loadScript(setup.stripe_js_url).then(function () {
+        var stripe = window.Stripe(setup.publishable_key, {locale: C.lang});
+        var elements = stripe.elements({clientSecret: setup.client_secret, locale: C.lang});
+        var element = elements.create("payment");
+        element.on("ready", function () { save.disabled = false; C.reportHeight(); });
+        element.mount("#" + opts.mountId);
+        save.addEventListener("click", function () {
+          save.disabled = true;
+          message.textContent = "";
+          C.announce(s("card_saving"));
+          stripe.confirmSetup({elements: elements, redirect: "if_required",
+            confirmParams: {return_url: window.location.href}}).then(function (outcome) {
+            if (outcome.error) {
+              save.disabled = false;
+              message.textContent = outcome.error.message || s("card_failed");
+              return;
+            }
+            opts.done();
+          });
+        });
+      }, function () { message.textContent = s("card_unavailable"); });
+    });
+  }
+
   /* The card step: ctx = {booking, service, rows, finish(booking), expired()}. */
   function renderStep(box, ctx) {
     var info = termsOf(ctx.service), booking = ctx.booking;
@@ -67,36 +105,20 @@
     box.appendChild(mount);
     box.appendChild(message);
     box.appendChild(el("div", {class: "cr-actions"}, [save]));
-    C.api(cardPath(booking), {method: "POST",
-      body: {token: booking.manage_token, consent_digest: info.consent_digest}}).then(function (result) {
-      if (!result.ok) {
-        if (result.status === 409 && result.error && result.error.code === "card_setup_refused") { ctx.expired(); return; }
-        message.textContent = (result.error && result.error.message) || s("card_unavailable");
-        return;
-      }
-      var setup = result.data;
-      if (setup.status === "saved") { complete(ctx, message); return; }
-      loadScript(setup.stripe_js_url).then(function () {
-        var stripe = window.Stripe(setup.publishable_key, {locale: C.lang});
-        var elements = stripe.elements({clientSecret: setup.client_secret, locale: C.lang});
-        var element = elements.create("payment");
-        element.on("ready", function () { save.disabled = false; C.reportHeight(); });
-        element.mount("#cr-card-element");
-        save.addEventListener("click", function () {
-          save.disabled = true;
-          message.textContent = "";
-          C.announce(s("card_saving"));
-          stripe.confirmSetup({elements: elements, redirect: "if_required",
-            confirmParams: {return_url: window.location.href}}).then(function (outcome) {
-            if (outcome.error) {
-              save.disabled = false;
-              message.textContent = outcome.error.message || s("card_failed");
-              return;
-            }
-            complete(ctx, message);
-          });
-        });
-      }, function () { message.textContent = s("card_unavailable"); });
+    mountSetup({
+      mountId: "cr-card-element", save: save, message: message,
+      start: function () {
+        return C.api(cardPath(booking), {method: "POST",
+          body: {token: booking.manage_token, consent_digest: info.consent_digest}});
+      },
+      refused: function (result) {
+        if (result.status === 409 && result.error && result.error.code === "card_setup_refused") {
+          ctx.expired();
+          return true;
+        }
+        return false;
+      },
+      done: function () { complete(ctx, message); }
     });
   }
 
@@ -121,5 +143,6 @@
   }
 
   window.CreneauCards = {required: function (service) { return !!termsOf(service); },
-    consentField: consentField, consented: consented, renderStep: renderStep, label: s};
+    consentField: consentField, consented: consented, renderStep: renderStep,
+    mountSetup: mountSetup, label: s};
 })();

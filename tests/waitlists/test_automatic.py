@@ -102,3 +102,8 @@ def test_a_declined_saved_card_passes_the_seat_to_the_next_person(
     assert WaitlistEntry.objects.get(pk=first.pk).status == EntryStatus.WAITING
     assert Booking.objects.filter(occurrence=automatic["session"],
                                   status__in=["held", "confirmed"]).count() == 2  # fmt: skip
+    # Told kindly, once: declined, nothing booked nor charged, still in line, links from now.
+    told = [m for m in mail.outbox if m.to == ["declined@example.test"]]
+    assert [m.subject for m in told] == ["Your card was declined: Yoga, Tue 4 Jun, 18:00"]
+    assert "still on the waitlist" in told[0].body and "nothing was charged" in told[0].body
+    assert "/book/waitlist/leave/" in told[0].body

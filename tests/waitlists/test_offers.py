@@ -176,13 +176,24 @@ def test_a_place_taken_on_the_booking_page_meanwhile_is_told_kindly(
     walk_in = customer_upsert(name="Quick Quinn", email="quinn@example.test")
     booking_take_seat(occurrence=yoga["session"], customer=walk_in)  # the booking page's seat
     client = client_for(alpha_account.tenant)
-    response = client.post(f"/book/waitlist/offer/{offer.pk}/",
-                           {"token": offer.token, "action": "accept"})  # fmt: skip
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/book/waitlist/offer/{offer.pk}/",
+                               {"token": offer.token, "action": "accept"})  # fmt: skip
     assert response.status_code == 409 and b"Someone else took this place" in response.content
     offer.refresh_from_db()
     first.refresh_from_db()
     assert offer.status == OfferStatus.LOST and first.status == EntryStatus.WAITING
     assert offer.place.status == PlaceStatus.LAPSED
+    # And by email, once, saying they are still in line.
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["wait1@example.test"], "The place went to someone else: Yoga, Tue 4 Jun, 18:00")
+    ]
+    assert "still on the waitlist" in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(f"/book/waitlist/offer/{offer.pk}/",
+                            {"token": offer.token, "action": "accept"})  # fmt: skip
+    assert again.status_code == 409 and len(mail.outbox) == 1
 
 
 def test_a_place_handled_twice_is_one_place_and_one_offer(

@@ -291,3 +291,33 @@ def test_the_dashboard_shows_waitlist_offers_and_conversion(
     in_schema(tenant_alpha)
     staff_figures = desk.get("/").context["dashboard"]["figures"]
     assert "Waitlist offers" not in {item["label"] for item in staff_figures}
+
+
+def test_a_customer_who_joined_in_french_gets_french_pages_and_emails(
+    yoga, tenant_alpha, django_capture_on_commit_callbacks
+):
+    from scheduling.models import Booking
+
+    client = client_for(tenant_alpha)
+    in_schema(tenant_alpha)
+    fill(yoga["session"])
+    booking_page = client.get(f"/book/{yoga['service'].pk}/?lang=fr").content.decode()
+    assert "Complet, ou aucun horaire ne vous convient" in booking_page  # the widget's link
+    page = client.get(f"/book/waitlist/{yoga['service'].pk}/?lang=fr")
+    assert "Rejoindre la liste d’attente" in page.content.decode()
+    joined = client.post(f"/book/waitlist/{yoga['service'].pk}/?lang=fr", {
+        "occurrence": yoga["session"].pk, "name": "Zoé", "email": "zoe@example.test",
+    })  # fmt: skip
+    assert "Vous êtes sur la liste d’attente" in joined.content.decode()
+    in_schema(tenant_alpha)
+    assert WaitlistEntry.objects.get().language == "fr"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel(booking=Booking.objects.filter(occurrence=yoga["session"]).first(),
+                       actor=CUSTOMER, by_business=False)  # fmt: skip
+    [offer_email] = [m for m in mail.outbox if m.to == ["zoe@example.test"]]
+    assert offer_email.subject.startswith("Une place est libre pour vous : Yoga")
+    assert "Prendre la place (ou la laisser) :" in offer_email.body
+    offer = WaitlistOffer.objects.get()
+    offer_page = client.get(f"/book/waitlist/offer/{offer.pk}/?token={offer.token}&lang=fr")
+    assert "Une place pour vous" in offer_page.content.decode()

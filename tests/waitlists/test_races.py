@@ -1,5 +1,6 @@
 """Race safety with real threads against real PostgreSQL (committed transactions): five people
-accepting one freed seat at the same second make one booking and four kind pages; a freed seat
+accepting one freed seat at the same second make one booking, four kind pages and four kind
+emails; a freed seat
 handled twice (or two seats freed at once) never makes two offers for one seat; nobody pays for
 a place they did not get (a payment that crosses a lost race is refunded in full)."""
 
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.db import connection, connections
 from django_tenants.utils import tenant_context
 
@@ -22,7 +24,15 @@ from stripe_local.testing import onboarded_account
 from tenants.models import Tenant
 from tests.factories import client_for
 from tests.scheduling.conftest import truncate_tenant_tables
-from waitlists.models import FreedPlace, OfferStatus, PlaceStatus, WaitlistOffer, WaitlistSettings
+from waitlists.emails import offer_notice_send
+from waitlists.models import (
+    FreedPlace,
+    OfferStatus,
+    PlaceStatus,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistSettings,
+)
 from waitlists.services.entries import entry_join
 from waitlists.services.offers import offer_accept, place_open
 
@@ -111,6 +121,16 @@ def test_five_accepting_one_seat_at_the_same_second_make_one_booking_and_four_ki
             {OfferStatus.ACCEPTED: 1, OfferStatus.LOST: 4}
         )
         assert FreedPlace.objects.get().status == PlaceStatus.FILLED
+        # The four told kindly by email too (through the outbox, once each), still in line.
+        losers = set(WaitlistOffer.objects.filter(status=OfferStatus.LOST).values_list(
+            "entry__email", flat=True))  # fmt: skip
+        told = [m for m in mail.outbox if "went to someone else" in m.subject]
+        assert sorted(m.to[0] for m in told) == sorted(losers) and len(told) == 4
+        assert all("still on the waitlist" in m.body for m in told)
+        assert WaitlistEntry.objects.filter(email__in=losers, status="waiting").count() == 4
+        for offer in WaitlistOffer.objects.filter(status=OfferStatus.LOST):
+            assert offer_notice_send(offer_id=offer.pk) == "duplicate"
+        assert len([m for m in mail.outbox if "went to someone else" in m.subject]) == 4
 
 
 def test_a_freed_seat_handled_by_four_workers_at_once_is_one_place_and_one_offer(

@@ -6,7 +6,8 @@ place's row lock, one accepted offer per place), then charged. A paid charge con
 booking the way a paid PaymentIntent does, and the confirmation email tells the customer; if
 the booking was lost meanwhile (its hold ran out), the payments code refunds the charge in full.
 A declined card gives the place back to the line: the hold is cancelled, the place reopened and
-passed to the next person; the declined person stays in line and gets later offers by link.
+passed to the next person; the declined person stays in line, gets later offers by link, and an
+email saying so.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from outbox.services import outbox_enqueue
 from scheduling.actors import SYSTEM
 from scheduling.services.bookings import booking_cancel
+from tenants.context import active_schema
 
 from ..emails import offer_email_send
 from ..models import EntryStatus, FreedPlace, OfferStatus, PlaceStatus, WaitlistEntry, WaitlistOffer
 from ..payment import saved_card_charger
-from .offers import Outcome, offer_accept, place_pass_on
+from .offers import NOTICE_TASK, Outcome, offer_accept, place_pass_on
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +54,10 @@ def offer_book_automatically(*, offer_id: int, now: datetime | None = None) -> s
     now = now or timezone.now()
     with transaction.atomic():
         FreedPlace.objects.select_for_update().get(pk=offer.place_id)
-        WaitlistOffer.objects.filter(pk=offer.pk, status=OfferStatus.ACCEPTED).update(
+        if WaitlistOffer.objects.filter(pk=offer.pk, status=OfferStatus.ACCEPTED).update(
             status=OfferStatus.CARD_DECLINED, decided_at=now
-        )
+        ):  # told kindly, by email, after commit: still in line, later offers by link
+            outbox_enqueue(NOTICE_TASK, args=[offer.pk], schema_name=active_schema())
         WaitlistEntry.objects.filter(pk=offer.entry_id).update(
             status=EntryStatus.WAITING, booking=None
         )

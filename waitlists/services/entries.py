@@ -41,6 +41,8 @@ def entry_join(
     staff: StaffMember | None = None,
     window_start: time | None = None,
     window_end: time | None = None,
+    language: str = "",
+    needs_card: bool = False,
     now: datetime | None = None,
 ) -> WaitlistEntry:
     """Join the line for a class session or for a service on a day; joining twice for the same
@@ -86,6 +88,8 @@ def entry_join(
                 email=email,
                 position=next_position(),
                 created_at=now,
+                language=language[:8],
+                needs_card=needs_card,
             )
     except IntegrityError:  # the same person joined concurrently (a double submit)
         existing = _open_entry(email, service, occurrence, day, staff)

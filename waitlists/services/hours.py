@@ -1,25 +1,26 @@
-"""New bookable time (hours added, time off removed) offered to people waiting for that day.
+"""New bookable time (hours added, time off removed, a session's seats added) offered to people
+waiting for that day or session.
 
 Scheduling tells us through `scheduling.ports.register_availability_added` inside the write's
-transaction; like a freed place, an outbox row is written there and the places are opened right
-after commit (the row is the guarantee if the process dies first). Under the staff member's row
-lock, the slot engine's free starts of each waited-for service and day are read, and each one that
-fits a request in line becomes a place (one open place per staff member and start: the partial
-unique index), offered like a freed one.
+transaction; like a freed place, an outbox row is written there and the places are opened after
+commit by a worker of the `offers` queue. Under the staff member's row lock, the slot engine's
+free starts of each waited-for service and day are read, and each one that fits a request in
+line becomes a place (one open place per staff member and start: the partial unique index),
+offered like a freed one; a session's added seats are counted under its row lock instead.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from outbox.services import outbox_enqueue
-from scheduling.locking import lock_staff_and_resource
-from scheduling.models import Service
+from scheduling.locking import lock_occurrence, lock_staff_and_resource
+from scheduling.models import ACTIVE_STATUSES, Booking, Service
 from scheduling.selectors.availability import available_slots
 from tenants.context import active_schema
 
@@ -39,24 +40,68 @@ def _waiting_days(staff_id: int, *, today: date) -> Q:
     )
 
 
+def _waiting_sessions(staff_id: int, *, now: datetime) -> QuerySet[WaitlistEntry]:
+    return WaitlistEntry.objects.filter(
+        status=EntryStatus.WAITING, occurrence__staff_id=staff_id, occurrence__starts_at__gt=now,
+        occurrence__is_cancelled=False,
+    )  # fmt: skip
+
+
 def places_on_availability_added(staff_id: int) -> None:
-    """The listener (inside the write's transaction): an outbox row when someone waits."""
-    today = timezone.now().astimezone(business_zone()).date()
-    if not WaitlistEntry.objects.filter(_waiting_days(staff_id, today=today)).exists():
+    """The listener (inside the write's transaction): an outbox row when someone waits, for a
+    day of this staff member's or for one of their sessions (whose capacity was raised)."""
+    now = timezone.now()
+    today = now.astimezone(business_zone()).date()
+    if (
+        not WaitlistEntry.objects.filter(_waiting_days(staff_id, today=today)).exists()
+        and not _waiting_sessions(staff_id, now=now).exists()
+    ):
         return
     row = WaitlistSettings.objects.filter(pk=1).first()
     if row is not None and not row.is_enabled:
         return
-    transaction.on_commit(lambda: places_for_new_hours(staff_id=staff_id), robust=True)
     outbox_enqueue(NEW_HOURS_TASK, args=[staff_id], schema_name=active_schema())
 
 
+def places_for_free_seats(*, staff_id: int, now: datetime) -> int:
+    """Seats added to this staff member's sessions (capacity raised): under each waited-for
+    session's row lock, one place per seat neither taken nor already being offered, as many as
+    people wait, each offered like a freed seat. Handled twice (the commit's callback and the
+    outbox row, two workers), the second count finds the first's places: never two places, so
+    never two offers, for one seat. Returns how many places were offered."""
+    settings_row = waitlist_settings()
+    sessions = sorted(set(_waiting_sessions(staff_id, now=now).values_list("occurrence_id",
+                                                                          flat=True)))  # fmt: skip
+    opened = 0
+    for occurrence_id in sessions:
+        with transaction.atomic():
+            session = lock_occurrence(occurrence_id)
+            notice = timedelta(minutes=session.service.minimum_notice_minutes)
+            if session.is_cancelled or session.starts_at <= now + notice:
+                continue
+            taken = Booking.objects.filter(occurrence=session, status__in=ACTIVE_STATUSES).count()
+            open_places = FreedPlace.objects.filter(occurrence=session,
+                                                    status=PlaceStatus.OPEN).count()  # fmt: skip
+            waiting = WaitlistEntry.objects.filter(occurrence=session,
+                                                   status=EntryStatus.WAITING).count()  # fmt: skip
+            for seat in range(min(session.capacity - taken - open_places, waiting)):
+                place = FreedPlace.objects.create(
+                    service_id=session.service_id, occurrence=session, staff_id=session.staff_id,
+                    starts_at=session.starts_at, ends_at=session.ends_at, created_at=now,
+                    source_key=f"seats-{session.pk}-{session.capacity}-{now.timestamp()}-{seat}",
+                )  # fmt: skip
+                if _offer_next(place, settings_row=settings_row, now=now):
+                    opened += 1
+    return opened
+
+
 def places_for_new_hours(*, staff_id: int, now: datetime | None = None) -> int:
-    """Open a place for each free start that fits a waiting request; returns how many."""
+    """Open a place for each free start that fits a waiting request, and for each seat added
+    to a waited-for session; returns how many."""
     now = now or timezone.now()
+    opened = places_for_free_seats(staff_id=staff_id, now=now)
     zone = business_zone()
     settings_row = waitlist_settings()
-    opened = 0
     with transaction.atomic():
         lock_staff_and_resource(staff_id=staff_id, resource_id=None)
         entries = list(

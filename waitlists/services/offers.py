@@ -3,11 +3,10 @@
 1. A transition that frees a seat or a time (cancelled, expired hold, moved away) reaches
    `place_on_booking_transition` inside its own transaction, which writes an outbox row when
    someone waits for that session or day: nothing slow, no lock, inside the freeing transaction.
-2. After commit (in the committing process at once, and by Celery from the outbox row if that
-   process died first), `place_open` re-counts under scheduling's row lock (the session's, else
-   the staff member's) whether the seat or time is really free, open places included, and writes
-   the place once (`source_key` unique per freeing event). Then the first fitting people in line
-   get offers.
+2. After commit, on a worker of the `offers` queue (the outbox row's task), `place_open`
+   re-counts under scheduling's row lock (the session's, else the staff member's) whether the
+   seat or time is really free, open places included, and writes the place once (`source_key`
+   unique per freeing event). Then the first fitting people in line get offers.
 3. Accepting locks the place row first; the booking is made under it. Five people accepting
    one place at once queue on that lock: the first books, the others find the place filled.
    A place ever has one accepted offer (a partial unique index), so never two bookings.
@@ -49,6 +48,7 @@ from scheduling.slot_types import SlotError
 from tenants.context import active_schema
 
 from ..exceptions import NoSeatFree
+from ..join_cards import carry_card_to_booking
 from ..models import (
     OPEN_ENTRY_STATUSES,
     EntryStatus,
@@ -66,10 +66,13 @@ logger = logging.getLogger(__name__)
 OPEN_PLACE_TASK = "waitlists.tasks.open_freed_place"
 SEND_OFFER_TASK = "waitlists.tasks.send_offer_email"
 AUTOMATIC_TASK = "waitlists.tasks.book_automatically"
+NOTICE_TASK = "waitlists.tasks.send_offer_notice"
 FREEING_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 RESCHEDULED = "creneau.booking.rescheduled"
 CANDIDATES_PER_ROUND = 200  # entries read per offering round (fit is checked in Python)
 ONLINE_MODES = (PaymentMode.ONLINE_FULL, PaymentMode.ONLINE_DEPOSIT)
+# People whose service asked for a card on file are offered places once the card is saved.
+CARD_READY = Q(needs_card=False) | Q(card_setup__status="saved")
 
 
 # ---------------------------------------------------------------------------
@@ -140,12 +143,9 @@ def place_on_booking_transition(transition: ports.BookingTransition) -> None:
     if settings_row is not None and not settings_row.is_enabled:
         return
     booking_id, event_id = transition.booking_id, event.pk if event else None
-    # The committing process opens the place at once (a few queries): a worker busy with
-    # emails would otherwise make the next person wait for the queue (bench/waitlist.py).
-    # Registered before the outbox row's own hand-out, so it runs first and the worker's run
-    # finds the place written and changes nothing; if this process dies after the commit, the
-    # outbox row is the guarantee.
-    transaction.on_commit(lambda: place_open(booking_id=booking_id, event_id=event_id), robust=True)
+    # Opened by a worker of the `offers` queue (settings CELERY_TASK_ROUTES), off the cancelling
+    # request and never behind the default queue's emails; the outbox row hands it over after
+    # commit, or the sweep does if the broker was away (docs/decisions/0016).
     outbox_enqueue(OPEN_PLACE_TASK, kwargs={"booking_id": booking_id, "event_id": event_id},
                    schema_name=active_schema())  # fmt: skip
 
@@ -253,10 +253,12 @@ def _offer_next(
         return []
     already = place.offers.values_list("entry_id", flat=True)
     rows = (
-        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(_candidates(place), status=EntryStatus.WAITING)
+        .filter(CARD_READY)
         .exclude(pk__in=already)
-        .order_by("position", "id")[:CANDIDATES_PER_ROUND]
+        # A session's place fits everyone in its line: lock only the people offered, not 200.
+        .order_by("position", "id")[: wanted if place.occurrence_id else CANDIDATES_PER_ROUND]
     )
     staff_services = set(
         Service.staff.through.objects.filter(staffmember_id=place.staff_id).values_list(
@@ -324,7 +326,8 @@ def _lapse(place: FreedPlace, *, now: datetime) -> None:
 
 
 def _close_offer(offer: WaitlistOffer, *, status: str, now: datetime) -> bool:
-    """Pending → `status`; the person is back in line (their place in it kept)."""
+    """Pending → `status`; the person is back in line (their place in it kept). A place lost to
+    someone else is told to them by email (`NOTICE_TASK`)."""
     updated = WaitlistOffer.objects.filter(pk=offer.pk, status=OfferStatus.PENDING).update(
         status=status, decided_at=now
     )
@@ -332,6 +335,8 @@ def _close_offer(offer: WaitlistOffer, *, status: str, now: datetime) -> bool:
         WaitlistEntry.objects.filter(pk=offer.entry_id, status=EntryStatus.OFFERED).update(
             status=EntryStatus.WAITING
         )
+        if status == OfferStatus.LOST:  # told kindly, by email, after commit
+            outbox_enqueue(NOTICE_TASK, args=[offer.pk], schema_name=active_schema())
     return bool(updated)
 
 
@@ -384,6 +389,8 @@ def offer_accept(
         if booking is None:
             _lapse_taken(place, now=now)
             return Acceptance(Outcome.TAKEN, message=refusal)
+        if entry.card_setup_id is not None:  # the consent and card given when joining
+            carry_card_to_booking(entry=entry, booking=booking)
         WaitlistOffer.objects.filter(pk=current.pk).update(
             status=OfferStatus.ACCEPTED, decided_at=now, booking=booking
         )
@@ -499,6 +506,8 @@ def offer_by_hand(
             raise NoSeatFree("This person is no longer waiting.")
         if locked.status == EntryStatus.OFFERED:
             raise NoSeatFree("This person already has an open offer.")
+        if not WaitlistEntry.objects.filter(CARD_READY, pk=locked.pk).exists():
+            raise NoSeatFree("This person has not saved the card the service asks for yet.")
         if locked.occurrence_id is not None:
             session = lock_occurrence(locked.occurrence_id)
             if session.is_cancelled or session.starts_at <= now or not _seat_free(session):

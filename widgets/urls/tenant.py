@@ -11,6 +11,16 @@ urlpatterns = [
     path("book/waitlist/<int:service_id>/", waitlist.join_page, name="waitlist_join"),
     path("book/waitlist/offer/<int:offer_id>/", waitlist.offer_page, name="waitlist_offer"),
     path("book/waitlist/leave/<int:entry_id>/", waitlist.leave_page, name="waitlist_leave"),
+    path(
+        "book/waitlist/card/<int:entry_id>/",
+        card_checkout.WaitlistCardView.as_view(),
+        name="waitlist_card",
+    ),
+    path(
+        "book/waitlist/card/<int:entry_id>/complete/",
+        card_checkout.WaitlistCardCompleteView.as_view(),
+        name="waitlist_card_complete",
+    ),
     path("manage/<str:reference>/", pages.manage_page, name="manage_booking"),
     path("manage/fee/<int:pk>/", cards.fee_pay_page, name="fee_pay"),
     path("manage/fee/<int:pk>/status/", card_checkout.FeeStatusView.as_view(), name="fee_status"),

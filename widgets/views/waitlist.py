@@ -27,7 +27,8 @@ from scheduling.api.throttling import PublicApiThrottle
 from scheduling.models import Service
 from waitlists.exceptions import WaitlistError
 from waitlists.forms import JoinForm
-from waitlists.models import EntryStatus, OfferStatus, WaitlistOffer
+from waitlists.join_cards import join_card_terms
+from waitlists.models import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 from waitlists.payment import acceptance_payment
 from waitlists.selectors import (
     business_zone,
@@ -39,6 +40,7 @@ from waitlists.selectors import (
 from waitlists.services.entries import entry_join, entry_leave
 from waitlists.services.offers import Outcome, offer_accept, offer_decline
 
+from ..card_checkout import WAITLIST_STRINGS
 from ..page_context import customer_page_context, render_customer_page, widget_language
 from ..selectors import branding_get
 
@@ -94,8 +96,11 @@ def join_page(request: HttpRequest, service_id: int) -> HttpResponse:
     initial = {}
     if request.GET.get("occurrence", "").isdigit():
         initial["occurrence"] = int(request.GET["occurrence"])
-    form = JoinForm(data, initial=initial, service=service, sessions=sessions, zone=zone)
-    context.update({"service": service, "form": form, "sessions": sessions})
+    card_terms = join_card_terms(service, language=context["language"])
+    form = JoinForm(data, initial=initial, service=service, sessions=sessions, zone=zone,
+                    card_terms=card_terms)  # fmt: skip
+    context.update({"service": service, "form": form, "sessions": sessions,
+                    "card_terms": card_terms})  # fmt: skip
     if request.method == "POST" and (refused := _throttled(request, context, "hold")):
         return refused
     if request.method == "POST" and form.is_valid():
@@ -115,6 +120,8 @@ def join_page(request: HttpRequest, service_id: int) -> HttpResponse:
                     staff=None if form.is_class else form.staff_member(),
                     window_start=cleaned.get("window_start"),
                     window_end=cleaned.get("window_end"),
+                    language=translation.get_language() or "",
+                    needs_card=card_terms is not None,
                 )
         except WaitlistError as error:
             form.add_error(None, str(error))
@@ -122,9 +129,24 @@ def join_page(request: HttpRequest, service_id: int) -> HttpResponse:
             context.update({"joined": entry,
                             "leave_url": reverse("waitlist_leave", args=[entry.pk])
                             + "?" + urlencode({"token": entry.token})})  # fmt: skip
+            if entry.needs_card and card_terms is not None and not _card_saved(entry):
+                context["card_step"] = True
+                context["base_config"]["card_strings"] = {
+                    key: str(value) for key, value in WAITLIST_STRINGS.items()
+                }
+                context["base_config"]["waitlist_card"] = {
+                    "start_url": reverse("waitlist_card", args=[entry.pk]),
+                    "complete_url": reverse("waitlist_card_complete", args=[entry.pk]),
+                    "token": entry.token,
+                    "consent_digest": card_terms["consent_digest"],
+                }
             return render_customer_page(request, "widgets/waitlist_joined.html", context)
     status = 400 if request.method == "POST" else 200
     return render_customer_page(request, "widgets/waitlist_join.html", context, status=status)
+
+
+def _card_saved(entry: WaitlistEntry) -> bool:
+    return WaitlistEntry.objects.filter(pk=entry.pk, card_setup__status="saved").exists()
 
 
 @csrf_exempt
