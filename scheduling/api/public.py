@@ -423,8 +423,9 @@ class BookingCreateView(PublicApiView):
         # link): the typed email must be that account's, never merely a member's address.
         signed_in = signed_in_customer(request._request)
         if service.capacity > 1:
-            booking = _hold_session_seat(service=service, data=data, signed_in=signed_in,
-                                         language=customer_language(request))
+            booking = _hold_session_seat(
+                service=service, data=data, signed_in=signed_in, language=customer_language(request)
+            )
         else:
             if "occurrence" in data:
                 raise ApiError(code="invalid", field="occurrence", message=(

@@ -71,7 +71,9 @@ def test_a_booking_held_in_french_gets_its_confirmation_and_reminder_in_french(
     confirmation, reminder = mail.outbox
     assert confirmation.subject == "Réservation confirmée : Massage le mardi 4 juin à 10:00"
     body = confirmation.body
-    assert body.startswith("Bonjour Chloé Client,\n\nVotre réservation chez Alpha Studio est confirmée.")
+    assert body.startswith(
+        "Bonjour Chloé Client,\n\nVotre réservation chez Alpha Studio est confirmée."
+    )
     assert "Quand :    mardi 4 juin 2030, 10:00–11:00 CEST (heure de Europe/Paris)" in body
     assert "Avec :     Ada" in body
     assert "Prix :     €45.00, à régler sur place" in body  # money formatted as before
@@ -106,7 +108,9 @@ def test_a_booking_held_in_english_stays_english_in_a_french_business(
 
     confirmation, reminder = mail.outbox
     assert confirmation.subject == "Booking confirmed: Massage on Tuesday 4 June at 10:00"
-    assert "When:      Tuesday 4 June 2030, 10:00–11:00 CEST (Europe/Paris time)" in confirmation.body
+    assert (
+        "When:      Tuesday 4 June 2030, 10:00–11:00 CEST (Europe/Paris time)" in confirmation.body
+    )
     assert "Price:     €45.00, to pay at the venue" in confirmation.body
     assert "Cancellation policy: Full refund if you cancel at least 48" in confirmation.body
     assert '<html lang="en">' in html_of(confirmation)
