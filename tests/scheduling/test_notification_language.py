@@ -12,9 +12,14 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from notifications.emails import booking_notification_send
+from notifications.emails import booking_notification_send, booking_notify_after_commit
 from scheduling.models import Booking, BookingSource, NotificationKind
-from scheduling.services.bookings import booking_cancel, booking_confirm, booking_hold
+from scheduling.services.bookings import (
+    booking_cancel,
+    booking_confirm,
+    booking_hold,
+    booking_reschedule,
+)
 from tests.factories import client_for
 from widgets.models import Branding
 
@@ -155,3 +160,27 @@ def test_a_team_booking_is_written_in_the_business_language(
     assert "Le fichier de calendrier joint retire la réservation de votre agenda." in (
         cancellation.body
     )
+
+
+def test_a_french_booking_is_told_of_its_move_and_refund_in_french(
+    tenant_alpha, catalogue, django_capture_on_commit_callbacks
+):
+    booking = hold_through_the_api(tenant_alpha, catalogue, language="fr")
+    booking = booking_confirm(booking=booking, actor=FRONT_DESK)  # its email is not under test
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_reschedule(
+            booking=booking, new_start=paris(2030, 6, 5, 14), actor=FRONT_DESK, now=NOW
+        )
+        booking_notify_after_commit(
+            booking_id=booking.pk, kind=NotificationKind.REFUNDED, refund_minor=2250,
+            key="refund-7",
+        )  # fmt: skip
+
+    moved, refunded = mail.outbox
+    assert moved.subject == "Réservation déplacée : Massage désormais le mercredi 5 juin à 14:00"
+    assert "Avant :    mardi 4 juin 2030, 10:00 CEST" in moved.body
+    assert "Après :    mercredi 5 juin 2030, 14:00 CEST" in moved.body
+    assert "du <s>mardi 4 juin 2030, 10:00 CEST</s> au <strong>mercredi 5 juin" in html_of(moved)
+    assert refunded.subject == f"Remboursement de €22.50 pour votre réservation {booking.reference}"
+    assert "Alpha Studio vous a remboursé €22.50 sur la carte" in refunded.body
+    assert "vous a remboursé <strong>€22.50</strong>" in html_of(refunded)
