@@ -24,6 +24,7 @@ from tests.factories import client_for
 from widgets.models import Branding
 
 from .conftest import NOW, build_catalogue, paris
+from .test_api_sessions import make_session, seat_body
 from .test_notifications import FRONT_DESK, html_of, ics_of
 
 TEN_AM = paris(2030, 6, 4, 10)  # a Tuesday, in June
@@ -184,3 +185,25 @@ def test_a_french_booking_is_told_of_its_move_and_refund_in_french(
     assert refunded.subject == f"Remboursement de €22.50 pour votre réservation {booking.reference}"
     assert "Alpha Studio vous a remboursé €22.50 sur la carte" in refunded.body
     assert "vous a remboursé <strong>€22.50</strong>" in html_of(refunded)
+
+
+def test_a_seat_held_in_french_gets_its_confirmation_in_french(
+    tenant_alpha, alpha_schema, django_capture_on_commit_callbacks
+):
+    group = build_catalogue(capacity=5)
+    group["service"].payment_mode = "pay_at_venue"
+    group["service"].save(update_fields=["payment_mode"])
+    session = make_session(group)
+    response = client_for(tenant_alpha).post(
+        "/api/v1/bookings/", json.dumps(seat_body(group, session)),
+        content_type="application/json", HTTP_ACCEPT_LANGUAGE="fr",
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    booking = Booking.objects.get(reference=response.json()["reference"])
+    assert booking.language == "fr"
+
+    confirm_and_send(booking, django_capture_on_commit_callbacks)
+
+    [confirmation] = mail.outbox
+    assert confirmation.subject == "Réservation confirmée : Massage le mardi 4 juin à 18:00"
+    assert "Bonjour Yogi 0," in confirmation.body
