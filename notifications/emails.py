@@ -4,7 +4,8 @@ reminder and refund, in the business's name and time zone.
 Each message is sent at most once: a `NotificationLog` row, unique per (booking, kind, channel,
 key), is claimed and locked before sending, so a retried task or an event delivered twice finds
 it `sent` and stops. The wording lives in `templates/emails/` (one subject, text and HTML template
-per kind) so it can be translated later.
+per kind), written in the language the customer booked in (`Booking.language`), or the
+business's for a booking the team made; French is in locale/fr.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from common.money import Money, format_money
 from outbox.services import outbox_enqueue
@@ -51,6 +52,9 @@ SEND_TASK = "scheduling.tasks.send_booking_notification"
 REMINDER_LEAD = timedelta(hours=24)
 RESCHEDULED_ACTION = "creneau.booking.rescheduled"
 ONLINE_MODES = (PaymentMode.ONLINE_FULL, PaymentMode.ONLINE_DEPOSIT)
+# The messages that carry the booking's `.ics` (times matter in them).
+CALENDAR_KINDS = (NotificationKind.CONFIRMED, NotificationKind.RESCHEDULED,
+                  NotificationKind.CANCELLED)  # fmt: skip
 
 
 class NotificationFailed(Exception):
@@ -248,13 +252,24 @@ def _money_received(booking: Booking) -> dict:
     }
 
 
-def _policy_text(booking: Booking) -> str:
+def _policy_text(booking: Booking, language: str) -> str:
     try:
         policy = CancellationPolicy.from_json(booking.policy_snapshot)
     except InvalidPolicy:
         logger.warning("notification.policy_unreadable", extra={"booking": booking.pk})
         return ""
-    return describe(policy) if policy.tiers else ""
+    if not policy.tiers:
+        return ""
+    try:
+        return describe(policy, locale=language)
+    except ValueError:  # a language without the policy's wording: English rather than nothing
+        return describe(policy)
+
+
+def email_language(booking: Booking) -> str:
+    """The customer's emails are in the language they booked in; the team's bookings (and those
+    made before it was recorded) in the business's."""
+    return booking.language or ports.business_language()
 
 
 def booking_email(
@@ -269,6 +284,7 @@ def booking_email(
     tenant = current_tenant()
     contact = ports.branding().contact()
     zone_name = tenant.time_zone or "UTC"
+    language = email_language(booking)
     context = {
         "kind": kind,
         "business_name": tenant.name,
@@ -289,15 +305,19 @@ def booking_email(
             None if refund_minor is None else format_money(Money(refund_minor, booking.currency))
         ),
         "refund_minor": refund_minor,
-        "policy": _policy_text(booking),
+        "policy": _policy_text(booking, language),
         "manage_url": manage_url(booking),
     }
     template = f"emails/booking_{kind}"
     # Times render in the business's zone, named in the text: the customer may be elsewhere.
-    with timezone.override(ZoneInfo(zone_name)):
+    with timezone.override(ZoneInfo(zone_name)), translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
+        ics = None if kind not in CALENDAR_KINDS else booking_calendar(
+            booking=booking, business=calendar_business(), revision=booking_revision(booking),
+            now=now, manage_url=context["manage_url"],
+        )  # fmt: skip
     sender = business_sender(business_name=tenant.name, contact_email=contact.contact_email)
     message = EmailMultiAlternatives(
         subject=subject,
@@ -308,12 +328,7 @@ def booking_email(
         headers={"Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(html, "text/html")
-    if kind in (NotificationKind.CONFIRMED, NotificationKind.RESCHEDULED,
-                NotificationKind.CANCELLED):  # fmt: skip
-        ics = booking_calendar(
-            booking=booking, business=calendar_business(), revision=booking_revision(booking),
-            now=now, manage_url=context["manage_url"],
-        )  # fmt: skip
+    if ics is not None:
         message.attach(f"{booking.reference}.ics", ics, "text/calendar; charset=utf-8")
     return message
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.utils.translation import gettext
 from icalendar import Calendar, Event
 
 from scheduling.models import Booking, BookingStatus, StaffMember
@@ -81,13 +82,14 @@ def booking_calendar(
     event.add("dtend", _utc(booking.ends_at))
     event.add("summary", f"{booking.service.name} — {business.name}")
     event.add("location", business.name)
-    description = (
-        f"Booking reference: {booking.reference}\n"
-        f"With: {booking.staff.display_name}\n"
-        f"At: {business.name}"
-    )
+    # In the active language: the customer's email renders it in theirs (notifications).
+    description = "\n".join((
+        gettext("Booking reference: %(reference)s") % {"reference": booking.reference},
+        gettext("With: %(name)s") % {"name": booking.staff.display_name},
+        gettext("At: %(business)s") % {"business": business.name},
+    ))  # fmt: skip
     if manage_url:
-        description += f"\nCancel or move: {manage_url}"
+        description += "\n" + gettext("Cancel or move: %(url)s") % {"url": manage_url}
         event.add("url", manage_url)
     event.add("description", description)
     event.add("status", ICS_STATUS[BookingStatus(booking.status)])

@@ -370,6 +370,9 @@ class Booking(models.Model):
     # For a widget booking, the website it was embedded on (an origin the business allowed).
     embedded_on = models.CharField(max_length=255, blank=True, default="")
     notes = models.TextField(blank=True)
+    # The language the customer booked in (the widget's or booking page's); empty: the
+    # business's language (team-made bookings). The customer's emails are written in it.
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

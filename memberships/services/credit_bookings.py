@@ -31,8 +31,10 @@ def booking_with_credit(
     source: str = BookingSource.BOOKING_PAGE,
     team_booking: bool = False,
     now: datetime | None = None,
+    language: str = "",
 ) -> Booking:
     """Book `service` (a time, or a seat in `occurrence` for a class) paid with one credit.
+    `language`: the one the customer booked in (their emails' language; empty: the business's).
 
     Raises CreditUnavailable (nothing is held), the slot and session errors of scheduling.
     """
@@ -43,11 +45,13 @@ def booking_with_credit(
         if occurrence.starts_at <= now:
             raise slots.SlotInPast("This session has already started.")
         booking = booking_take_seat(occurrence=occurrence, customer=customer, source=source,
-                                    now=now, actor=actor, use_credit=True)  # fmt: skip
+                                    now=now, actor=actor, use_credit=True,
+                                    language=language)  # fmt: skip
     else:
         if starts_at is None:
             raise InvalidTransition(_("Choose a time."))
         booking = booking_hold(service=service, starts_at=starts_at, customer=customer,
                                staff_id=staff_id, source=source, now=now, actor=actor,
-                               team_booking=team_booking, use_credit=True)  # fmt: skip
+                               team_booking=team_booking, use_credit=True,
+                               language=language)  # fmt: skip
     return booking_confirm(booking=booking, actor=actor, reason="Paid with a credit.")

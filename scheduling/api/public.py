@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NoReturn
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -422,7 +423,9 @@ class BookingCreateView(PublicApiView):
         # link): the typed email must be that account's, never merely a member's address.
         signed_in = signed_in_customer(request._request)
         if service.capacity > 1:
-            booking = _hold_session_seat(service=service, data=data, signed_in=signed_in)
+            booking = _hold_session_seat(
+                service=service, data=data, signed_in=signed_in, language=customer_language(request)
+            )
         else:
             if "occurrence" in data:
                 raise ApiError(code="invalid", field="occurrence", message=(
@@ -444,7 +447,8 @@ class BookingCreateView(PublicApiView):
                 booking = booking_hold(service=service, starts_at=data["start"],
                                        customer=customer, staff_id=staff_id, source=source,
                                        embedded_on=embedded_on, notes=data["notes"],
-                                       actor=CUSTOMER, member_pricing=member)  # fmt: skip
+                                       actor=CUSTOMER, member_pricing=member,
+                                       language=customer_language(request))  # fmt: skip
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
         body = BookingCreatedSerializer(booking).data
         # After the hold's transaction: the PaymentIntent is created outside it (null when
@@ -481,11 +485,23 @@ def session_of(service: Service, data: dict, *, missing: str) -> Occurrence:
     return occurrence
 
 
+def customer_language(request: Request) -> str:
+    """The language the customer books in: the request's (LocaleMiddleware reads the widget's
+    and booking page's Accept-Language), one of settings.LANGUAGES; empty (the business's
+    language) when the client names none."""
+    if not request.headers.get("Accept-Language"):
+        return ""
+    language = (translation.get_language() or "").split("-", 1)[0].lower()
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
 def _is_signed_in(signed_in: Customer | None, customer: Customer) -> bool:
     return signed_in is not None and signed_in.pk == customer.pk
 
 
-def _hold_session_seat(*, service: Service, data: dict, signed_in: Customer | None) -> Booking:
+def _hold_session_seat(
+    *, service: Service, data: dict, signed_in: Customer | None, language: str
+) -> Booking:
     """A seat in one session of a group service; the seat count is checked under a row lock."""
     occurrence = session_of(service, data, missing=(
         "This is a group service: choose one of its sessions (`occurrence_id` from availability)."
@@ -513,7 +529,8 @@ def _hold_session_seat(*, service: Service, data: dict, signed_in: Customer | No
         return booking_take_seat(occurrence=occurrence, customer=customer, source=source,
                                  embedded_on=embedded_on, notes=data["notes"], now=now,
                                  actor=CUSTOMER,
-                                 member_pricing=_is_signed_in(signed_in, customer))  # fmt: skip
+                                 member_pricing=_is_signed_in(signed_in, customer),
+                                 language=language)  # fmt: skip
 
 
 class BookingDetailView(PublicApiView):

@@ -157,6 +157,7 @@ def booking_hold(
     team_booking: bool = False,
     use_credit: bool = False,
     member_pricing: bool = False,
+    language: str = "",
 ) -> Booking:
     """Reserve a slot while the customer pays (or confirm at once for staff bookings).
 
@@ -166,7 +167,8 @@ def booking_hold(
     this transaction; without one, CreditUnavailable and nothing is held). Only for a signed-in
     customer or the team: the caller decides that. `member_pricing`: the customer is identified
     by their signed-in account session (or chosen by the team), so a member price applies
-    (`ports.pricing()`); never for an email typed into a form.
+    (`ports.pricing()`); never for an email typed into a form. `language`: the one the customer
+    booked in (their emails are written in it); empty for the business's language.
     """
     now = now or timezone.now()
     if service.capacity > 1:
@@ -225,6 +227,7 @@ def booking_hold(
                 source=source,
                 embedded_on=embedded_on,
                 notes=notes,
+                language=language,
             )
             _record(booking, actor=actor, action="creneau.booking.held", from_status="",
                     to_status=BookingStatus.HELD, data=price_data)  # fmt: skip
@@ -305,9 +308,10 @@ def booking_take_seat(
     actor: Actor = CUSTOMER,
     use_credit: bool = False,
     member_pricing: bool = False,
+    language: str = "",
 ) -> Booking:
     """A seat in a group session: the occurrence row is locked while seats are counted.
-    `use_credit` and `member_pricing` as for `booking_hold`."""
+    `use_credit`, `member_pricing` and `language` as for `booking_hold`."""
     now = now or timezone.now()
     service = occurrence.service
     price_minor, price_data = _price_of(service, customer, member_pricing and not use_credit)
@@ -333,6 +337,7 @@ def booking_take_seat(
             source=source,
             embedded_on=embedded_on,
             notes=notes,
+            language=language,
         )
         _record(booking, actor=actor, action="creneau.booking.held", from_status="",
                 to_status=BookingStatus.HELD,

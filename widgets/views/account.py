@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from memberships.services.credit_bookings import booking_with_credit
 from scheduling import ports
 from scheduling.actors import CUSTOMER
-from scheduling.api.public import ApiError, PublicApiView, session_of
+from scheduling.api.public import ApiError, PublicApiView, customer_language, session_of
 from scheduling.api.serializers import BookingCreatedSerializer
 from scheduling.models import ACTIVE_STATUSES, Booking, BookingSource, Occurrence, Service
 from scheduling.services.customer_sign_in import (
@@ -218,7 +218,8 @@ class CreditBookingView(PublicApiView):
         if service.capacity > 1:
             occurrence = session_of(service, data, missing="Choose one of the class's sessions.")
             booking = booking_with_credit(service=service, customer=customer, actor=CUSTOMER,
-                                          occurrence=occurrence, source=_source(data))  # fmt: skip
+                                          occurrence=occurrence, source=_source(data),
+                                          language=customer_language(request))  # fmt: skip
         else:
             starts_at = _starts_at(data.get("start"))
             if starts_at is None:
@@ -231,7 +232,8 @@ class CreditBookingView(PublicApiView):
                 )  # fmt: skip
             booking = booking_with_credit(service=service, customer=customer, actor=CUSTOMER,
                                           starts_at=starts_at, staff_id=staff_id,
-                                          source=_source(data))  # fmt: skip
+                                          source=_source(data),
+                                          language=customer_language(request))  # fmt: skip
         booking = Booking.objects.select_related("service", "staff").get(pk=booking.pk)
         body = BookingCreatedSerializer(booking).data
         body["payment"] = None
