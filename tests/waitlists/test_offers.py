@@ -383,3 +383,21 @@ def test_a_place_taken_and_not_paid_in_time_goes_to_the_next_and_the_taker_waits
     second.refresh_from_db()
     assert first.status == EntryStatus.WAITING and first.booking is None
     assert first.position > second.position
+
+
+def test_the_booking_made_from_an_offer_speaks_the_language_the_person_joined_in(
+    yoga, alpha_account, django_capture_on_commit_callbacks
+):
+    """Its confirmation and reminders are written in the booking's language (notifications)."""
+    session = yoga["session"]
+    seats = fill(session)
+    entry_join(service=yoga["service"], name="Amélie", email="amelie@example.test",
+               occurrence=session, language="fr")  # fmt: skip
+    cancel(seats[0], django_capture_on_commit_callbacks)
+    offer = WaitlistOffer.objects.get()
+    link = offer_links()[0]
+    token = link.split("token=", 1)[1]
+    client = client_for(alpha_account.tenant)
+    client.post(f"/book/waitlist/offer/{offer.pk}/", {"token": token, "action": "accept"})
+    booking = Booking.objects.get(customer__email="amelie@example.test")
+    assert booking.language == "fr"

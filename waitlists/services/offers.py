@@ -420,10 +420,12 @@ def _book(place: FreedPlace, entry: WaitlistEntry, *, actor: Actor,
             if place.occurrence_id is not None:
                 session = Occurrence.objects.select_related("service").get(pk=place.occurrence_id)
                 return booking_take_seat(occurrence=session, customer=customer, actor=actor,
-                                         notes="From the waitlist.", now=now), ""  # fmt: skip
+                                         notes="From the waitlist.", now=now,
+                                         language=entry.language), ""  # fmt: skip
             return booking_hold(service=entry.service, starts_at=place.starts_at,
                                 customer=customer, staff_id=place.staff_id, actor=actor,
-                                notes="From the waitlist.", now=now), ""  # fmt: skip
+                                notes="From the waitlist.", now=now,
+                                language=entry.language), ""  # fmt: skip
     except (BookingError, SlotError) as error:
         return None, str(error)
 
