@@ -422,8 +422,13 @@ def test_every_public_view_is_throttled_in_the_scope_its_route_calls_for(setting
         assert view_class.throttle_scope in settings.API_THROTTLE_RATES, route
         if name in ("booking_create", "customer_credit_booking"):  # each call holds a time
             expected = "hold"
-        elif "<str:reference>" in route or "<str:token>" in route or name == "fee_status":
-            # fee_status: the fee's signed link token comes in the body (cards on file)
+        elif (
+            "<str:reference>" in route
+            or "<str:token>" in route
+            or name in ("fee_status", "waitlist_card", "waitlist_card_complete")
+        ):
+            # fee_status: the fee's signed link token comes in the body (cards on file); the
+            # waitlist card step: the waitlist entry's secret token comes in the body
             expected = "token"
         else:
             expected = "browse"
