@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from scheduling.models import Booking
 from widgets.models import Branding
@@ -135,7 +136,11 @@ def test_popup_widget_is_a_modal_dialog_in_the_chosen_language(
     page.keyboard.press("Escape")  # focus on the host page's side: the dialog's own Escape
     page.wait_for_function("!document.querySelector('dialog').open")
     opener.click()
+    page.wait_for_function("document.querySelector('dialog').open")
+    title = frame.locator("#cr-step-title")
+    expect(title).to_have_text("Choisissez une prestation")
     frame.get_by_role("button", name="Haircut").click()
+    expect(title).to_have_text("Choisissez avec qui")  # says which step it is on if not
     frame.get_by_role("button", name="Peu importe").click()
     frame.locator(".cr-day-open").first.click()
     frame.locator(".cr-time").first.click()
