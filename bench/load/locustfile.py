@@ -21,8 +21,9 @@ import os
 import random
 import time
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
-from locust import HttpUser, between, constant_pacing, events, task
+from locust import FastHttpUser, between, constant, constant_pacing, events, task
 
 TENANTS = json.loads(open(os.environ["LOAD_TENANTS"]).read())  # noqa: SIM115
 STRIPE_URL = os.environ.get("LOAD_STRIPE_URL", "")
@@ -58,24 +59,38 @@ def _days() -> tuple[str, str]:
     return first.isoformat(), (first + timedelta(days=6)).isoformat()
 
 
-class Customer(HttpUser):
-    weight = 10
-    wait_time = between(1, 3)
+class _BusinessUser(FastHttpUser):
+    """A user of one business: every request names its host (geventhttpclient, FastHttpUser,
+    spends a fraction of requests' CPU on this machine, which the server under test shares)."""
+
+    abstract = True
 
     def on_start(self) -> None:
         self.business = random.choice(TENANTS)
-        self.client.headers["Host"] = f"{self.business['slug']}.localhost"
+        self.headers = {"Host": f"{self.business['slug']}.localhost"}
 
-    def _availability(self):
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.client.post(path, headers=self.headers, **kwargs)
+
+    def _availability(self, service: int | None = None):
         start, end = _days()
-        return self.client.get(
-            f"/api/v1/availability/?service={self.business['service']}&start={start}&end={end}",
+        service = service or self.business["service"]
+        return self.get(
+            f"/api/v1/availability/?service={service}&start={start}&end={end}",
             name="GET availability",
         )
 
+
+class Customer(_BusinessUser):
+    weight = 10
+    wait_time = between(1, 3)
+
     @task(3)
     def services(self) -> None:
-        self.client.get("/api/v1/services/", name="GET services")
+        self.get("/api/v1/services/", name="GET services")
 
     @task(8)
     def availability(self) -> None:
@@ -93,7 +108,7 @@ class Customer(HttpUser):
             "service": self.business["service"], "staff": slot["staff_id"], "start": slot["start"],
             "customer": {"name": f"Load {number}", "email": f"load{number}@bench.test"},
         }  # fmt: skip
-        with self.client.post(
+        with self.post(
             "/api/v1/bookings/", json=body, name="POST booking (hold)", catch_response=True
         ) as response:
             if response.status_code == 409:  # another customer took it first: the right answer
@@ -124,8 +139,9 @@ class Customer(HttpUser):
             "payment_method_data[card][cvc]": "123",
         }
         with self.client.post(
-            f"{STRIPE_URL}/v1/payment_intents/{intent}/confirm", data=form,
-            headers={"Authorization": f"Bearer {STRIPE_KEY}", "Host": STRIPE_URL.split("//")[1]},
+            f"{STRIPE_URL}/v1/payment_intents/{intent}/confirm", data=urlencode(form),
+            headers={"Authorization": f"Bearer {STRIPE_KEY}", "Host": STRIPE_URL.split("//")[1],
+                     "Content-Type": "application/x-www-form-urlencoded"},
             name="Stripe confirm (local Stripe)", catch_response=True,
         ) as response:  # fmt: skip
             if response.ok and response.json().get("status") != "succeeded":
@@ -135,8 +151,8 @@ class Customer(HttpUser):
     def _wait_for_confirmation(self, reference: str, token: str) -> None:
         started = time.perf_counter()
         for _ in range(POLLS):
-            answer = self.client.get(f"/api/v1/bookings/{reference}/?token={token}",
-                                     name="GET booking (payment pending)")  # fmt: skip
+            answer = self.get(f"/api/v1/bookings/{reference}/?token={token}",
+                              name="GET booking (payment pending)")  # fmt: skip
             if answer.ok and answer.json().get("status") == "confirmed":
                 events.request.fire(request_type="PAY", name="paid → confirmed (webhook)",
                                     response_time=(time.perf_counter() - started) * 1000,
@@ -149,18 +165,17 @@ class Customer(HttpUser):
                             exception=RuntimeError("not confirmed after 30 s"))  # fmt: skip
 
 
-class Staff(HttpUser):
+class Staff(_BusinessUser):
     weight = 1
     wait_time = between(2, 5)
 
     def on_start(self) -> None:
-        self.business = random.choice(TENANTS)
-        self.client.headers["Host"] = f"{self.business['slug']}.localhost"
-        self.client.headers["Cookie"] = f"sessionid={self.business['session']}"
+        super().on_start()
+        self.headers["Cookie"] = f"sessionid={self.business['session']}"
 
     def _page(self, path: str, name: str) -> None:
-        with self.client.get(path, name=name, allow_redirects=False,
-                             catch_response=True) as response:  # fmt: skip
+        with self.get(path, name=name, allow_redirects=False,
+                      catch_response=True) as response:  # fmt: skip
             if response.status_code != 200:  # a redirect to the login page is a failure here
                 response.failure(f"{response.status_code} {response.headers.get('Location')}")
 
@@ -173,7 +188,45 @@ class Staff(HttpUser):
         self._page("/bookings/", "GET back office bookings")
 
 
-class Probe(HttpUser):
+class IssueMix(_BusinessUser):
+    """The issue's measurement (#16: "near 48 requests per second"): clients that never wait,
+    80 % of requests availability lookups, 20 % bookings of a free service: the hold, then the
+    widget's confirmation of a booking that needs no payment (7 lookups a booking: 8 of 10
+    requests are lookups). run.py --issue-mix runs these alone."""
+
+    wait_time = constant(0)
+
+    @task(7)
+    def availability(self) -> None:
+        self._availability(self.business["free_service"])
+
+    @task(1)
+    def book(self) -> None:
+        found = self._availability(self.business["free_service"])
+        slots = found.json().get("slots", []) if found.ok else []
+        if not slots:
+            return
+        slot = random.choice(slots)
+        number = random.randrange(10**9)
+        body = {
+            "service": self.business["free_service"], "staff": slot["staff_id"],
+            "start": slot["start"],
+            "customer": {"name": f"Mix {number}", "email": f"mix{number}@bench.test"},
+        }  # fmt: skip
+        with self.post("/api/v1/bookings/", json=body, name="POST booking (free: hold)",
+                       catch_response=True) as response:  # fmt: skip
+            if response.status_code == 409:  # taken meanwhile: the right answer
+                response.success()
+                return
+            if response.status_code != 201:
+                return
+            booking = response.json()
+        self.post(f"/widget/bookings/{booking['reference']}/confirm/",
+                  json={"token": booking["manage_token"]},
+                  name="POST booking (free: confirm)")  # fmt: skip
+
+
+class Probe(FastHttpUser):
     """The trivial baseline: /healthz (no tenant, a Redis ping, a database ping)."""
 
     fixed_count = 1
@@ -184,7 +237,7 @@ class Probe(HttpUser):
         self.client.get("/healthz", name="GET /healthz (baseline)")
 
 
-class Saturate(HttpUser):
+class Saturate(FastHttpUser):
     """run.py's capacity baseline, run on its own: /healthz as fast as the server answers."""
 
     wait_time = constant_pacing(0)
