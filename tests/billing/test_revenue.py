@@ -271,7 +271,13 @@ def test_the_number_of_queries_does_not_grow_with_tenants(known_set) -> None:
         )  # fmt: skip
     with CaptureQueriesContext(connection) as after:
         revenue_report()
-    assert len(after) == len(before)
+
+    # django-tenants' SET search_path is sent once per tenant switch (TENANT_LIMIT_SET_CALLS):
+    # whether one falls inside a capture depends on what ran before, not on the report.
+    def statements(queries):
+        return [q for q in queries if not q["sql"].startswith("SET search_path")]
+
+    assert len(statements(after)) == len(statements(before))
 
 
 def test_booking_fees_come_from_public_tables_without_reading_a_tenant_schema(known_set) -> None:
