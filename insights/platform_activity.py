@@ -36,6 +36,7 @@ from .daily.moves import (
     period_fee,
 )
 from .models import PlatformActivity
+from .statement_triggers import drop_statement_triggers, statement_triggers
 
 ACTIVITY = f"public.{PlatformActivity._meta.db_table}"
 BOOKING = Booking._meta.db_table
@@ -150,24 +151,11 @@ NEW_TABLES = [table for table in CONTRIBUTIONS if table not in CONTRIBUTIONS_V1]
 
 
 def _triggers(table: str) -> str:
-    function = f"public.{FUNCTIONS[table]}()"
-    return f"""
-CREATE TRIGGER insights_platform_inserted AFTER INSERT ON {table}
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function};
-CREATE TRIGGER insights_platform_updated AFTER UPDATE ON {table}
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION {function};
-CREATE TRIGGER insights_platform_deleted AFTER DELETE ON {table}
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function};
-"""
+    return statement_triggers("insights_platform", table, f"public.{FUNCTIONS[table]}()")
 
 
 def _drop_triggers(tables) -> str:
-    return "".join(
-        f"DROP TRIGGER IF EXISTS insights_platform_{kind} ON {table};"
-        for table in tables
-        for kind in ("inserted", "updated", "deleted")
-    )
+    return drop_statement_triggers("insights_platform", tables)
 
 
 # insights 0002 created the first three tables' triggers; 0003 those of the others.

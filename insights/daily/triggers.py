@@ -22,6 +22,7 @@ triggers run with the tenant's search path, the rebuild sets it to its target sc
 from __future__ import annotations
 
 from ..models import BookingDay, CustomerDay, MoneyDay
+from ..statement_triggers import drop_statement_triggers, statement_triggers
 from .moves import (
     BOOKING,
     FEE,
@@ -327,16 +328,7 @@ FUNCTIONS_SQL = (
 
 
 def _triggers(table: str) -> str:
-    function = f"public.{FUNCTION_NAMES[table]}()"
-    return f"""
-CREATE TRIGGER insights_days_inserted AFTER INSERT ON {table}
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function};
-CREATE TRIGGER insights_days_updated AFTER UPDATE ON {table}
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION {function};
-CREATE TRIGGER insights_days_deleted AFTER DELETE ON {table}
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function};
-"""
+    return statement_triggers("insights_days", table, f"public.{FUNCTION_NAMES[table]}()")
 
 
 TABLES = (BOOKING, *MONEY_SOURCES)
@@ -349,11 +341,7 @@ CREATE TRIGGER insights_membership_refund_moment BEFORE INSERT OR UPDATE ON {PER
 """
 )
 DROP_TRIGGERS = (
-    "".join(
-        f"DROP TRIGGER IF EXISTS insights_days_{kind} ON {table};"
-        for table in TABLES
-        for kind in ("inserted", "updated", "deleted")
-    )
+    drop_statement_triggers("insights_days", TABLES)
     + f"DROP TRIGGER IF EXISTS insights_membership_refund_moment ON {PERIOD};"
 )
 
