@@ -70,3 +70,16 @@ def test_get_paid_in_french(owner):
     # (The menu is templates/tenant/_nav.html's: only this page's own heading is checked.)
     assert "<h1>Être payé</h1>" in text and "Se connecter avec Stripe" in text
     assert "<h1>Get paid</h1>" not in text and "Connect with Stripe" not in text
+
+
+def test_promo_code_form_error_in_french(owner):
+    page = owner.post(
+        "/payments/promo-codes/",
+        {"code": "ÉTÉ!", "kind": "percent", "value": "150"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "Utilisez de 3 à 40 lettres, chiffres, tirets ou tirets bas." in text
+    assert "Use 3 to 40 letters" not in text
