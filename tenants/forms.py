@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from .models import Membership, Tenant, User
 from .roles import ROLE_LABELS, Role, roles_a_member_may_grant
@@ -56,18 +57,25 @@ def validate_time_zone(value: str) -> None:
 
 
 class SignupForm(forms.Form):
-    business_name = forms.CharField(max_length=120)
+    business_name = forms.CharField(label=gettext_lazy("Business name"), max_length=120)
     slug = forms.CharField(
-        label="Address",
+        label=gettext_lazy("Address"),
         max_length=40,
-        help_text="Lowercase letters, digits and hyphens. Your booking page will live here.",
+        help_text=gettext_lazy(
+            "Lowercase letters, digits and hyphens. Your booking page will live here."
+        ),
     )
-    owner_name = forms.CharField(label="Your name", max_length=150)
-    email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput, strip=False)
-    country = forms.ChoiceField(choices=COUNTRIES)
+    owner_name = forms.CharField(label=gettext_lazy("Your name"), max_length=150)
+    email = forms.EmailField(label=gettext_lazy("Email"))
+    password = forms.CharField(
+        label=gettext_lazy("Password"), widget=forms.PasswordInput, strip=False
+    )
+    country = forms.ChoiceField(label=gettext_lazy("Country"), choices=COUNTRIES)
     currency = forms.ChoiceField(
-        choices=CURRENCIES, required=False, help_text="Set from the country; change it if needed."
+        label=gettext_lazy("Currency"),
+        choices=CURRENCIES,
+        required=False,
+        help_text=gettext_lazy("Set from the country; change it if needed."),
     )
     time_zone = forms.CharField(
         max_length=64,
@@ -100,7 +108,7 @@ class SignupForm(forms.Form):
         except InvalidSlug as error:
             raise ValidationError(str(error))
         if Tenant.objects.filter(slug=slug).exists():
-            raise ValidationError("This address is already taken.")
+            raise ValidationError(gettext_lazy("This address is already taken."))
         return slug
 
     def clean_email(self) -> str:

@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from common.money import Money, format_money
 from scheduling.exceptions import BookingError
 from tenants.access import member_required
 from tenants.http import MemberRequest
@@ -17,7 +16,7 @@ from tenants.roles import Permission, role_allows
 
 from ..models import FeeCharge, FeeStatus
 from ..services.card_fees import WAIVABLE, fee_refund, fee_waive
-from .money import actor_of, business_zone
+from .money import actor_of, business_zone, money_text
 
 
 @member_required(Permission.VIEW_MONEY)
@@ -33,8 +32,8 @@ def fee_detail(request: MemberRequest, pk: int) -> HttpResponse:
         {
             "fee": fee,
             "zone": business_zone(request),
-            "amount": format_money(Money(fee.amount_minor, fee.currency)),
-            "platform_fee": format_money(Money(fee.application_fee_minor, fee.currency)),
+            "amount": money_text(fee.amount_minor, fee.currency),
+            "platform_fee": money_text(fee.application_fee_minor, fee.currency),
             "events": fee.events.all(),
             "can_waive": can_refund and fee.status in WAIVABLE,
             "can_refund": can_refund and fee.status == FeeStatus.PAID,

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
@@ -89,8 +89,9 @@ def business_zone(request: MemberRequest) -> ZoneInfo:
     return ZoneInfo(request.tenant.time_zone or "UTC")
 
 
-def _money(amount: int, currency: str) -> str:
-    return format_money(Money(amount, currency))
+def money_text(amount: int, currency: str) -> str:
+    """In the page's language (en or fr, the LANGUAGES setting), as the owner reads it."""
+    return format_money(Money(amount, currency), locale=translation.get_language() or "en")
 
 
 def booking_state_beside_money(payment: BookingPayment, *, no_refund_under_policy: bool) -> str:
@@ -109,10 +110,10 @@ def booking_state_beside_money(payment: BookingPayment, *, no_refund_under_polic
 
 def _amounts(row: money_rows.MoneyRow) -> dict[str, str]:
     return {
-        "gross": _money(row.gross_minor, row.currency),
-        "refunded": _money(row.refunded_minor, row.currency),
-        "fee": _money(row.platform_fee_minor, row.currency),
-        "net": _money(row.net_minor, row.currency),
+        "gross": money_text(row.gross_minor, row.currency),
+        "refunded": money_text(row.refunded_minor, row.currency),
+        "fee": money_text(row.platform_fee_minor, row.currency),
+        "net": money_text(row.net_minor, row.currency),
     }
 
 
@@ -259,17 +260,17 @@ def payment_detail(request: MemberRequest, pk: int) -> HttpResponse:
             "events": events,
             "refunds": payment.refunds.all(),
             "can_refund": can_refund,
-            "refundable": _money(refundable_minor(payment), payment.currency),
+            "refundable": money_text(refundable_minor(payment), payment.currency),
             "amounts": {
-                "price": _money(payment.price_minor, payment.currency),
-                "discount": _money(payment.discount_minor, payment.currency),
-                "amount": _money(payment.amount_minor, payment.currency),
-                "paid": _money(payment.paid_minor, payment.currency),
-                "fee": _money(payment.fee_minor, payment.currency),
-                "fee_refunded": _money(payment.fee_refunded_minor, payment.currency),
-                "refunded": _money(payment.refunded_minor, payment.currency),
-                "net": _money(payment.net_minor, payment.currency),
-                "balance": _money(payment.balance_due_minor, payment.currency),
+                "price": money_text(payment.price_minor, payment.currency),
+                "discount": money_text(payment.discount_minor, payment.currency),
+                "amount": money_text(payment.amount_minor, payment.currency),
+                "paid": money_text(payment.paid_minor, payment.currency),
+                "fee": money_text(payment.fee_minor, payment.currency),
+                "fee_refunded": money_text(payment.fee_refunded_minor, payment.currency),
+                "refunded": money_text(payment.refunded_minor, payment.currency),
+                "net": money_text(payment.net_minor, payment.currency),
+                "balance": money_text(payment.balance_due_minor, payment.currency),
             },
         },
     )
@@ -291,7 +292,7 @@ def payment_refund(request: MemberRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("payment_detail", pk=pk)
     if refund.status == "succeeded":
-        messages.success(request, f"Refunded {_money(refund.amount_minor, payment.currency)}.")
+        messages.success(request, f"Refunded {money_text(refund.amount_minor, payment.currency)}.")
     elif refund.status == "pending":
         messages.warning(
             request,
@@ -332,7 +333,7 @@ def promo_codes(request: MemberRequest) -> HttpResponse:
         value = (
             f"{promo.percent} %"
             if promo.kind == "percent"
-            else _money(promo.amount_minor or 0, currency)
+            else money_text(promo.amount_minor or 0, currency)
         )
         rows.append({"promo": promo, "value": value, "redeemed": redeemed})
     return render(
